@@ -1,0 +1,105 @@
+// Package model is flyrescue's pure fleet logic: machines, snapshots, grouping
+// by image and state, the deploy target, runbook classification, the filter
+// language and selections. It does no I/O and knows nothing of terminals or of
+// fly-go; flyclient converts API objects into these types.
+package model
+
+import "time"
+
+// Machine states as the Machines API reports them, plus "stuck", which is not
+// an API state but a judgement (see Snapshot) used for grouping.
+const (
+	StateCreated    = "created"
+	StateStarting   = "starting"
+	StateStarted    = "started"
+	StateStopping   = "stopping"
+	StateStopped    = "stopped"
+	StateSuspending = "suspending"
+	StateSuspended  = "suspended"
+	StateReplacing  = "replacing"
+	StateUpdating   = "updating"
+	StateRestarting = "restarting"
+	StateDestroying = "destroying"
+	StateDestroyed  = "destroyed"
+	StateFailed     = "failed"
+	StateStuck      = "stuck"
+)
+
+// Machine is what the dashboard and the recovery engine need to know about one
+// Fly Machine. It is a value type; snapshots hold slices of them.
+type Machine struct {
+	ID         string
+	Name       string
+	State      string
+	Region     string
+	Group      string // fly_process_group metadata
+	Image      string // full reference, e.g. registry.fly.io/app:app.v62-3-ga38cb23a
+	ImageTag   string // the tag part only, e.g. app.v62-3-ga38cb23a
+	InstanceID string // changes on every update
+
+	ReleaseVersion int    // fly_release_version metadata; 0 when unknown
+	ReleaseID      string // fly_release_id metadata
+	ReleaseLabel   string // the RELEASE_LABEL (or configured) env value
+
+	Checks    Checks
+	LastEvent Event // the newest event, zero when the machine has none
+
+	// StateSince is when the machine entered its current state: the
+	// timestamp of its newest event, falling back to UpdatedAt.
+	StateSince time.Time
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+
+	HostStatus string // "ok", "unknown", "unreachable"
+	LeaseOwner string // who holds a lease on it, when known
+}
+
+// Checks summarises a machine's health checks.
+type Checks struct {
+	Total    int
+	Passing  int
+	Warning  int
+	Critical int
+}
+
+// Check statuses as the filter language names them.
+const (
+	ChecksNone     = "none"
+	ChecksPassing  = "passing"
+	ChecksWarning  = "warning"
+	ChecksCritical = "critical"
+)
+
+// Status is the worst status among the checks, or ChecksNone without checks.
+func (c Checks) Status() string {
+	switch {
+	case c.Total == 0:
+		return ChecksNone
+	case c.Critical > 0:
+		return ChecksCritical
+	case c.Warning > 0:
+		return ChecksWarning
+	default:
+		return ChecksPassing
+	}
+}
+
+// Event is one entry of a machine's event log.
+type Event struct {
+	Type   string // launch, start, update, exit, stop, restart, destroy ...
+	Status string // the state it led to
+	Source string // user, flyd
+	At     time.Time
+}
+
+// Release is one deploy of the app, as `fly releases --image` lists it.
+type Release struct {
+	ID          string
+	Version     int
+	Status      string // complete, failed, interrupted, running
+	Description string
+	Reason      string
+	Image       string
+	User        string
+	CreatedAt   time.Time
+}
