@@ -1,0 +1,99 @@
+package flysim
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// defaultLeaseTTL applies when ?ttl= is absent (seconds, real time).
+const defaultLeaseTTL = 30
+
+type leaseData struct {
+	Nonce       string `json:"nonce"`
+	ExpiresAt   int64  `json:"expires_at"`
+	Owner       string `json:"owner"`
+	Description string `json:"description"`
+	Version     string `json:"version"`
+}
+
+func leaseBody(m *machine, l *lease) map[string]any {
+	return map[string]any{"status": "success", "data": leaseData{
+		Nonce: l.nonce, ExpiresAt: l.expires.Unix(), Owner: l.owner, Description: l.description, Version: m.instanceID,
+	}}
+}
+
+// handleGetLease shows the holder and, like the real API (which is what lets
+// `fly machine leases clear` work), its nonce.
+func (s *Sim) handleGetLease(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := s.machineLocked(w, r, true)
+	if m == nil {
+		return
+	}
+	l := m.activeLease(time.Now())
+	if l == nil {
+		writeError(w, http.StatusNotFound, "lease not found")
+		return
+	}
+	writeJSON(w, http.StatusOK, leaseBody(m, l))
+}
+
+// handleAcquireLease creates (201) or, with the holder's nonce, refreshes
+// (200) a lease. fly-go sends the TTL as ?ttl= and no body.
+func (s *Sim) handleAcquireLease(w http.ResponseWriter, r *http.Request) {
+	ttl := defaultLeaseTTL
+	if v := r.URL.Query().Get("ttl"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			writeError(w, http.StatusBadRequest, "invalid_argument: ttl must be a positive number of seconds")
+			return
+		}
+		ttl = n
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := s.machineLocked(w, r, true)
+	if m == nil {
+		return
+	}
+	now := time.Now()
+	expires := now.Add(time.Duration(ttl) * time.Second)
+	nonce := r.Header.Get("fly-machine-lease-nonce")
+	if l := m.activeLease(now); l != nil {
+		if nonce != l.nonce {
+			s.stats.leaseConflicts++
+			writeJSON(w, http.StatusConflict, map[string]string{"status": "error", "message": heldMessage(m, l)})
+			return
+		}
+		l.expires = expires
+		writeJSON(w, http.StatusOK, leaseBody(m, l))
+		return
+	}
+	m.lease = &lease{nonce: s.hexID(12), owner: leaseOwner, expires: expires}
+	m.touch()
+	writeJSON(w, http.StatusCreated, leaseBody(m, m.lease))
+}
+
+func (s *Sim) handleReleaseLease(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := s.machineLocked(w, r, true)
+	if m == nil {
+		return
+	}
+	l := m.activeLease(time.Now())
+	if l == nil {
+		writeError(w, http.StatusNotFound, "lease not found")
+		return
+	}
+	if r.Header.Get("fly-machine-lease-nonce") != l.nonce {
+		s.stats.leaseConflicts++
+		writeJSON(w, http.StatusConflict, map[string]string{"status": "error", "message": heldMessage(m, l)})
+		return
+	}
+	m.lease = nil
+	m.touch()
+	writeJSON(w, http.StatusOK, map[string]any{"status": "success", "data": okBody})
+}

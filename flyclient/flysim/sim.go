@@ -1,0 +1,326 @@
+// Package flysim is an in-process fake of the Fly.io Machines API (plus the
+// GraphQL release queries fly-go uses). The unmodified fly-go v0.9.3 client
+// talks to it over HTTP, so it is both the project's test bed and its demo.
+//
+// Time: state transitions and wait timeouts run on a simulated clock (real
+// time scaled by Options.Speed) so tests can watch a realistic deploy in
+// milliseconds; lease TTLs and rate limits stay in real time because clients
+// pace and refresh in real time.
+package flysim
+
+import (
+	"container/heap"
+	"fmt"
+	"math/rand/v2"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Options configure a Sim. Zero values get the documented defaults.
+type Options struct {
+	App         string        // default "demo-app"
+	Scenario    string        // healthy | total-failure | minority | majority | stuck | bad-release; default "majority"
+	Machines    int           // default 500
+	Seed        int64         // default 1; same seed+options => identical fleet
+	Speed       float64       // simulated-time factor; default 1
+	Token       string        // "" accepts any non-empty token; else only this one
+	FaultRate   float64       // fraction of mutating calls answered 500 before doing anything
+	Latency     time.Duration // extra real latency added to every request
+	NoRateLimit bool
+	Deploying   bool // old-image machines keep moving to the target, like a running immediate deploy
+}
+
+// ImageBehavior says what happens to a machine updated or started on an image.
+type ImageBehavior int
+
+const (
+	ImageOK          ImageBehavior = iota
+	ImageFailsChecks               // starts, but its health checks stay critical
+	ImageReverts                   // flyd reverts the update: old version, still started (flyctl PR #4921)
+	ImageFailsStart                // the new version never boots: ends failed
+)
+
+// MachineFault is a per-machine misbehaviour injected by tests or scenarios.
+type MachineFault int
+
+const (
+	FaultNone   MachineFault = iota
+	FaultStuck               // never leaves its transitional state; only a forced destroy removes it
+	FaultRevert              // its next update reverts
+)
+
+// MachineView is a copy of one machine's live state, for assertions.
+type MachineView struct {
+	ID, Name, State, Region, Group, Image, InstanceID string
+	Env, Metadata                                     map[string]string
+	ChecksPassing                                     bool
+	Destroyed                                         bool
+	LeaseOwner                                        string
+	Fault                                             MachineFault // what the scenario or a test injected
+}
+
+// ReleaseView is one release of the app's history.
+type ReleaseView struct {
+	Version   int
+	ID        string
+	Image     string
+	Status    string
+	CreatedAt time.Time
+}
+
+// Sim is the fake API. All methods are safe for concurrent use.
+type Sim struct {
+	mu sync.Mutex
+	muxState
+
+	app   string
+	opts  Options
+	epoch time.Time // real time at which simulated time equals real time
+	speed float64
+	rng   *rand.Rand
+
+	machines map[string]*machine
+	order    []string // machine IDs sorted, so lists are stable
+	releases []*release
+	target   *release // newest release: what the deploy is rolling out
+	previous *release
+
+	images map[string]ImageBehavior
+	queue  stepQueue
+	seq    uint64
+	// changed is closed and replaced whenever any machine changes, so
+	// waiters block without polling.
+	changed chan struct{}
+
+	faultRate   float64
+	rateLimit   bool
+	latency     time.Duration
+	limiter     *limiter
+	stats       stats
+	unavailable map[string]int // process group -> machines not started (destroyed excluded)
+}
+
+// Scenarios lists the valid Options.Scenario values.
+var Scenarios = []string{"healthy", "total-failure", "minority", "majority", "stuck", "bad-release"}
+
+// New builds a deterministic fleet for opts.
+func New(opts Options) (*Sim, error) {
+	if opts.App == "" {
+		opts.App = "demo-app"
+	}
+	if opts.Scenario == "" {
+		opts.Scenario = "majority"
+	}
+	if opts.Machines == 0 {
+		opts.Machines = 500
+	}
+	if opts.Machines < 0 {
+		return nil, fmt.Errorf("flysim: machines must be >= 0, got %d", opts.Machines)
+	}
+	if opts.Seed == 0 {
+		opts.Seed = 1
+	}
+	if opts.Speed == 0 {
+		opts.Speed = 1
+	}
+	if opts.Speed < 0 {
+		return nil, fmt.Errorf("flysim: speed must be > 0, got %g", opts.Speed)
+	}
+	if opts.FaultRate < 0 || opts.FaultRate > 1 {
+		return nil, fmt.Errorf("flysim: fault rate must be within [0,1], got %g", opts.FaultRate)
+	}
+	valid := false
+	for _, sc := range Scenarios {
+		valid = valid || sc == opts.Scenario
+	}
+	if !valid {
+		return nil, fmt.Errorf("flysim: unknown scenario %q (valid: %s)", opts.Scenario, strings.Join(Scenarios, ", "))
+	}
+	s := &Sim{
+		app:         opts.App,
+		opts:        opts,
+		epoch:       time.Now(),
+		speed:       opts.Speed,
+		rng:         rand.New(rand.NewPCG(uint64(opts.Seed), 0x5eed)),
+		machines:    make(map[string]*machine, opts.Machines),
+		images:      map[string]ImageBehavior{},
+		changed:     make(chan struct{}),
+		faultRate:   opts.FaultRate,
+		rateLimit:   !opts.NoRateLimit,
+		latency:     opts.Latency,
+		limiter:     newLimiter(),
+		unavailable: map[string]int{},
+	}
+	s.stats.reset()
+	buildScenario(s)
+	s.recountUnavailable()
+	// A fresh sim counts its starting fleet as the first "moment".
+	s.stats.peak = map[string]int{}
+	for g, n := range s.unavailable {
+		s.stats.peak[g] = n
+	}
+	return s, nil
+}
+
+// simNow is the simulated clock.
+func (s *Sim) simNow() time.Time {
+	return s.epoch.Add(time.Duration(float64(time.Since(s.epoch)) * s.speed))
+}
+
+// realAt maps a simulated instant back to wall-clock time (for timestamps).
+func (s *Sim) realAt(sim time.Time) time.Time {
+	return s.epoch.Add(time.Duration(float64(sim.Sub(s.epoch)) / s.speed))
+}
+
+// realDuration converts a simulated duration into the real time it takes.
+func (s *Sim) realDuration(d time.Duration) time.Duration {
+	return time.Duration(float64(d) / s.speed)
+}
+
+// notifyLocked wakes every waiter; callers hold s.mu.
+func (s *Sim) notifyLocked() {
+	close(s.changed)
+	s.changed = make(chan struct{})
+}
+
+// App returns the app name the sim serves.
+func (s *Sim) App() string { return s.app }
+
+// TargetImage is the image of the newest release (the deploy target).
+func (s *Sim) TargetImage() string { return s.target.image }
+
+// PreviousImage is the image of the last good release before the target.
+func (s *Sim) PreviousImage() string { return s.previous.image }
+
+// Releases returns the release history, newest first.
+func (s *Sim) Releases() []ReleaseView {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]ReleaseView, 0, len(s.releases))
+	for i := len(s.releases) - 1; i >= 0; i-- {
+		r := s.releases[i]
+		out = append(out, ReleaseView{Version: r.version, ID: r.id, Image: r.image, Status: r.status, CreatedAt: r.createdAt})
+	}
+	return out
+}
+
+// Machines returns a copy of every machine (destroyed ones too), sorted by ID.
+func (s *Sim) Machines() []MachineView {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.advanceLocked()
+	out := make([]MachineView, 0, len(s.order))
+	for _, id := range s.order {
+		out = append(out, s.viewLocked(s.machines[id]))
+	}
+	return out
+}
+
+// Machine returns one machine's state.
+func (s *Sim) Machine(id string) (MachineView, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.advanceLocked()
+	m, ok := s.machines[id]
+	if !ok {
+		return MachineView{}, false
+	}
+	return s.viewLocked(m), true
+}
+
+func (s *Sim) viewLocked(m *machine) MachineView {
+	v := MachineView{
+		ID: m.id, Name: m.name, State: m.state, Region: m.region, Group: m.group(),
+		Image: m.cfg.Image, InstanceID: m.instanceID,
+		Env: copyMap(m.cfg.Env), Metadata: copyMap(m.cfg.Metadata),
+		ChecksPassing: m.checksPassing, Destroyed: m.state == stateDestroyed, Fault: m.fault,
+	}
+	if l := m.activeLease(time.Now()); l != nil {
+		v.LeaseOwner = l.owner
+	}
+	return v
+}
+
+// HoldLease makes owner hold machineID's lease for ttl (real time), as
+// another operator or a crashed deploy would.
+func (s *Sim) HoldLease(machineID, owner string, ttl time.Duration) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m, ok := s.machines[machineID]
+	if !ok {
+		return fmt.Errorf("flysim: machine %s not found", machineID)
+	}
+	if l := m.activeLease(time.Now()); l != nil && l.owner != owner {
+		return fmt.Errorf("flysim: machine %s lease already held by %s", machineID, l.owner)
+	}
+	m.lease = &lease{nonce: s.hexID(12), owner: owner, expires: time.Now().Add(ttl)}
+	m.touch()
+	return nil
+}
+
+// SetImageBehavior decides how machines behave on image from now on.
+func (s *Sim) SetImageBehavior(image string, b ImageBehavior) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.images[image] = b
+}
+
+// SetMachineFault injects f into one machine.
+func (s *Sim) SetMachineFault(machineID string, f MachineFault) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if m, ok := s.machines[machineID]; ok {
+		m.fault = f
+	}
+}
+
+// SetFaultRate changes the fraction of mutating calls answered 500.
+func (s *Sim) SetFaultRate(f float64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faultRate = f
+}
+
+// SetRateLimit switches the documented rate limits on or off.
+func (s *Sim) SetRateLimit(on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.rateLimit = on
+}
+
+// SetLatency changes the extra real latency added to every request.
+func (s *Sim) SetLatency(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.latency = d
+}
+
+// addMachineLocked registers m and keeps s.order sorted.
+func (s *Sim) addMachineLocked(m *machine) {
+	s.machines[m.id] = m
+	i := sort.SearchStrings(s.order, m.id)
+	s.order = append(s.order, "")
+	copy(s.order[i+1:], s.order[i:])
+	s.order[i] = m.id
+}
+
+func (s *Sim) imageBehaviorLocked(image string) ImageBehavior { return s.images[image] }
+
+// schedule queues a transition for m after the simulated duration d.
+func (s *Sim) schedule(m *machine, d time.Duration, st step) {
+	s.seq++
+	heap.Push(&s.queue, &queued{at: s.simNow().Add(d), seq: s.seq, m: m, gen: m.gen, st: st})
+}
+
+func copyMap(in map[string]string) map[string]string {
+	if in == nil {
+		return nil
+	}
+	out := make(map[string]string, len(in))
+	for k, v := range in {
+		out[k] = v
+	}
+	return out
+}
