@@ -1,0 +1,138 @@
+// Package flyclient is flyrescue's only door to the Fly.io APIs. It wraps
+// fly-go's Machines (flaps) client and its GraphQL client behind a narrow set
+// of methods, maps their errors to typed, matchable errors that say what to
+// do, and converts API objects into model types. No other package imports
+// fly-go: they use the aliases below.
+package flyclient
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+
+	fly "github.com/superfly/fly-go"
+	"github.com/superfly/fly-go/flaps"
+	"github.com/superfly/fly-go/tokens"
+)
+
+// Aliases so the rest of flyrescue can hold API objects without importing
+// fly-go.
+type (
+	Machine       = fly.Machine
+	MachineConfig = fly.MachineConfig
+	MachineEvent  = fly.MachineEvent
+)
+
+// Default API endpoints, as flyctl uses them.
+const (
+	DefaultFlapsBaseURL = "https://api.machines.dev"
+	DefaultAPIBaseURL   = "https://api.fly.io"
+)
+
+// Config says how to reach the APIs. Empty base URLs fall back to the
+// environment (FLY_FLAPS_BASE_URL, FLY_API_BASE_URL) as flyctl does, then to
+// Fly's public endpoints.
+type Config struct {
+	Token        string // a macaroon ("FlyV1 fm2_...") or a plain token; never logged
+	FlapsBaseURL string
+	APIBaseURL   string
+	UserAgent    string
+	// Transport is the base transport; nil uses http.DefaultTransport.
+	Transport http.RoundTripper
+}
+
+// Client talks to one Fly organisation's Machines API and GraphQL API.
+type Client struct {
+	flaps    *flaps.Client
+	gql      *fly.Client
+	flapsURL string
+	apiURL   string
+}
+
+// New builds a client. It does not touch the network.
+func New(ctx context.Context, cfg Config) (*Client, error) {
+	if strings.TrimSpace(cfg.Token) == "" {
+		// tokens.Parse("") is not Empty() and would send "Bearer ".
+		return nil, fmt.Errorf("no Fly API token: run `fly auth login` or set FLY_API_TOKEN")
+	}
+	flapsURL, err := resolveBaseURL(cfg.FlapsBaseURL, "FLY_FLAPS_BASE_URL", DefaultFlapsBaseURL)
+	if err != nil {
+		return nil, err
+	}
+	apiURL, err := resolveBaseURL(cfg.APIBaseURL, "FLY_API_BASE_URL", DefaultAPIBaseURL)
+	if err != nil {
+		return nil, err
+	}
+	base := cfg.Transport
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	ua := cfg.UserAgent
+	if ua == "" {
+		ua = "flyrescue"
+	}
+	toks := tokens.Parse(cfg.Token)
+
+	// flaps reads its base URL from the process environment only, once. To let
+	// two clients aim at two servers in one process without touching the
+	// environment, every flaps request is re-aimed by the transport.
+	fc, err := flaps.NewWithOptions(ctx, flaps.NewClientOpts{
+		UserAgent: ua,
+		Tokens:    toks,
+		Transport: &rebaseTransport{base: flapsURL, next: base},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("building Machines API client: %w", err)
+	}
+	name, ver, _ := strings.Cut(ua, "/")
+	gql := fly.NewClientFromOptions(fly.ClientOptions{
+		Tokens:    toks,
+		BaseURL:   strings.TrimRight(apiURL.String(), "/"),
+		Name:      name,
+		Version:   ver,
+		Transport: &fly.Transport{UnderlyingTransport: base},
+	})
+	return &Client{flaps: fc, gql: gql, flapsURL: flapsURL.String(), apiURL: apiURL.String()}, nil
+}
+
+// FlapsURL is the Machines API base URL in use.
+func (c *Client) FlapsURL() string { return c.flapsURL }
+
+// APIURL is the GraphQL API base URL in use.
+func (c *Client) APIURL() string { return c.apiURL }
+
+func resolveBaseURL(explicit, envKey, fallback string) (*url.URL, error) {
+	raw := explicit
+	if raw == "" {
+		raw = os.Getenv(envKey)
+	}
+	if raw == "" {
+		raw = fallback
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return nil, fmt.Errorf("invalid API base URL %q (set %s to a URL like http://127.0.0.1:4280)", raw, envKey)
+	}
+	return u, nil
+}
+
+// rebaseTransport sends each request to base's scheme and host, keeping the
+// path and query fly-go built.
+type rebaseTransport struct {
+	base *url.URL
+	next http.RoundTripper
+}
+
+func (t *rebaseTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.URL.Scheme == t.base.Scheme && req.URL.Host == t.base.Host {
+		return t.next.RoundTrip(req)
+	}
+	r := req.Clone(req.Context())
+	r.URL.Scheme = t.base.Scheme
+	r.URL.Host = t.base.Host
+	r.Host = t.base.Host
+	return t.next.RoundTrip(r)
+}

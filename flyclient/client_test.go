@@ -1,0 +1,153 @@
+package flyclient_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/flyrescue/flyrescue/flyclient"
+	"github.com/flyrescue/flyrescue/flyclient/flysim"
+)
+
+// startSim runs a simulator on loopback and a real client aimed at it.
+func startSim(t testing.TB, opts flysim.Options) (*flysim.Server, *flyclient.Client) {
+	t.Helper()
+	if opts.Speed == 0 {
+		opts.Speed = 500
+	}
+	srv, err := flysim.Start(opts)
+	if err != nil {
+		t.Fatalf("start sim: %v", err)
+	}
+	t.Cleanup(srv.Close)
+	c, err := flyclient.New(context.Background(), flyclient.Config{
+		Token: "test-token", FlapsBaseURL: srv.URL, APIBaseURL: srv.URL, UserAgent: "flyrescue/test",
+	})
+	if err != nil {
+		t.Fatalf("new client: %v", err)
+	}
+	return srv, c
+}
+
+func ctx(t testing.TB) context.Context {
+	c, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	t.Cleanup(cancel)
+	return c
+}
+
+// firstInState returns a machine the simulator has in state.
+func firstInState(t testing.TB, sim *flysim.Sim, state string) flysim.MachineView {
+	t.Helper()
+	for _, m := range sim.Machines() {
+		if m.State == state && !m.Destroyed && m.LeaseOwner == "" {
+			return m
+		}
+	}
+	t.Fatalf("no unleased machine in state %s", state)
+	return flysim.MachineView{}
+}
+
+func TestListGetAndConvert(t *testing.T) {
+	srv, c := startSim(t, flysim.Options{App: "shop", Scenario: "majority", Machines: 80, NoRateLimit: true})
+	ms, err := c.List(ctx(t), "shop", flyclient.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	live := 0
+	for _, m := range srv.Sim.Machines() {
+		if !m.Destroyed {
+			live++
+		}
+	}
+	if len(ms) != live {
+		t.Fatalf("listed %d machines, sim has %d", len(ms), live)
+	}
+	view := srv.Sim.Machines()[0]
+	m, err := c.Get(ctx(t), "shop", view.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := flyclient.ToModel(m, "")
+	if got.ID != view.ID || got.Group != view.Group || got.Region != view.Region || got.Image != view.Image || got.InstanceID != view.InstanceID {
+		t.Fatalf("converted %+v, sim says %+v", got, view)
+	}
+	if got.ReleaseLabel == "" || got.ReleaseLabel != view.Env["RELEASE_LABEL"] {
+		t.Fatalf("release label %q, env %q", got.ReleaseLabel, view.Env["RELEASE_LABEL"])
+	}
+	if got.ReleaseVersion == 0 || got.ImageTag == "" || got.StateSince.IsZero() {
+		t.Fatalf("missing release version, tag or state time: %+v", got)
+	}
+}
+
+func TestListFiltersByRegionAndState(t *testing.T) {
+	srv, c := startSim(t, flysim.Options{App: "shop", Scenario: "majority", Machines: 60, NoRateLimit: true})
+	region := srv.Sim.Machines()[0].Region
+	ms, err := c.List(ctx(t), "shop", flyclient.ListOptions{Region: region, States: []string{"started"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := 0
+	for _, v := range srv.Sim.Machines() {
+		if v.Region == region && v.State == "started" && !v.Destroyed {
+			want++
+		}
+	}
+	if len(ms) != want || want == 0 {
+		t.Fatalf("listed %d, want %d", len(ms), want)
+	}
+	for _, m := range ms {
+		if m.Region != region || m.State != "started" {
+			t.Fatalf("filter leaked %s in %s/%s", m.ID, m.Region, m.State)
+		}
+	}
+}
+
+// Two simulators in one process must not see each other's traffic: the base
+// URL is per client, not per process.
+func TestTwoClientsTwoSimulators(t *testing.T) {
+	a, ca := startSim(t, flysim.Options{App: "alpha", Scenario: "healthy", Machines: 5, NoRateLimit: true})
+	b, cb := startSim(t, flysim.Options{App: "beta", Scenario: "healthy", Machines: 9, NoRateLimit: true})
+	la, err := ca.List(ctx(t), "alpha", flyclient.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lb, err := cb.List(ctx(t), "beta", flyclient.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(la) != 5 || len(lb) != 9 || a.URL == b.URL {
+		t.Fatalf("got %d and %d machines from %s and %s", len(la), len(lb), a.URL, b.URL)
+	}
+	if _, err := ca.List(ctx(t), "beta", flyclient.ListOptions{}); !errors.Is(err, flyclient.ErrNotFound) {
+		t.Fatalf("alpha's simulator answered for beta: %v", err)
+	}
+}
+
+func TestEnvironmentBaseURL(t *testing.T) {
+	srv, _ := startSim(t, flysim.Options{App: "shop", Scenario: "healthy", Machines: 3, NoRateLimit: true})
+	t.Setenv("FLY_FLAPS_BASE_URL", srv.URL)
+	t.Setenv("FLY_API_BASE_URL", srv.URL)
+	c, err := flyclient.New(context.Background(), flyclient.Config{Token: "t"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.FlapsURL() != srv.URL || c.APIURL() != srv.URL {
+		t.Fatalf("urls %s %s, want %s", c.FlapsURL(), c.APIURL(), srv.URL)
+	}
+	if ms, err := c.List(ctx(t), "shop", flyclient.ListOptions{}); err != nil || len(ms) != 3 {
+		t.Fatalf("list via env: %d, %v", len(ms), err)
+	}
+	if _, err := c.Releases(ctx(t), "shop", 5); err != nil {
+		t.Fatalf("releases via env: %v", err)
+	}
+}
+
+func TestNewRejectsEmptyTokenAndBadURL(t *testing.T) {
+	if _, err := flyclient.New(context.Background(), flyclient.Config{Token: " "}); err == nil {
+		t.Fatal("empty token accepted")
+	}
+	if _, err := flyclient.New(context.Background(), flyclient.Config{Token: "t", FlapsBaseURL: "not a url"}); err == nil {
+		t.Fatal("bad base URL accepted")
+	}
+}

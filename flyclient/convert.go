@@ -1,0 +1,102 @@
+package flyclient
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/flyrescue/flyrescue/model"
+	fly "github.com/superfly/fly-go"
+)
+
+// DefaultLabelEnv is the env var deploys set to the release label.
+const DefaultLabelEnv = "RELEASE_LABEL"
+
+// ToModel converts an API machine into the model's view of it. labelEnv names
+// the env var holding the release label ("" means RELEASE_LABEL).
+func ToModel(m *Machine, labelEnv string) model.Machine {
+	if labelEnv == "" {
+		labelEnv = DefaultLabelEnv
+	}
+	out := model.Machine{
+		ID: m.ID, Name: m.Name, State: m.State, Region: m.Region, InstanceID: m.InstanceID,
+		Group: m.ProcessGroup(), HostStatus: string(m.HostStatus),
+		CreatedAt: parseTime(m.CreatedAt), UpdatedAt: parseTime(m.UpdatedAt),
+	}
+	if cfg := m.GetConfig(); cfg != nil {
+		out.Image = cfg.Image
+		out.ReleaseLabel = cfg.Env[labelEnv]
+		out.ReleaseID = cfg.Metadata[fly.MachineConfigMetadataKeyFlyReleaseId]
+		out.ReleaseVersion = atoi(cfg.Metadata[fly.MachineConfigMetadataKeyFlyReleaseVersion])
+	}
+	if out.Image == "" {
+		out.Image = m.FullImageRef()
+	}
+	out.ImageTag = model.ImageTag(out.Image)
+	for _, c := range m.Checks {
+		if c == nil {
+			continue
+		}
+		out.Checks.Total++
+		switch c.Status {
+		case fly.Passing:
+			out.Checks.Passing++
+		case fly.Warning:
+			out.Checks.Warning++
+		default:
+			out.Checks.Critical++
+		}
+	}
+	if len(m.Events) > 0 && m.Events[0] != nil {
+		e := m.Events[0]
+		out.LastEvent = model.Event{Type: e.Type, Status: e.Status, Source: e.Source, At: e.Time()}
+		out.StateSince = out.LastEvent.At
+	}
+	if out.StateSince.IsZero() {
+		out.StateSince = out.UpdatedAt
+	}
+	return out
+}
+
+// ToModels converts a listing, skipping nils.
+func ToModels(ms []*Machine, labelEnv string) []model.Machine {
+	out := make([]model.Machine, 0, len(ms))
+	for _, m := range ms {
+		if m != nil {
+			out = append(out, ToModel(m, labelEnv))
+		}
+	}
+	return out
+}
+
+// CloneConfig deep-copies a config, so an edited copy never aliases the
+// original (which the journal keeps for undo).
+func CloneConfig(c *MachineConfig) *MachineConfig {
+	if c == nil {
+		return nil
+	}
+	b, err := json.Marshal(c)
+	if err != nil {
+		panic("flyclient: machine config does not marshal: " + err.Error())
+	}
+	var out MachineConfig
+	if err := json.Unmarshal(b, &out); err != nil {
+		panic("flyclient: machine config does not round-trip: " + err.Error())
+	}
+	return &out
+}
+
+func parseTime(s string) time.Time {
+	t, _ := time.Parse(time.RFC3339, s)
+	return t
+}
+
+func atoi(s string) int {
+	n := 0
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return 0
+		}
+		n = n*10 + int(r-'0')
+	}
+	return n
+}

@@ -1,0 +1,63 @@
+package flyclient
+
+import (
+	"context"
+	"time"
+
+	"github.com/flyrescue/flyrescue/model"
+)
+
+// Survey is one poll of an app: its machines and its release history.
+type Survey struct {
+	Machines []model.Machine
+	Releases []model.Release // newest first
+	// ReleasesErr is set when the machines came back but the releases did
+	// not; the target image then falls back to the machines' metadata, and the
+	// caller should say so.
+	ReleasesErr error
+	At          time.Time
+	Took        time.Duration
+}
+
+// surveyAttempts bounds retries of transient failures in one survey.
+const surveyAttempts = 3
+
+// Survey lists the app's machines and releases, retrying transient failures a
+// few times. labelEnv names the release-label env var ("" for RELEASE_LABEL).
+func (c *Client) Survey(ctx context.Context, app, labelEnv string) (*Survey, error) {
+	start := time.Now()
+	var ms []*Machine
+	err := retryTransient(ctx, func() error {
+		var err error
+		ms, err = c.List(ctx, app, ListOptions{})
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	s := &Survey{Machines: ToModels(ms, labelEnv)}
+	s.ReleasesErr = retryTransient(ctx, func() error {
+		var err error
+		s.Releases, err = c.Releases(ctx, app, 25)
+		return err
+	})
+	s.At = time.Now()
+	s.Took = s.At.Sub(start)
+	return s, nil
+}
+
+func retryTransient(ctx context.Context, call func() error) error {
+	delay := 250 * time.Millisecond
+	var err error
+	for attempt := 1; ; attempt++ {
+		if err = call(); err == nil || !IsTransient(err) || attempt == surveyAttempts {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(delay):
+		}
+		delay *= 4
+	}
+}
