@@ -1,0 +1,261 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/flyrescue/flyrescue/flyclient"
+	"github.com/flyrescue/flyrescue/model"
+)
+
+func init() { subcommands = append(subcommands, newStatusCmd) }
+
+type statusOptions struct {
+	conn       connection
+	image      string
+	jsonOut    bool
+	stuckAfter time.Duration
+	labelEnv   string
+	timeout    time.Duration
+}
+
+func newStatusCmd() *cobra.Command {
+	o := &statusOptions{}
+	cmd := &cobra.Command{
+		Use:   "status",
+		Short: "Survey the fleet once: images, states, stuck machines and the runbook's advice",
+		Long: `Polls the app once and prints the survey the runbook starts with: how many Machines run the
+deploy's target image and how many an older one, their states per process group, the stuck
+ones, which runbook case the deploy is in and the advised next step with its exact machines.`,
+		Example: `  flyrescue status -a my-app
+  flyrescue status -a my-app --json | jq .advice
+  flyrescue status -a my-app --image registry.fly.io/my-app:deployment-01HX...`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runStatus(cmd.Context(), cmd.OutOrStdout(), o)
+		},
+	}
+	o.conn.addFlags(cmd)
+	f := cmd.Flags()
+	f.StringVar(&o.image, "image", "", "the deploy's target image (default: the newest release's image)")
+	f.BoolVar(&o.jsonOut, "json", false, "print one JSON object")
+	f.DurationVar(&o.stuckAfter, "stuck-after", model.DefaultStuckAfter, "how long in a transitional state makes a machine stuck")
+	f.StringVar(&o.labelEnv, "label-env", flyclient.DefaultLabelEnv, "env var that carries the release label")
+	f.DurationVar(&o.timeout, "timeout", 60*time.Second, "give up on the API after this long")
+	return cmd
+}
+
+func runStatus(ctx context.Context, out io.Writer, o *statusOptions) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	ctx, cancel := context.WithTimeout(ctx, o.timeout)
+	defer cancel()
+	client, app, err := o.conn.connect(ctx)
+	if err != nil {
+		return err
+	}
+	if o.image != "" {
+		if err := validImageRef(o.image); err != nil {
+			return &exitError{exitUsage, err}
+		}
+	}
+	survey, err := client.Survey(ctx, app, o.labelEnv)
+	if err != nil {
+		return apiExit(err)
+	}
+	target := model.ChooseTarget(o.image, survey.Releases, survey.Machines)
+	snap := model.NewSnapshot(app, survey.Machines, survey.Releases, target, model.Options{StuckAfter: o.stuckAfter, Now: survey.At})
+	verdict := model.Classify(snap)
+	if o.jsonOut {
+		enc := json.NewEncoder(out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(statusJSON(snap, verdict))
+	}
+	printStatus(out, snap, verdict, survey.ReleasesErr)
+	return nil
+}
+
+// validImageRef rejects what cannot be an image reference before anything is
+// sent.
+func validImageRef(image string) error {
+	if strings.ContainsAny(image, " \t\n") || strings.HasPrefix(image, "-") || strings.HasSuffix(image, ":") || !strings.ContainsAny(image, ":@") {
+		return fmt.Errorf("invalid image reference %q: expected REGISTRY/REPO:TAG, e.g. registry.fly.io/my-app:deployment-01HX...", image)
+	}
+	return nil
+}
+
+type statusReport struct {
+	App         string          `json:"app"`
+	TargetImage string          `json:"target_image"`
+	TargetFrom  string          `json:"target_source"`
+	Total       int             `json:"total"`
+	OnTarget    int             `json:"on_target"`
+	Deploy      string          `json:"deploy"`
+	Summary     string          `json:"summary"`
+	Stuck       []string        `json:"stuck"`
+	Advice      []adviceJSON    `json:"advice"`
+	BadRelease  *badReleaseJSON `json:"bad_release"`
+	Groups      []groupJSON     `json:"groups"`
+	States      map[string]int  `json:"states"`
+}
+
+type adviceJSON struct {
+	Action   string   `json:"action"`
+	Machines []string `json:"machines"`
+	Why      string   `json:"why"`
+	Group    string   `json:"group,omitempty"`
+	Count    int      `json:"count,omitempty"`
+	Force    bool     `json:"force,omitempty"`
+	Image    string   `json:"image,omitempty"`
+}
+
+type badReleaseJSON struct {
+	Version int    `json:"version"`
+	Image   string `json:"image"`
+}
+
+type groupJSON struct {
+	Name     string         `json:"name"`
+	Total    int            `json:"total"`
+	OnTarget int            `json:"on_target"`
+	Ready    int            `json:"ready"`
+	States   map[string]int `json:"states"`
+}
+
+func statusJSON(s *model.Snapshot, c model.Classification) statusReport {
+	r := statusReport{
+		App: s.App, TargetImage: s.Target.Image, TargetFrom: string(s.Target.Source),
+		Total: len(s.Machines), OnTarget: s.OnTarget, Deploy: string(c.Case), Summary: c.Summary,
+		Stuck: append([]string{}, s.Stuck...), Advice: []adviceJSON{}, Groups: []groupJSON{}, States: s.States,
+	}
+	for _, a := range c.Advice {
+		r.Advice = append(r.Advice, adviceJSON{Action: a.Action, Machines: append([]string{}, a.Machines...), Why: a.Why,
+			Group: a.Group, Count: a.Count, Force: a.Force, Image: a.Image})
+	}
+	if c.BadRelease != nil {
+		r.BadRelease = &badReleaseJSON{Version: c.BadRelease.Version, Image: c.BadRelease.Image}
+	}
+	for _, g := range s.Groups {
+		r.Groups = append(r.Groups, groupJSON{Name: g.Name, Total: g.Total, OnTarget: g.OnTarget, Ready: g.Ready, States: g.States})
+	}
+	return r
+}
+
+func printStatus(w io.Writer, s *model.Snapshot, c model.Classification, releasesErr error) {
+	fmt.Fprintf(w, "App %s: %d machines, %d on the target image (%s)\n", s.App, len(s.Machines), s.OnTarget, percent(s.OnTarget, len(s.Machines)))
+	target := s.Target.Image
+	if target == "" {
+		target = "(unknown)"
+	}
+	from := string(s.Target.Source)
+	if s.Target.Release != nil {
+		from += fmt.Sprintf(", release v%d %s", s.Target.Release.Version, s.Target.Release.Status)
+	}
+	fmt.Fprintf(w, "Target %s (from %s)\n", target, from)
+	if releasesErr != nil {
+		fmt.Fprintf(w, "Warning: releases unavailable (%v); the target was guessed from the machines\n", releasesErr)
+	}
+	fmt.Fprintf(w, "States %s\n\n", formatStates(s.States))
+
+	fmt.Fprintf(w, "%-20s %6s %16s %6s  %s\n", "GROUP", "TOTAL", "ON TARGET", "READY", "STATES")
+	for _, g := range s.Groups {
+		fmt.Fprintf(w, "%-20s %6d %9d (%4s) %6d  %s\n", g.Name, g.Total, g.OnTarget, percent(g.OnTarget, g.Total), g.Ready, formatStates(g.States))
+	}
+	fmt.Fprintln(w)
+	for _, ig := range s.ImageGroups {
+		fmt.Fprintf(w, "%-6s %-48s %5d machines\n", ig.Kind, ig.Tag, ig.Count)
+	}
+	if len(s.Stuck) > 0 {
+		fmt.Fprintf(w, "\nStuck (%d):\n", len(s.Stuck))
+		for _, id := range s.Stuck {
+			m, _ := s.Machine(id)
+			fmt.Fprintf(w, "  %s  %-17s %-10s %s for %s\n", m.ID, m.Group, m.Region, m.State, since(s.At, m.StateSince))
+		}
+	}
+	fmt.Fprintf(w, "\nRunbook: %s\n", c.Summary)
+	if c.BadRelease != nil {
+		fmt.Fprintf(w, "Bad release: roll back to v%d (%s)\n", c.BadRelease.Version, c.BadRelease.Image)
+	}
+	for i, a := range c.Advice {
+		fmt.Fprintf(w, "  %d. %s\n", i+1, describeAdvice(a))
+		fmt.Fprintf(w, "     %s\n", a.Why)
+		if len(a.Machines) > 0 {
+			fmt.Fprintf(w, "     machines: %s\n", idList(a.Machines, 12))
+		}
+	}
+}
+
+func describeAdvice(a model.Advice) string {
+	n := len(a.Machines)
+	switch a.Action {
+	case model.ActionUpdate:
+		return fmt.Sprintf("update %d machine%s to %s", n, plural(n), model.ImageTag(a.Image))
+	case model.ActionRestart:
+		return fmt.Sprintf("restart %d machine%s", n, plural(n))
+	case model.ActionDestroy:
+		force := ""
+		if a.Force {
+			force = " with --force"
+		}
+		return fmt.Sprintf("destroy %d stuck machine%s%s", n, plural(n), force)
+	case model.ActionScale:
+		return fmt.Sprintf("scale %s back to %d", a.Group, a.Count)
+	case model.ActionRollback:
+		return fmt.Sprintf("roll back %d machine%s to %s", n, plural(n), model.ImageTag(a.Image))
+	}
+	return a.Action
+}
+
+func formatStates(states map[string]int) string {
+	keys := make([]string, 0, len(states))
+	for k := range states {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if oi, oj := model.StateOrder(keys[i]), model.StateOrder(keys[j]); oi != oj {
+			return oi < oj
+		}
+		return keys[i] < keys[j]
+	})
+	parts := make([]string, 0, len(keys))
+	for _, k := range keys {
+		parts = append(parts, fmt.Sprintf("%s %d", k, states[k]))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func idList(ids []string, most int) string {
+	if len(ids) <= most {
+		return strings.Join(ids, " ")
+	}
+	return strings.Join(ids[:most], " ") + fmt.Sprintf(" … and %d more", len(ids)-most)
+}
+
+func percent(n, total int) string {
+	if total == 0 {
+		return "0%"
+	}
+	return fmt.Sprintf("%d%%", n*100/total)
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+func since(now, t time.Time) string {
+	if t.IsZero() {
+		return "?"
+	}
+	return now.Sub(t).Truncate(time.Second).String()
+}
