@@ -2,6 +2,8 @@ package model
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -49,6 +51,17 @@ func BenchmarkNewSnapshot(b *testing.B) {
 			defer cpu.report(b)
 			for b.Loop() {
 				NewSnapshot(SyntheticApp, m, r, target, Options{Now: SyntheticNow})
+			}
+		})
+		// The API and the simulator list machines sorted by ID already.
+		sorted := slices.Clone(m)
+		slices.SortStableFunc(sorted, func(a, b Machine) int { return strings.Compare(a.ID, b.ID) })
+		b.Run(fmt.Sprintf("%d-sorted", n), func(b *testing.B) {
+			b.ReportAllocs()
+			cpu := startCPU(b)
+			defer cpu.report(b)
+			for b.Loop() {
+				NewSnapshot(SyntheticApp, sorted, r, target, Options{Now: SyntheticNow})
 			}
 		})
 	}
@@ -117,7 +130,10 @@ func BenchmarkFilter(b *testing.B) {
 		for _, name := range []string{"qualifiers", "text", "mixed"} {
 			b.Run(fmt.Sprintf("%s/%d", name, n), func(b *testing.B) {
 				b.ReportAllocs()
+				cpu := startCPU(b)
+				defer cpu.report(b)
 				for b.Loop() {
+					s.text = &textCache{} // cold: no word of the query typed before
 					f, err := ParseFilter(queries[name])
 					if err != nil {
 						b.Fatal(err)
@@ -126,5 +142,44 @@ func BenchmarkFilter(b *testing.B) {
 				}
 			})
 		}
+	}
+}
+
+// BenchmarkFilterKeystrokes10k types queries into the dashboard's filter one
+// character at a time at 10k machines: ParseFilter + Apply per prefix,
+// skipping prefixes that do not parse (like "group:" or "state:f"). Each
+// iteration starts with a cold free-text cache, as after a poll, and the
+// figures are per keystroke.
+func BenchmarkFilterKeystrokes10k(b *testing.B) {
+	s := benchSnapshot(10000)
+	for _, tc := range []struct{ name, query string }{
+		{"qualifiers", "group:worker_autoscale state:failed"},
+		{"text", "wor iad"},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			var prefixes []*Filter
+			for n := 1; n <= len(tc.query); n++ {
+				if f, err := ParseFilter(tc.query[:n]); err == nil {
+					prefixes = append(prefixes, f)
+				}
+			}
+			b.ReportAllocs()
+			start := processCPU()
+			keys := 0
+			for b.Loop() {
+				s.text = &textCache{}
+				for n := 1; n <= len(tc.query); n++ {
+					f, err := ParseFilter(tc.query[:n])
+					if err != nil {
+						continue
+					}
+					f.Apply(s)
+					keys++
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(keys), "ns/key")
+			b.ReportMetric(float64(processCPU()-start)/float64(keys), "cpu-ns/key")
+			b.ReportMetric(float64(len(prefixes)), "keys/op")
+		})
 	}
 }

@@ -148,7 +148,7 @@ func restartOneWorker(s *Snapshot) (Advice, bool) {
 			rank += 20
 		}
 		switch {
-		case m.State == StateStarted && s.rows[i].checks != ChecksCritical:
+		case m.State == StateStarted && s.checksAt(i) != ChecksCritical:
 		case m.State == StateStarted:
 			rank += 1
 		default:
@@ -232,13 +232,13 @@ func rollbackTarget(s *Snapshot) (*Release, string) {
 		if r.onTarget {
 			if m.State == StateFailed || m.State == StateStarted {
 				finished++
-				if m.State == StateFailed || r.checks == ChecksCritical {
+				if m.State == StateFailed || s.checksAt(i) == ChecksCritical {
 					broken++
 				}
 			}
 			continue
 		}
-		if m.State == StateStarted && (r.checks == ChecksPassing || r.checks == ChecksNone) {
+		if c := s.checksAt(i); m.State == StateStarted && (c == ChecksPassing || c == ChecksNone) {
 			healthyOld[imageKey(m.Image)]++
 		}
 	}

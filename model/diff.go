@@ -60,7 +60,7 @@ func machineChanged(a, b *Machine) bool {
 // effState tolerates snapshots not built by NewSnapshot (no rows).
 func (s *Snapshot) effState(i int) string {
 	if i < len(s.rows) {
-		return s.rows[i].effState
+		return s.EffectiveState(i)
 	}
 	return s.Machines[i].State
 }

@@ -53,7 +53,7 @@ func (s *Selection) IDs() []string { return slices.Sorted(maps.Keys(s.ids)) }
 func (s *Selection) Prune(snap *Snapshot) int {
 	n := 0
 	for id := range s.ids {
-		if _, ok := snap.byID[id]; !ok {
+		if _, ok := snap.Index(id); !ok {
 			delete(s.ids, id)
 			n++
 		}
@@ -76,7 +76,7 @@ func (s *Selection) Hidden(visible []int, snap *Snapshot) int {
 	}
 	n := 0
 	for id := range s.ids {
-		if _, present := snap.byID[id]; !present {
+		if _, present := snap.Index(id); !present {
 			continue
 		}
 		if _, ok := shown[id]; !ok {
