@@ -1,0 +1,382 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/charmbracelet/x/term"
+	"github.com/spf13/cobra"
+
+	"github.com/flyrescue/flyrescue/flyclient"
+	"github.com/flyrescue/flyrescue/recovery"
+)
+
+func init() {
+	subcommands = append(subcommands, newUpdateCmd, newRestartCmd, newStartCmd, newStopCmd, newDestroyCmd,
+		newScaleCmd, newRollbackCmd)
+}
+
+// actionFlags are the flags every mutating command shares.
+type actionFlags struct {
+	conn             connection
+	query            string
+	dryRun, yes      bool
+	maxUnavailable   float64
+	concurrency      int
+	retries          int
+	waitTimeout      time.Duration
+	skipHealthChecks bool
+	journalDir       string
+	labelEnv         string
+	leaseTTL         time.Duration
+	verbose          bool
+}
+
+func (f *actionFlags) add(cmd *cobra.Command, selects bool) {
+	f.conn.addFlags(cmd)
+	fl := cmd.Flags()
+	if selects {
+		fl.StringVar(&f.query, "select", "", "machines matching a filter query, e.g. 'group:web state:failed' (default: the machine IDs given, else all)")
+	}
+	fl.BoolVar(&f.dryRun, "dry-run", false, "print the plan and change nothing")
+	fl.BoolVarP(&f.yes, "yes", "y", false, "do not ask for confirmation")
+	fl.Float64Var(&f.maxUnavailable, "max-unavailable", recovery.DefaultMaxUnavailable, "machines per process group we may have down at once: a fraction (<1) or a count")
+	fl.IntVar(&f.concurrency, "concurrency", recovery.DefaultConcurrency, "machines worked on at once, all groups together")
+	fl.IntVar(&f.retries, "retries", recovery.DefaultRetries, "extra attempts for transient failures (rate limits, 5xx, timeouts)")
+	fl.DurationVar(&f.waitTimeout, "wait-timeout", recovery.DefaultWaitTimeout, "how long a machine may take to reach its state and pass its checks")
+	fl.BoolVar(&f.skipHealthChecks, "skip-health-checks", false, "do not wait for health checks to pass")
+	fl.StringVar(&f.journalDir, "journal-dir", "", "where the action journal lives (default: FLYRESCUE_STATE_DIR, else $XDG_STATE_HOME/flyrescue)")
+	fl.StringVar(&f.labelEnv, "label-env", flyclient.DefaultLabelEnv, "env var that carries the release label")
+	fl.DurationVar(&f.leaseTTL, "lease-ttl", recovery.DefaultLeaseTTL, "TTL of the leases we take (refreshed while held)")
+	fl.BoolVarP(&f.verbose, "verbose", "v", false, "print every step of the plan")
+	_ = fl.MarkHidden("lease-ttl")
+}
+
+func (f *actionFlags) selector(args []string, region string) recovery.Selector {
+	return recovery.Selector{MachineIDs: args, Query: f.query, Region: region}
+}
+
+// actionConnect is the one place the action commands get their client, app
+// and journal.
+func actionConnect(ctx context.Context, f *actionFlags, errOut io.Writer) (*recovery.Engine, error) {
+	client, app, err := f.conn.connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	journal, err := recovery.OpenJournal(f.journalDir, app)
+	if err != nil {
+		return nil, &exitError{exitJournal, fmt.Errorf("%w (no action runs without its journal; fix the directory or pass --journal-dir)", err)}
+	}
+	if journal.TornTail != "" {
+		fmt.Fprintln(errOut, "warning:", journal.TornTail)
+	}
+	retries := f.retries
+	if retries == 0 {
+		retries = -1 // the engine reads 0 as "default"
+	}
+	return recovery.NewEngine(client, journal, recovery.Options{
+		App: app, MaxUnavailable: f.maxUnavailable, Concurrency: f.concurrency, Retries: retries,
+		WaitTimeout: f.waitTimeout, SkipHealthChecks: f.skipHealthChecks, LabelEnv: f.labelEnv, LeaseTTL: f.leaseTTL,
+	}), nil
+}
+
+type planFunc func(ctx context.Context, e *recovery.Engine) (*recovery.Plan, error)
+
+// runAction plans, shows the plan, confirms, executes with one line per
+// machine outcome, and sums up.
+func runAction(cmd *cobra.Command, f *actionFlags, plan planFunc) error {
+	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	out, errOut := cmd.OutOrStdout(), cmd.ErrOrStderr()
+	if f.maxUnavailable <= 0 {
+		return &exitError{exitUsage, errors.New("--max-unavailable must be above 0 (a fraction like 0.33 or a count like 10)")}
+	}
+	e, err := actionConnect(ctx, f, errOut)
+	if err != nil {
+		return err
+	}
+	defer e.Journal().Close()
+	p, err := plan(ctx, e)
+	if err != nil {
+		return planExit(err)
+	}
+	printPlan(out, p, f.verbose || f.dryRun)
+	if len(p.Steps) == 0 {
+		fmt.Fprintln(out, "Nothing to do.")
+		if len(p.Skipped) == 0 && p.Kind != recovery.KindScale {
+			return &exitError{exitNothingToDo, errors.New("the selection matched no machine")}
+		}
+		return nil
+	}
+	if f.dryRun {
+		fmt.Fprintln(out, "Dry run: nothing was changed.")
+		return nil
+	}
+	if !f.yes {
+		if err := confirm(cmd.InOrStdin(), out, p); err != nil {
+			return err
+		}
+	}
+	res, err := e.Execute(ctx, p, func(ev recovery.Event) { printOutcome(out, ev) })
+	if res != nil {
+		fmt.Fprintf(out, "%s %s: %d ok, %d failed, %d skipped, %d interrupted in %s. Journal: %s (action %s)\n",
+			p.Kind, p.App, res.OK, res.Failed, res.Skipped, res.Interrupted, res.Elapsed.Round(time.Millisecond), e.Journal().Path(), p.ID)
+	}
+	switch {
+	case errors.Is(err, recovery.ErrJournal):
+		return &exitError{exitJournal, err}
+	case err != nil:
+		return apiExit(err)
+	case ctx.Err() != nil:
+		return &exitError{exitActionFailed, fmt.Errorf("interrupted: %d machines were not finished; `flyrescue resume -a %s` picks them up", res.Interrupted, p.App)}
+	case res.Failed > 0 || res.Interrupted > 0:
+		return &exitError{exitActionFailed, fmt.Errorf("%d of %d machines failed (see above, or `flyrescue log -a %s`)", res.Failed+res.Interrupted, len(p.Steps), p.App)}
+	}
+	return nil
+}
+
+func planExit(err error) error {
+	var ee *exitError
+	switch {
+	case errors.As(err, &ee):
+		return err
+	case errors.Is(err, recovery.ErrJournal):
+		return &exitError{exitJournal, err}
+	case errors.Is(err, flyclient.ErrUnauthorized), errors.Is(err, flyclient.ErrNotFound), errors.Is(err, flyclient.ErrUnreachable),
+		errors.Is(err, flyclient.ErrServer), errors.Is(err, flyclient.ErrTimeout), errors.Is(err, flyclient.ErrRateLimited):
+		return apiExit(err)
+	}
+	return &exitError{exitUsage, err}
+}
+
+// confirm asks on a terminal and refuses without one: a mutating command
+// must be a deliberate act.
+func confirm(in io.Reader, out io.Writer, p *recovery.Plan) error {
+	f, ok := in.(*os.File)
+	if !ok || !isTerminal(f) {
+		return &exitError{exitRefused, errors.New("refusing to change machines without confirmation: stdin is not a terminal (pass --yes, or --dry-run to only see the plan)")}
+	}
+	fmt.Fprintf(out, "Proceed with %s of %d machines? [y/N] ", p.Kind, len(p.Steps))
+	line, _ := bufio.NewReader(in).ReadString('\n')
+	if a := strings.ToLower(strings.TrimSpace(line)); a != "y" && a != "yes" {
+		return &exitError{exitRefused, errors.New("cancelled: nothing was changed")}
+	}
+	return nil
+}
+
+// isTerminal asks the OS (a char device such as /dev/null is not one).
+func isTerminal(f *os.File) bool { return term.IsTerminal(f.Fd()) }
+
+func printPlan(w io.Writer, p *recovery.Plan, every bool) {
+	fmt.Fprintf(w, "Plan %s: %s %d machines of %s (%s)\n", p.ID, p.Kind, len(p.Steps), p.App, p.Selection)
+	if p.Undoes != "" {
+		fmt.Fprintf(w, "  undoes %s\n", p.Undoes)
+	}
+	if p.Resumes != "" {
+		fmt.Fprintf(w, "  resumes %s\n", p.Resumes)
+	}
+	if p.Kind == recovery.KindScale {
+		fmt.Fprintf(w, "  group %s%s: %s -> %s machines\n", p.Args["group"], inRegionText(p.Args["region"]), p.Args["from"], p.Args["count"])
+	}
+	if img := p.Args["image"]; img != "" {
+		fmt.Fprintf(w, "  image %s, %s=%s\n", img, p.Args["label_env"], p.Args["label"])
+	}
+	var budgets []string
+	for g, b := range p.Limits.GroupBudget {
+		budgets = append(budgets, fmt.Sprintf("%s %d", g, b))
+	}
+	sort.Strings(budgets)
+	fmt.Fprintf(w, "  limits: at most %s down per group (%s), %d at once, %d retries, wait %s, health checks %s\n",
+		strconv.FormatFloat(p.Limits.MaxUnavailable, 'g', -1, 64), strings.Join(budgets, ", "), p.Limits.Concurrency,
+		p.Limits.Retries, p.Limits.WaitTimeout, map[bool]string{true: "skipped", false: "required"}[p.Limits.SkipHealthChecks])
+	// Summary by group and change, so 500 machines read in a few lines.
+	type key struct{ group, op, from, to string }
+	counts := map[key]int{}
+	var keys []key
+	for _, s := range p.Steps {
+		k := key{s.Group, string(s.Op), short(s.FromImage), short(s.ToImage)}
+		if counts[k] == 0 {
+			keys = append(keys, k)
+		}
+		counts[k]++
+	}
+	for _, k := range keys {
+		change := k.to
+		if k.from != "" && k.from != k.to {
+			change = k.from + " -> " + k.to
+		}
+		fmt.Fprintf(w, "  %-8s %4d  group %-18s %s\n", k.op, counts[k], k.group, change)
+	}
+	if len(p.Skipped) > 0 {
+		fmt.Fprintf(w, "  %d machines need nothing (e.g. %s: %s)\n", len(p.Skipped), p.Skipped[0].MachineID, p.Skipped[0].Reason)
+	}
+	for _, n := range p.Notes {
+		fmt.Fprintf(w, "  note: %s\n", n)
+	}
+	if every {
+		for _, s := range p.Steps {
+			id := s.MachineID
+			if id == "" {
+				id = "(new)"
+			}
+			fmt.Fprintf(w, "  %3d %-8s %-15s %-16s %-4s %-9s %s -> %s %s\n", s.Seq, s.Op, id, s.Group, s.Region, s.FromState, short(s.FromImage), short(s.ToImage), s.Reason)
+		}
+	}
+}
+
+func inRegionText(r string) string {
+	if r == "" {
+		return ""
+	}
+	return " in " + r
+}
+
+// short is the tag of an image, which is what tells releases apart.
+func short(image string) string {
+	if i := strings.LastIndexByte(image, ':'); i >= 0 && !strings.Contains(image[i:], "/") {
+		return image[i+1:]
+	}
+	return image
+}
+
+// printOutcome prints one line per finished machine.
+func printOutcome(w io.Writer, ev recovery.Event) {
+	if ev.MachineID == "" && ev.NewMachineID == "" || !ev.Phase.Final() {
+		return
+	}
+	id := ev.MachineID
+	if ev.NewMachineID != "" && ev.NewMachineID != id {
+		id = ev.NewMachineID + " (new)"
+	}
+	line := fmt.Sprintf("%-11s %-16s %-8s", ev.Phase, id, ev.Op)
+	if ev.Attempt > 1 {
+		line += fmt.Sprintf(" after %d attempts", ev.Attempt)
+	}
+	if ev.Reason != "" {
+		line += "  " + ev.Reason
+	}
+	fmt.Fprintln(w, line)
+}
+
+func simpleCmd(use, short string, plan func(e *recovery.Engine, ctx context.Context, sel recovery.Selector, f *actionFlags) (*recovery.Plan, error), extra func(*cobra.Command, *actionFlags)) *cobra.Command {
+	f := &actionFlags{}
+	cmd := &cobra.Command{
+		Use: use + " [MACHINE_ID...]", Short: short,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runAction(cmd, f, func(ctx context.Context, e *recovery.Engine) (*recovery.Plan, error) {
+				return plan(e, ctx, f.selector(args, ""), f)
+			})
+		},
+	}
+	f.add(cmd, true)
+	if extra != nil {
+		extra(cmd, f)
+	}
+	return cmd
+}
+
+func newUpdateCmd() *cobra.Command {
+	var image, label string
+	return simpleCmd("update", "Update machines to the target image (or --image), with the release label and metadata",
+		func(e *recovery.Engine, ctx context.Context, sel recovery.Selector, f *actionFlags) (*recovery.Plan, error) {
+			return e.PlanUpdate(ctx, recovery.UpdateRequest{Selector: sel, Image: image, Label: label})
+		}, func(cmd *cobra.Command, f *actionFlags) {
+			cmd.Flags().StringVar(&image, "image", "", "image to update to (default: the deploy's target, from the releases)")
+			cmd.Flags().StringVar(&label, "label", "", "release label to set (default: derived from the image tag)")
+		})
+}
+
+func newRestartCmd() *cobra.Command {
+	return simpleCmd("restart", "Restart machines (cannot be undone)", func(e *recovery.Engine, ctx context.Context, sel recovery.Selector, _ *actionFlags) (*recovery.Plan, error) {
+		return e.PlanRestart(ctx, sel)
+	}, nil)
+}
+
+func newStartCmd() *cobra.Command {
+	return simpleCmd("start", "Start stopped machines", func(e *recovery.Engine, ctx context.Context, sel recovery.Selector, _ *actionFlags) (*recovery.Plan, error) {
+		return e.PlanStart(ctx, sel)
+	}, nil)
+}
+
+func newStopCmd() *cobra.Command {
+	return simpleCmd("stop", "Stop machines", func(e *recovery.Engine, ctx context.Context, sel recovery.Selector, _ *actionFlags) (*recovery.Plan, error) {
+		return e.PlanStop(ctx, sel)
+	}, nil)
+}
+
+func newDestroyCmd() *cobra.Command {
+	var force bool
+	return simpleCmd("destroy", "Destroy machines (undo relaunches their saved configs as new machines)",
+		func(e *recovery.Engine, ctx context.Context, sel recovery.Selector, _ *actionFlags) (*recovery.Plan, error) {
+			return e.PlanDestroy(ctx, recovery.DestroyRequest{Selector: sel, Force: force})
+		}, func(cmd *cobra.Command, _ *actionFlags) {
+			cmd.Flags().BoolVar(&force, "force", false, "kill machines that are running or will not stop")
+		})
+}
+
+func newScaleCmd() *cobra.Command {
+	f := &actionFlags{}
+	var region string
+	var back bool
+	cmd := &cobra.Command{
+		Use:   "scale GROUP [COUNT]",
+		Short: "Scale a process group to a count; --back returns it to the count it had before the incident",
+		Long: `Scale up clones the config of a healthy machine of the group on the target image; scale down
+removes the worst first: failed, stuck, old image, failing checks, then the newest.`,
+		Example: "  flyrescue scale worker 12 -a my-app\n  flyrescue scale web --back --region iad -a my-app",
+		Args:    cobra.RangeArgs(1, 2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			req := recovery.ScaleRequest{Group: args[0], Region: region, Back: back}
+			switch {
+			case back && len(args) == 2:
+				return &exitError{exitUsage, errors.New("give a COUNT or --back, not both")}
+			case !back && len(args) < 2:
+				return &exitError{exitUsage, errors.New("give a COUNT, or --back for the count the journal remembers")}
+			case !back:
+				n, err := strconv.Atoi(args[1])
+				if err != nil || n < 0 {
+					return &exitError{exitUsage, fmt.Errorf("COUNT %q is not a number of machines", args[1])}
+				}
+				req.Count = n
+			}
+			return runAction(cmd, f, func(ctx context.Context, e *recovery.Engine) (*recovery.Plan, error) {
+				return e.PlanScale(ctx, req)
+			})
+		},
+	}
+	f.add(cmd, false)
+	cmd.Flags().StringVarP(&region, "region", "r", "", "only this region")
+	cmd.Flags().BoolVar(&back, "back", false, "scale to the count the journal first recorded for the group")
+	return cmd
+}
+
+func newRollbackCmd() *cobra.Command {
+	f := &actionFlags{}
+	var region, release string
+	cmd := &cobra.Command{
+		Use:   "rollback [MACHINE_ID...]",
+		Short: "Update the app (or one region, or a selection) to an earlier release's image and label",
+		Long: `Rolls machines back to a release's image. Config, secrets and database migrations are not
+rolled back. Roll back one region first on a multi-region app (--region).`,
+		Example: "  flyrescue rollback -a my-app --release v61 --region iad",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runAction(cmd, f, func(ctx context.Context, e *recovery.Engine) (*recovery.Plan, error) {
+				return e.PlanRollback(ctx, recovery.RollbackRequest{Selector: f.selector(args, region), Release: release})
+			})
+		},
+	}
+	f.add(cmd, true)
+	cmd.Flags().StringVarP(&region, "region", "r", "", "only this region")
+	cmd.Flags().StringVar(&release, "release", "", "release to go back to, e.g. v61 (default: the last complete one before the target)")
+	return cmd
+}

@@ -1,0 +1,149 @@
+package recovery
+
+import (
+	"time"
+
+	"github.com/flyrescue/flyrescue/flyclient"
+)
+
+// Kind names an action as the operator asked for it.
+type Kind string
+
+// Action kinds. An undo or a resume is recorded with the kind of what it
+// does (e.g. an undo of a destroy is a "launch" action) plus Undoes/Resumes.
+const (
+	KindUpdate   Kind = "update"
+	KindRestart  Kind = "restart"
+	KindStart    Kind = "start"
+	KindStop     Kind = "stop"
+	KindDestroy  Kind = "destroy"
+	KindScale    Kind = "scale"
+	KindRollback Kind = "rollback"
+	KindUndo     Kind = "undo"
+	KindResume   Kind = "resume"
+)
+
+// Op is what one step does to one machine.
+type Op string
+
+// Per-machine operations.
+const (
+	OpUpdate  Op = "update"  // in-place config update (image, env, metadata, or a saved config)
+	OpRestart Op = "restart" // restart in place
+	OpStart   Op = "start"
+	OpStop    Op = "stop"
+	OpDestroy Op = "destroy"
+	OpLaunch  Op = "launch" // create a new machine from a config (scale up, undo of destroy)
+)
+
+// Selector picks machines: explicit IDs win, else Query in the model's filter
+// language, else every machine (optionally one region).
+type Selector struct {
+	MachineIDs []string
+	Query      string
+	Region     string
+}
+
+// String renders the selection for plans and the journal.
+func (s Selector) String() string { return s.describe() }
+
+// UpdateRequest asks for machines to be moved to an image.
+type UpdateRequest struct {
+	Selector Selector
+	// Image defaults to the deploy target (model.ChooseTarget).
+	Image string
+	// Label overrides the label derived from the image tag.
+	Label string
+	// ReleaseVersion/ReleaseID align fly_release_* metadata; when zero they
+	// are looked up among the app's releases by image.
+	ReleaseVersion int
+	ReleaseID      string
+}
+
+// RollbackRequest asks for the selection (default: the whole app, or
+// Region) to go back to an earlier release's image and label.
+type RollbackRequest struct {
+	Selector Selector
+	// Release is "v61" or "61"; empty means the newest complete release
+	// whose image differs from the current target.
+	Release string
+}
+
+// ScaleRequest asks for a process group to have Count machines, in Region
+// when set. Back scales to the count remembered in the journal instead.
+type ScaleRequest struct {
+	Group  string
+	Count  int
+	Region string
+	Back   bool
+}
+
+// DestroyRequest asks for machines to be destroyed; Force kills machines
+// that will not stop.
+type DestroyRequest struct {
+	Selector Selector
+	Force    bool
+}
+
+// Plan is what an action will do, before it does it: printable and
+// confirmable, then handed to Execute.
+type Plan struct {
+	ID        string // assigned when planned; the journal's action ID
+	Kind      Kind
+	App       string
+	Selection string
+	Args      map[string]string
+	Undoes    string // the action this plan undoes, if any
+	Resumes   string // the action this plan finishes, if any
+	Steps     []Step
+	// Skipped are machines the selection matched that need nothing.
+	Skipped []Step
+	Limits  Limits
+	// GroupCounts are the live machine counts per process group (and
+	// region) when planned; the journal keeps them for "scale back".
+	GroupCounts  map[string]int
+	RegionCounts map[string]map[string]int
+	// Notes say plainly what the plan cannot do or what is surprising
+	// (a relaunch makes a new machine, a restart cannot be undone...).
+	Notes     []string
+	CreatedAt time.Time
+}
+
+// Limits are the safety bounds a plan runs under.
+type Limits struct {
+	MaxUnavailable   float64
+	GroupBudget      map[string]int // resolved per group
+	Concurrency      int
+	Retries          int
+	WaitTimeout      time.Duration
+	SkipHealthChecks bool
+	LeaseTTL         time.Duration
+}
+
+// Step is one machine's part of a plan.
+type Step struct {
+	Seq       int
+	MachineID string // empty for a launch
+	Name      string
+	Op        Op
+	Region    string
+	Group     string
+	FromImage string
+	ToImage   string
+	FromState string
+	ToState   string // the state that counts as done ("started", "stopped", "destroyed")
+	// FromInstanceID is the instance planned against; a different one at
+	// execution means someone else changed the machine, so we skip it.
+	FromInstanceID string
+	Label          string            // RELEASE_LABEL value to set (update/rollback)
+	Metadata       map[string]string // metadata to set (fly_release_*)
+	// Config is the whole config to apply (undo of update) or launch with
+	// (scale up, undo of destroy). Nil for image updates, which start from
+	// the live config.
+	Config *flyclient.MachineConfig `json:",omitempty"`
+	Force  bool
+	Reason string // why this machine (scale down order, skip reason)
+	// WaitStaleLease lets a resumed step wait out a lease that a crashed
+	// run of ours left behind, instead of failing on it.
+	WaitStaleLease bool `json:",omitempty"`
+}

@@ -1,0 +1,236 @@
+package recovery
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"math"
+	"os/user"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/flyrescue/flyrescue/flyclient"
+	"github.com/flyrescue/flyrescue/model"
+)
+
+// fleet is one live read of the app that a plan is made from.
+type fleet struct {
+	raw      map[string]*flyclient.Machine
+	snap     *model.Snapshot
+	releases []model.Release
+	target   model.Target
+}
+
+// survey lists the app's machines and releases. Releases are optional: a
+// failing release query only loses the metadata alignment.
+func (e *Engine) survey(ctx context.Context, flagImage string) (*fleet, error) {
+	if e.opts.App == "" {
+		return nil, fmt.Errorf("no app given (use -a/--app or FLY_APP)")
+	}
+	var list []*flyclient.Machine
+	err := e.retrying(ctx, func() error {
+		return e.call(ctx, "list", e.opts.App, func(ctx context.Context) error {
+			var err error
+			list, err = e.api.List(ctx, e.opts.App, flyclient.ListOptions{})
+			return err
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("listing machines of %s: %w", e.opts.App, err)
+	}
+	f := &fleet{raw: make(map[string]*flyclient.Machine, len(list))}
+	models := make([]model.Machine, 0, len(list))
+	for _, m := range list {
+		if m == nil || m.State == model.StateDestroyed || m.State == model.StateDestroying {
+			continue
+		}
+		f.raw[m.ID] = m
+		models = append(models, flyclient.ToModel(m, e.opts.LabelEnv))
+	}
+	_ = e.retrying(ctx, func() error {
+		return e.call(ctx, "releases", e.opts.App, func(ctx context.Context) error {
+			rels, err := e.api.Releases(ctx, e.opts.App, 50)
+			if err == nil {
+				f.releases = rels
+			}
+			return err
+		})
+	})
+	f.target = model.ChooseTarget(flagImage, f.releases, models)
+	f.snap = model.NewSnapshot(e.opts.App, models, f.releases, f.target, model.Options{})
+	return f, nil
+}
+
+// selectMachines resolves a selector into snapshot rows.
+func (f *fleet) selectMachines(sel Selector) ([]int, error) {
+	var rows []int
+	switch {
+	case len(sel.MachineIDs) > 0:
+		var missing []string
+		for _, id := range sel.MachineIDs {
+			if i, ok := f.snap.Index(id); ok {
+				rows = append(rows, i)
+			} else {
+				missing = append(missing, id)
+			}
+		}
+		if len(missing) > 0 {
+			return nil, fmt.Errorf("no live machine %s in app %s (destroyed, or a typo?)", strings.Join(missing, ", "), f.snap.App)
+		}
+	case sel.Query != "":
+		flt, err := model.ParseFilter(sel.Query)
+		if err != nil {
+			return nil, fmt.Errorf("--select %q: %w", sel.Query, err)
+		}
+		rows = flt.Apply(f.snap)
+		sort.Ints(rows)
+	default:
+		for i := range f.snap.Machines {
+			rows = append(rows, i)
+		}
+	}
+	if sel.Region != "" {
+		kept := rows[:0]
+		for _, i := range rows {
+			if f.snap.Machines[i].Region == sel.Region {
+				kept = append(kept, i)
+			}
+		}
+		rows = kept
+	}
+	return rows, nil
+}
+
+// counts are the live machines per group and per group and region.
+func (f *fleet) counts() (map[string]int, map[string]map[string]int) {
+	groups := map[string]int{}
+	regions := map[string]map[string]int{}
+	for _, m := range f.snap.Machines {
+		groups[m.Group]++
+		if regions[m.Group] == nil {
+			regions[m.Group] = map[string]int{}
+		}
+		regions[m.Group][m.Region]++
+	}
+	return groups, regions
+}
+
+// newPlan fills what every plan shares: identity, limits, counts.
+func (e *Engine) newPlan(kind Kind, f *fleet, selection string) *Plan {
+	now := e.opts.Now()
+	p := &Plan{
+		ID: newActionID(now), Kind: kind, App: e.opts.App, Selection: selection,
+		Args: map[string]string{}, CreatedAt: now,
+	}
+	p.GroupCounts, p.RegionCounts = f.counts()
+	p.Limits = Limits{
+		MaxUnavailable: e.opts.MaxUnavailable, Concurrency: e.opts.Concurrency, Retries: e.opts.Retries,
+		WaitTimeout: e.opts.WaitTimeout, SkipHealthChecks: e.opts.SkipHealthChecks, LeaseTTL: e.opts.LeaseTTL,
+		GroupBudget: map[string]int{},
+	}
+	for g, n := range p.GroupCounts {
+		p.Limits.GroupBudget[g] = groupBudget(e.opts.MaxUnavailable, n)
+	}
+	return p
+}
+
+// groupBudget turns --max-unavailable into a machine count for a group of n,
+// as flyctl does: a fraction is rounded up, a number of 1 or more is a count;
+// at least one machine may always be worked on.
+func groupBudget(maxUnavailable float64, n int) int {
+	var b int
+	if maxUnavailable >= 1 {
+		b = int(maxUnavailable)
+	} else {
+		b = int(math.Ceil(float64(n) * maxUnavailable))
+	}
+	return max(1, b)
+}
+
+// finish numbers the steps in the order they are.
+func (p *Plan) finish() *Plan {
+	for i := range p.Steps {
+		p.Steps[i].Seq = i + 1
+	}
+	return p
+}
+
+// sorted orders the steps: machines already out of service first (working
+// on them costs no capacity and brings it back), then stopped ones, then
+// running ones; each by group, region and ID so plans are stable.
+func (p *Plan) sorted() *Plan {
+	rank := func(s Step) int {
+		switch s.FromState {
+		case model.StateStarted:
+			return 2
+		case model.StateStopped, model.StateSuspended:
+			return 1
+		case "":
+			return 1 // launches
+		}
+		return 0
+	}
+	sort.SliceStable(p.Steps, func(i, j int) bool {
+		a, b := p.Steps[i], p.Steps[j]
+		if ra, rb := rank(a), rank(b); ra != rb {
+			return ra < rb
+		}
+		if a.Group != b.Group {
+			return a.Group < b.Group
+		}
+		if a.Region != b.Region {
+			return a.Region < b.Region
+		}
+		return a.MachineID < b.MachineID
+	})
+	return p.finish()
+}
+
+func (s Selector) describe() string {
+	var parts []string
+	switch {
+	case len(s.MachineIDs) > 0:
+		parts = append(parts, "machines "+strings.Join(s.MachineIDs, ","))
+	case s.Query != "":
+		parts = append(parts, "select "+s.Query)
+	default:
+		parts = append(parts, "all machines")
+	}
+	if s.Region != "" {
+		parts = append(parts, "region "+s.Region)
+	}
+	return strings.Join(parts, ", ")
+}
+
+func newActionID(now time.Time) string {
+	var b [3]byte
+	_, _ = rand.Read(b[:])
+	return now.UTC().Format("20060102T150405") + "-" + hex.EncodeToString(b[:])
+}
+
+func currentOperator() string {
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		return u.Username
+	}
+	return "unknown"
+}
+
+func imageKey(image string) string {
+	image = strings.TrimSpace(image)
+	if at := strings.IndexByte(image, '@'); at >= 0 && model.ImageTag(image) != "" {
+		return image[:at]
+	}
+	return image
+}
+
+func sameImage(a, b string) bool { return imageKey(a) == imageKey(b) }
+
+// configImage is the image a machine's config asks for.
+func configImage(m *flyclient.Machine) string {
+	if m.Config != nil && m.Config.Image != "" {
+		return m.Config.Image
+	}
+	return m.FullImageRef()
+}

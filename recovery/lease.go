@@ -1,0 +1,95 @@
+package recovery
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/flyrescue/flyrescue/flyclient"
+)
+
+// heldLease is our lease on one machine, refreshed in the background at a
+// third of its TTL (as flyctl does) until released.
+type heldLease struct {
+	machineID string
+	nonce     string
+	stop      context.CancelFunc
+	wg        sync.WaitGroup
+}
+
+// acquireLease takes a short lease. A lease held by someone else comes back
+// as a *flyclient.LeaseHeldError naming the owner: we report it and move on
+// rather than wait, because the holder may be a deploy still running.
+func (e *Engine) acquireLease(ctx context.Context, id string) (*heldLease, error) {
+	var l *flyclient.Lease
+	err := e.call(ctx, "lease", id, func(ctx context.Context) error {
+		// Once sent, see the request through even if the run is cancelled:
+		// a lease granted to a request we abandoned could not be released
+		// and would block the machine for its TTL.
+		lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+		defer cancel()
+		var err error
+		l, err = e.api.AcquireLease(lctx, e.opts.App, id, e.opts.LeaseTTL)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	h := e.holdLease(id, l.Nonce)
+	if err := ctx.Err(); err != nil {
+		e.releaseLease(h)
+		return nil, err
+	}
+	return h, nil
+}
+
+// holdLease starts refreshing a lease we already have (also used for
+// machines launched with a lease).
+func (e *Engine) holdLease(id, nonce string) *heldLease {
+	rctx, stop := context.WithCancel(context.Background())
+	h := &heldLease{machineID: id, nonce: nonce, stop: stop}
+	every := max((e.opts.LeaseTTL-time.Second)/3, 200*time.Millisecond)
+	h.wg.Add(1)
+	go func() {
+		defer h.wg.Done()
+		for {
+			if sleep(rctx, every) != nil {
+				return
+			}
+			err := e.call(rctx, "lease", id, func(ctx context.Context) error {
+				_, err := e.api.RefreshLease(ctx, e.opts.App, id, nonce, e.opts.LeaseTTL)
+				return err
+			})
+			// A lost lease ends refreshing; the step's next mutating call
+			// then fails on the nonce and reports it.
+			if err != nil && rctx.Err() == nil && !retryable(err) {
+				return
+			}
+		}
+	}()
+	return h
+}
+
+// release stops the refresher and gives the lease back, even when the run
+// was cancelled: a crashed or interrupted flyrescue must not block a machine
+// for the lease's TTL if it can help it.
+func (e *Engine) releaseLease(h *heldLease) {
+	if h == nil {
+		return
+	}
+	h.stop()
+	h.wg.Wait()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for attempt := 1; attempt <= 3; attempt++ {
+		err := e.call(ctx, "release_lease", h.machineID, func(ctx context.Context) error {
+			return e.api.ReleaseLease(ctx, e.opts.App, h.machineID, h.nonce)
+		})
+		if err == nil || !retryable(err) {
+			return
+		}
+		if sleep(ctx, e.backoff(attempt)/4) != nil {
+			return
+		}
+	}
+}

@@ -1,0 +1,258 @@
+package recovery
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/flyrescue/flyrescue/flyclient"
+	"github.com/flyrescue/flyrescue/model"
+)
+
+// Metadata keys Fly sets on every machine of a release.
+const (
+	metaReleaseVersion = "fly_release_version"
+	metaReleaseID      = "fly_release_id"
+)
+
+func (e *Engine) planUpdate(ctx context.Context, kind Kind, req UpdateRequest) (*Plan, error) {
+	f, err := e.survey(ctx, req.Image)
+	if err != nil {
+		return nil, err
+	}
+	return e.planUpdateOn(f, kind, req)
+}
+
+func (e *Engine) planUpdateOn(f *fleet, kind Kind, req UpdateRequest) (*Plan, error) {
+	image := req.Image
+	if image == "" {
+		image = f.target.Image
+	}
+	if image == "" {
+		return nil, fmt.Errorf("no target image known for %s (no releases and no machine metadata): pass --image", e.opts.App)
+	}
+	label := req.Label
+	if label == "" {
+		label = model.LabelFromImage(image)
+	}
+	meta := map[string]string{}
+	version, id := req.ReleaseVersion, req.ReleaseID
+	if version == 0 && id == "" {
+		// Align metadata only with a release that really deployed this
+		// image; otherwise fly status would show a wrong version.
+		for _, r := range f.releases {
+			if sameImage(r.Image, image) && r.Version > version {
+				version, id = r.Version, r.ID
+			}
+		}
+	}
+	if version > 0 {
+		meta[metaReleaseVersion] = strconv.Itoa(version)
+	}
+	if id != "" {
+		meta[metaReleaseID] = id
+	}
+	rows, err := f.selectMachines(req.Selector)
+	if err != nil {
+		return nil, err
+	}
+	p := e.newPlan(kind, f, req.Selector.describe())
+	p.Args["image"] = image
+	p.Args["label_env"] = e.opts.LabelEnv
+	p.Args["label"] = label
+	if version > 0 {
+		p.Args["release_version"] = strconv.Itoa(version)
+	}
+	for _, i := range rows {
+		mm := f.snap.Machines[i]
+		raw := f.raw[mm.ID]
+		s := Step{
+			MachineID: mm.ID, Name: mm.Name, Op: OpUpdate, Region: mm.Region, Group: mm.Group,
+			FromImage: configImage(raw), ToImage: image, FromState: mm.State, ToState: updateTargetState(mm.State),
+			FromInstanceID: mm.InstanceID, Label: label, Metadata: meta,
+		}
+		if f.snap.IsStuck(mm.ID) && mm.State != model.StateFailed {
+			// A machine wedged in a transitional state would only queue the
+			// update behind it: the runbook's answer is destroy --force and
+			// scale back. A failed machine is different: a new config often
+			// brings it back, so it is updated (and reported if it fails).
+			s.Reason = "stuck in " + mm.State + ": destroy it with --force, then scale the group back"
+			p.Skipped = append(p.Skipped, s)
+			continue
+		}
+		if reason := updateDone(raw, s, e.opts.LabelEnv); reason != "" {
+			s.Reason = reason
+			p.Skipped = append(p.Skipped, s)
+			continue
+		}
+		p.Steps = append(p.Steps, s)
+	}
+	if len(meta) == 0 {
+		p.Notes = append(p.Notes, "no release is known for "+image+": fly_release_* metadata is left as it is")
+	}
+	return p.sorted(), nil
+}
+
+// updateTargetState keeps stopped machines stopped, as deploys do; anything
+// else is expected to come up started.
+func updateTargetState(state string) string {
+	switch state {
+	case model.StateStopped, model.StateSuspended:
+		return model.StateStopped
+	}
+	return model.StateStarted
+}
+
+// updateDone says why a machine already is where an update step would put
+// it, or "" when it is not.
+func updateDone(m *flyclient.Machine, s Step, labelEnv string) string {
+	if m == nil || m.Config == nil {
+		return ""
+	}
+	if !sameImage(m.Config.Image, s.ToImage) {
+		return ""
+	}
+	if s.Config != nil {
+		// Undo: the saved config's label is the one to reach.
+		if m.Config.Env[labelEnv] != s.Config.Env[labelEnv] {
+			return ""
+		}
+	} else if s.Label != "" && m.Config.Env[labelEnv] != s.Label {
+		return ""
+	}
+	for k, v := range s.Metadata {
+		if m.Config.Metadata[k] != v {
+			return ""
+		}
+	}
+	want := s.ToState
+	if want == model.StateStopped && (m.State == model.StateStopped || m.State == model.StateSuspended) {
+		return "already on " + model.ImageTag(s.ToImage) + " and stopped"
+	}
+	if m.State == want {
+		return "already on " + model.ImageTag(s.ToImage) + " and " + m.State
+	}
+	return ""
+}
+
+// planSimple plans restart, start, stop and destroy: one step per selected
+// machine that needs it.
+func (e *Engine) planSimple(ctx context.Context, kind Kind, op Op, sel Selector, force bool) (*Plan, error) {
+	f, err := e.survey(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	rows, err := f.selectMachines(sel)
+	if err != nil {
+		return nil, err
+	}
+	p := e.newPlan(kind, f, sel.describe())
+	if force {
+		p.Args["force"] = "true"
+	}
+	for _, i := range rows {
+		mm := f.snap.Machines[i]
+		s := Step{
+			MachineID: mm.ID, Name: mm.Name, Op: op, Region: mm.Region, Group: mm.Group,
+			FromImage: mm.Image, ToImage: mm.Image, FromState: mm.State, FromInstanceID: mm.InstanceID, Force: force,
+		}
+		s.ToState, s.Reason = simpleTarget(op, mm.State, force, f.snap.IsStuck(mm.ID))
+		if s.Reason != "" {
+			p.Skipped = append(p.Skipped, s)
+			continue
+		}
+		p.Steps = append(p.Steps, s)
+	}
+	switch op {
+	case OpRestart:
+		p.Notes = append(p.Notes, "a restart cannot be undone")
+	case OpDestroy:
+		p.Notes = append(p.Notes, "undo relaunches each destroyed machine's saved config in its region and group as a NEW machine (new ID)")
+	}
+	return p.sorted(), nil
+}
+
+// simpleTarget is the state a step aims for, or why it is not needed.
+func simpleTarget(op Op, state string, force, stuck bool) (target, skip string) {
+	switch op {
+	case OpStart:
+		if state == model.StateStarted {
+			return "", "already started"
+		}
+		return model.StateStarted, ""
+	case OpStop:
+		if state == model.StateStopped || state == model.StateSuspended {
+			return "", "already " + state
+		}
+		return model.StateStopped, ""
+	case OpRestart:
+		return model.StateStarted, ""
+	case OpDestroy:
+		if !force && (state == model.StateStarted || stuck || state == model.StateReplacing) {
+			return "", state + ": stop it first or destroy with force"
+		}
+		return model.StateDestroyed, ""
+	}
+	return "", "unsupported operation " + string(op)
+}
+
+func (e *Engine) planRollback(ctx context.Context, req RollbackRequest) (*Plan, error) {
+	f, err := e.survey(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	if len(f.releases) == 0 {
+		return nil, fmt.Errorf("no releases known for %s: roll back with `flyrescue update --image IMAGE` instead", e.opts.App)
+	}
+	rel, err := pickRollbackRelease(f, req.Release)
+	if err != nil {
+		return nil, err
+	}
+	p, err := e.planUpdateOn(f, KindRollback, UpdateRequest{
+		Selector: req.Selector, Image: rel.Image, ReleaseVersion: rel.Version, ReleaseID: rel.ID,
+	})
+	if err != nil {
+		return nil, err
+	}
+	p.Args["release"] = "v" + strconv.Itoa(rel.Version)
+	p.Notes = append(p.Notes, fmt.Sprintf("rolls back to v%d (%s); config, secrets and database migrations are not rolled back", rel.Version, rel.Image))
+	return p, nil
+}
+
+func pickRollbackRelease(f *fleet, want string) (model.Release, error) {
+	if want != "" {
+		v, err := strconv.Atoi(strings.TrimPrefix(strings.ToLower(want), "v"))
+		if err != nil {
+			return model.Release{}, fmt.Errorf("--release %q: want a version like v61", want)
+		}
+		for _, r := range f.releases {
+			if r.Version == v {
+				if r.Image == "" {
+					return r, fmt.Errorf("release v%d has no image on record (pruned?): pass --image", v)
+				}
+				return r, nil
+			}
+		}
+		return model.Release{}, fmt.Errorf("no release v%d among the %d newest of %s (see `fly releases --image`)", v, len(f.releases), f.snap.App)
+	}
+	// Default: the newest complete release older than the target whose
+	// image differs from it, i.e. the last one known to have worked.
+	var best *model.Release
+	for i := range f.releases {
+		r := &f.releases[i]
+		if r.Image == "" || sameImage(r.Image, f.target.Image) || r.Status != "complete" {
+			continue
+		}
+		if f.target.Release != nil && r.Version >= f.target.Release.Version {
+			continue
+		}
+		if best == nil || r.Version > best.Version {
+			best = r
+		}
+	}
+	if best == nil {
+		return model.Release{}, fmt.Errorf("no earlier complete release with a different image: pass --release vN")
+	}
+	return *best, nil
+}

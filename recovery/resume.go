@@ -1,0 +1,151 @@
+package recovery
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/flyrescue/flyrescue/flyclient"
+	"github.com/flyrescue/flyrescue/model"
+)
+
+// Resumable lists actions with steps that never got a final outcome (the
+// process died, or the run was cancelled) and that no resume has taken on.
+func Resumable(hist []*ActionLog) []*ActionLog {
+	var out []*ActionLog
+	for _, a := range hist {
+		if len(a.ResumedBy) > 0 {
+			continue
+		}
+		for _, ml := range a.Machines {
+			if st := ml.Status(); st == "" || st == OutcomeInterrupted {
+				out = append(out, a)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// planResume reconciles an unfinished action against live state. Steps that
+// happened are journaled as done (outcome ok, reconciled) right away; the
+// others become the plan, which resumes that action.
+func (e *Engine) planResume(ctx context.Context, id string) (*Plan, error) {
+	hist, err := e.history()
+	if err != nil {
+		return nil, err
+	}
+	var a *ActionLog
+	if id != "" {
+		if a, err = FindAction(hist, id); err != nil {
+			return nil, err
+		}
+	} else if c := Resumable(hist); len(c) > 0 {
+		a = c[len(c)-1]
+	}
+	if a == nil {
+		return nil, fmt.Errorf("nothing to resume: every journaled step has an outcome")
+	}
+	f, err := e.survey(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	steps := map[int]Step{}
+	for _, s := range a.Action.Steps {
+		steps[s.Seq] = s
+	}
+	p := e.newPlan(a.Action.Kind, f, a.Action.Selection)
+	p.Resumes = a.Action.ID
+	p.Undoes = ""
+	for k, v := range a.Action.Args {
+		p.Args[k] = v
+	}
+	p.Args["resumes"] = a.Action.ID
+	reconciled := 0
+	for _, ml := range a.Machines {
+		if st := ml.Status(); st != "" && st != OutcomeInterrupted {
+			continue
+		}
+		s, ok := steps[ml.Seq]
+		if !ok {
+			continue
+		}
+		if ml.Intent != nil {
+			done, m, err := e.reconcile(ctx, f, s, ml)
+			if err != nil {
+				return nil, err
+			}
+			if done {
+				out := &OutcomeRecord{ActionID: a.Action.ID, Seq: s.Seq, MachineID: s.MachineID, Outcome: OutcomeOK,
+					Reconciled: true, Error: "found done after an interruption"}
+				if m != nil {
+					out.StateAfter, out.ImageAfter, out.InstanceAfter = m.State, configImage(m), m.InstanceID
+					if s.Op == OpLaunch {
+						out.NewMachineID = m.ID
+					}
+				}
+				if e.journal == nil {
+					return nil, fmt.Errorf("%w: resume needs the journal", ErrJournal)
+				}
+				if err := e.journal.Append(Record{Type: RecordOutcome, At: e.opts.Now(), Outcome: out}); err != nil {
+					return nil, err
+				}
+				reconciled++
+				continue
+			}
+		}
+		s.WaitStaleLease = true
+		if s.MachineID != "" {
+			live := f.raw[s.MachineID]
+			if live == nil {
+				if s.Op == OpDestroy {
+					continue // gone already; the executor would skip it anyway
+				}
+				s.Reason = "no longer exists"
+				p.Skipped = append(p.Skipped, s)
+				continue
+			}
+			// Planned against the state we now see: the crashed run may
+			// have changed it.
+			s.FromInstanceID, s.FromState = live.InstanceID, live.State
+		}
+		p.Steps = append(p.Steps, s)
+	}
+	p.Notes = append(p.Notes, fmt.Sprintf("resumes %s (%s): %d interrupted steps were found done and marked so", a.Action.ID, a.Action.Kind, reconciled))
+	return p.sorted(), nil
+}
+
+// reconcile says whether an interrupted step took effect, from live state.
+func (e *Engine) reconcile(ctx context.Context, f *fleet, s Step, ml MachineLog) (bool, *flyclient.Machine, error) {
+	in := ml.Intent
+	if s.Op == OpLaunch {
+		m, err := e.findLaunched(ctx, in.LaunchTag)
+		return m != nil, m, err
+	}
+	m := f.raw[s.MachineID]
+	if m == nil {
+		return s.Op == OpDestroy, nil, nil
+	}
+	if model.IsTransitional(m.State) {
+		// Still carrying out what the dead run asked for: let it finish.
+		if mm, err := e.settle(ctx, m.ID); err == nil && mm != nil {
+			m = mm
+		}
+	}
+	switch s.Op {
+	case OpUpdate:
+		return updateDone(m, s, e.opts.LabelEnv) != "" && m.InstanceID != in.InstanceBefore, m, nil
+	case OpDestroy:
+		return m.State == model.StateDestroyed, m, nil
+	case OpStart, OpStop:
+		return e.alreadyDone(m, s) != "", m, nil
+	case OpRestart:
+		// Done if the machine (re)started after the intent was written.
+		for _, ev := range m.Events {
+			if ev != nil && (ev.Type == "restart" || ev.Type == "start") && !ev.Time().Before(ml.IntentAt.Add(-time.Second)) {
+				return m.State == model.StateStarted, m, nil
+			}
+		}
+	}
+	return false, m, nil
+}

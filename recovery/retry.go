@@ -1,0 +1,94 @@
+package recovery
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/flyrescue/flyrescue/flyclient"
+)
+
+var (
+	errBudgetSpent = errors.New("the group's unavailability budget is used up by machines that failed in this run; stopping before more go down")
+	errInterrupted = errors.New("interrupted")
+)
+
+// permanentError is a failure retrying cannot fix: a bad image, failing
+// checks, a revert, a held lease.
+type permanentError struct{ err error }
+
+func (p *permanentError) Error() string { return p.err.Error() }
+func (p *permanentError) Unwrap() error { return p.err }
+
+func permanent(format string, args ...any) error {
+	return &permanentError{err: fmt.Errorf(format, args...)}
+}
+
+// retryable says whether another attempt may succeed. Rate limits, 5xx,
+// timeouts, a machine busy replacing and network failures may; validation,
+// authorization, held leases, bad images and failing checks may not.
+func retryable(err error) bool {
+	var p *permanentError
+	if err == nil || errors.As(err, &p) {
+		return false
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, errInterrupted) || errors.Is(err, errBudgetSpent) {
+		return false
+	}
+	return flyclient.IsTransient(err)
+}
+
+// backoff is exponential with full jitter over the upper half, so hundreds
+// of machines that failed together do not retry together.
+func (e *Engine) backoff(attempt int) time.Duration {
+	d := e.opts.BackoffBase << min(attempt-1, 16)
+	if d > e.opts.BackoffMax || d <= 0 {
+		d = e.opts.BackoffMax
+	}
+	return d/2 + rand.N(d/2+1)
+}
+
+// call runs one API request under the per-machine pacer and the global
+// rate limiter, and slows the
+// limiter down when the API says 429 anyway.
+func (e *Engine) call(ctx context.Context, action, scope string, fn func(context.Context) error) error {
+	if err := e.pacer.Wait(ctx, action, scope); err != nil {
+		return err
+	}
+	if err := e.limiter.Wait(ctx); err != nil {
+		return err
+	}
+	err := fn(ctx)
+	if errors.Is(err, flyclient.ErrRateLimited) {
+		e.limiter.SlowDown()
+	}
+	return err
+}
+
+// sleep waits d or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// retrying runs fn until it succeeds, fails for good, or the attempts run
+// out (used for reads outside a step, such as the planning List).
+func (e *Engine) retrying(ctx context.Context, fn func() error) error {
+	for attempt := 1; ; attempt++ {
+		err := fn()
+		if err == nil || !retryable(err) || attempt > e.opts.Retries {
+			return err
+		}
+		if serr := sleep(ctx, e.backoff(attempt)); serr != nil {
+			return err
+		}
+	}
+}
