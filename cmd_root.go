@@ -18,6 +18,11 @@ func newRootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	// With no subcommand, flyrescue -a APP opens the dashboard.
+	dash := &dashOptions{}
+	addDashFlags(root, dash)
+	root.Args = cobra.NoArgs
+	root.RunE = func(cmd *cobra.Command, _ []string) error { return runDash(cmd.Context(), dash) }
 	for _, add := range subcommands {
 		root.AddCommand(add())
 	}

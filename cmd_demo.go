@@ -1,0 +1,88 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/flyrescue/flyrescue/flyclient"
+	"github.com/flyrescue/flyrescue/flyclient/flysim"
+	"github.com/flyrescue/flyrescue/recovery"
+	"github.com/flyrescue/flyrescue/ui"
+)
+
+func init() { subcommands = append(subcommands, newDemoCmd) }
+
+type demoOptions struct {
+	scenario string
+	machines int
+	speed    float64
+	seed     int64
+	readOnly bool
+}
+
+// newDemoCmd runs the dashboard against an embedded simulator: no token, no
+// network, a deploy that is half-way through and still moving.
+func newDemoCmd() *cobra.Command {
+	o := &demoOptions{}
+	cmd := &cobra.Command{
+		Use:   "demo",
+		Short: "Try the dashboard on a simulated app whose deploy died half-way (no token, no network)",
+		Long: "demo starts the Fly Machines API simulator on 127.0.0.1 with a broken deploy from one of the\n" +
+			"runbook's scenarios and opens the dashboard on it. Actions really run against the simulator;\n" +
+			"their journal goes to a temporary directory, never to your real journals.",
+		Example: "  flyrescue demo\n  flyrescue demo --scenario stuck --machines 2000 --speed 10",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runDemo(cmd.Context(), o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.scenario, "scenario", "majority", "healthy | total-failure | minority | majority | stuck | bad-release")
+	f.IntVar(&o.machines, "machines", 500, "number of machines")
+	f.Float64Var(&o.speed, "speed", 1, "simulated-time factor (10 = ten times faster)")
+	f.Int64Var(&o.seed, "seed", 1, "seed; the same seed gives the same fleet")
+	f.BoolVar(&o.readOnly, "read-only", false, "disable every mutating action")
+	return cmd
+}
+
+func runDemo(ctx context.Context, o *demoOptions) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	srv, err := flysim.Start(flysim.Options{
+		App: "demo-app", Scenario: o.scenario, Machines: o.machines, Seed: o.seed, Speed: o.speed, Deploying: true,
+	})
+	if err != nil {
+		return &exitError{exitUsage, err}
+	}
+	defer srv.Close()
+	client, err := flyclient.New(ctx, flyclient.Config{
+		Token: "demo-token", FlapsBaseURL: srv.URL, APIBaseURL: srv.URL, UserAgent: "flyrescue-demo/" + version,
+	})
+	if err != nil {
+		return err
+	}
+	app := srv.Sim.App()
+	dir, err := os.MkdirTemp("", "flyrescue-demo-")
+	if err != nil {
+		return &exitError{exitJournal, err}
+	}
+	defer os.RemoveAll(dir)
+	var engine *recovery.Engine
+	if !o.readOnly {
+		journal, err := recovery.OpenJournal(dir, app)
+		if err != nil {
+			return &exitError{exitJournal, err}
+		}
+		defer journal.Close()
+		engine = recovery.NewEngine(client, journal, recovery.Options{App: app})
+	}
+	return ui.Run(ctx, ui.Options{
+		App: app, API: client, Engine: engine, ReadOnly: o.readOnly,
+		JournalNote: fmt.Sprintf("demo: simulated %s, journal in %s (deleted on exit)", o.scenario, dir),
+		NoColor:     ui.NoColorFromEnv(),
+	})
+}

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Renders the dashboard's main screens to PNG from the demo: tmux at a fixed
+# size runs the built binary, send-keys drives it, capture-pane keeps the
+# colours, aha turns them into HTML and headless Chromium takes the picture.
+# Needs: tmux, aha, chromium-headless-shell (or chromium). Run: task screenshots
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=screenshots
+cols=120 rows=36
+session=flyrescue-shots-$$
+work=$(mktemp -d)
+trap 'tmux kill-session -t "$session" 2>/dev/null || true; rm -rf "$work"' EXIT
+
+browser=$(command -v chromium-headless-shell || command -v chromium || true)
+[ -n "$browser" ] || { echo "need chromium-headless-shell or chromium" >&2; exit 1; }
+command -v aha >/dev/null || { echo "need aha (apt-get install aha)" >&2; exit 1; }
+
+go build -o "$work/flyrescue" .
+tmux new-session -d -s "$session" -x "$cols" -y "$rows" \
+  "env COLORTERM=truecolor TERM=xterm-256color $work/flyrescue demo --speed 2 --seed 1"
+sleep 2.5
+
+shot() { # name
+  local name=$1
+  tmux capture-pane -t "$session" -e -p > "$work/$name.ans"
+  {
+    cat <<'HTML'
+<!doctype html><meta charset="utf-8">
+<style>
+  body { margin: 0; background: #0d1117; }
+  pre { margin: 0; padding: 12px; font-family: "DejaVu Sans Mono", "Liberation Mono", monospace;
+        font-size: 14px; line-height: 1.25; color: #e6edf3; background: #0d1117; }
+</style>
+<body><pre>
+HTML
+    aha --no-header < "$work/$name.ans"
+    echo '</pre></body>'
+  } > "$work/$name.html"
+  "$browser" --no-sandbox --headless --disable-gpu --hide-scrollbars \
+    --window-size=1045,655 --screenshot="$out/$name.png" "file://$work/$name.html" >/dev/null 2>&1
+  echo "wrote $out/$name.png"
+}
+# One key per send-keys: "Escape ?" sent together reads as alt+?.
+keys() {
+  for k in "$@"; do tmux send-keys -t "$session" "$k"; sleep 0.15; done
+  sleep "${PAUSE:-0.3}"
+}
+
+shot table
+keys / ; for w in group:worker_autoscale Space state:failed,stuck; do keys "$w"; done
+keys Enter Down Down Space Space
+shot filter-marks
+PAUSE=1.5 keys u
+shot plan
+PAUSE=2 keys y
+shot progress
+keys Escape Home Down Down
+PAUSE=1.2 keys Enter
+shot detail
+keys Escape ?
+shot help
+keys Escape
+PAUSE=1 keys J
+shot journal
+keys Escape q y 2>/dev/null || true

@@ -1,0 +1,340 @@
+// Package ui is flyrescue's full-screen dashboard: the fleet grouped by
+// image and state, the runbook's verdict, and actions planned, confirmed and
+// followed live. It only turns state into pictures and keys into messages:
+// the network is behind FleetAPI and the recovery engine, always in Cmds.
+package ui
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/help"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+
+	"github.com/flyrescue/flyrescue/model"
+)
+
+// mode routes keys: the focused thing gets the key first, so typing q in
+// the filter never quits.
+type mode int
+
+const (
+	modeNormal mode = iota
+	modeFilter
+	modeConfirm
+	modeConfirmQuit
+	modeForm
+	modeHelp
+	modeDetail
+	modeJournal
+)
+
+// glyphs are the markers that carry meaning without colour.
+type glyphs struct{ cursor, mark, changed, open, closed string }
+
+// Model is the dashboard. Data (the snapshot), view (rows and visible as
+// indices) and marks (IDs) are kept apart so each can change alone.
+type Model struct {
+	opts   Options
+	keys   KeyMap
+	theme  Theme
+	glyphs glyphs
+	help   help.Model
+	width  int
+	height int
+	mode   mode
+
+	// data
+	snap      *model.Snapshot
+	releases  []model.Release
+	class     model.Classification
+	pollGen   int
+	pollCount int
+	polling   bool
+	lastPoll  time.Time
+	pollTook  time.Duration
+	pollErr   error
+	pollErrAt time.Time
+	changed   map[string]time.Time // machine ID -> highlight until
+
+	// view
+	filterInput lineInput
+	filter      *model.Filter
+	filterErr   error
+	match       []bool
+	visible     []int
+	rows        []tableRow
+	rowsSnap    *model.Snapshot
+	collapsed   map[string]bool
+	cursor      int
+	offset      int
+
+	// marks
+	marks *model.Selection
+
+	// actions
+	planSeq  int
+	planning bool
+	pending  *pendingPlan
+	runSeq   int
+	run      *runState
+	failures []failure
+	quitting bool
+	spin     int
+
+	// panes
+	form    *form
+	detail  *detailState
+	journal *journalState
+
+	status string
+}
+
+// New builds the dashboard.
+func New(opts Options) *Model {
+	opts = opts.withDefaults()
+	m := &Model{
+		opts:      opts,
+		keys:      DefaultKeyMap(),
+		help:      help.New(),
+		width:     80,
+		height:    24,
+		changed:   make(map[string]time.Time),
+		collapsed: make(map[string]bool),
+		marks:     model.NewSelection(),
+		journal:   &journalState{},
+	}
+	if opts.ReadOnly {
+		m.keys.SetReadOnly("read-only")
+	}
+	m.setTheme(true)
+	return m
+}
+
+// setTheme builds styles for the terminal background.
+func (m *Model) setTheme(dark bool) {
+	m.theme = NewTheme(dark, m.opts.NoColor)
+	if m.opts.NoColor {
+		m.glyphs = glyphs{cursor: ">", mark: "*", changed: "~", open: "-", closed: "+"}
+	} else {
+		m.glyphs = glyphs{cursor: "▌", mark: "●", changed: "•", open: "▾", closed: "▸"}
+	}
+	m.help.Styles = help.DefaultStyles(dark)
+}
+
+// NoColorFromEnv reports whether NO_COLOR asks for plain output.
+func NoColorFromEnv() bool { return os.Getenv("NO_COLOR") != "" }
+
+// Init polls at once, asks the terminal for its background and starts the
+// clock. It cannot keep state (Bubble Tea v2), so the poll generation was
+// set up in New.
+func (m *Model) Init() tea.Cmd {
+	cmds := []tea.Cmd{tea.RequestBackgroundColor, clockTick()}
+	if !m.opts.NoPoll {
+		cmds = append(cmds, m.pollCmd())
+	}
+	return tea.Batch(cmds...)
+}
+
+func clockTick() tea.Cmd {
+	return tea.Tick(time.Second, func(time.Time) tea.Msg { return clockMsg{} })
+}
+
+func (m *Model) now() time.Time { return m.opts.Now() }
+
+// Update routes messages. Results of I/O arrive as typed messages; keys go
+// to the active mode.
+func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.width, m.height = msg.Width, msg.Height
+		m.help.SetWidth(msg.Width)
+		m.ensureVisible()
+		return m, nil
+	case tea.BackgroundColorMsg:
+		m.setTheme(msg.IsDark())
+		return m, nil
+	case pollResultMsg:
+		if msg.gen != m.pollGen {
+			return m, nil // a newer poll superseded this one
+		}
+		m.applyPoll(msg)
+		return m, m.nextPoll()
+	case pollTickMsg:
+		if msg.gen != m.pollGen {
+			return m, nil
+		}
+		return m, m.pollNow()
+	case clockMsg:
+		now := m.now()
+		for id, until := range m.changed {
+			if !until.After(now) {
+				delete(m.changed, id)
+			}
+		}
+		return m, clockTick()
+	case spinMsg:
+		m.spin++
+		if m.running() {
+			return m, spinTick()
+		}
+		return m, nil
+	case planMsg:
+		m.receivePlan(msg)
+		return m, nil
+	case runEventsMsg:
+		return m, m.applyEvents(msg)
+	case runDoneMsg:
+		return m, m.finishRun(msg)
+	case quitDeadlineMsg:
+		return m, tea.Quit
+	case detailMsg:
+		m.receiveDetail(msg)
+		return m, nil
+	case journalMsg:
+		m.receiveJournal(msg)
+		return m, nil
+	case tea.KeyPressMsg:
+		return m, m.handleKey(msg)
+	}
+	return m, nil
+}
+
+// handleKey sends the key to the focused mode.
+func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
+	switch m.mode {
+	case modeFilter:
+		return m.handleFilterKey(msg)
+	case modeConfirm:
+		return m.handleConfirm(msg)
+	case modeConfirmQuit:
+		m.mode = modeNormal
+		if msg.String() == "y" {
+			return m.cancelAndQuit()
+		}
+		m.status = "not quitting; the action keeps running"
+		return nil
+	case modeForm:
+		return m.handleFormKey(msg)
+	case modeHelp:
+		m.mode = modeNormal
+		return nil
+	case modeDetail:
+		return m.handleDetailKey(msg)
+	case modeJournal:
+		return m.handleJournalKey(msg)
+	}
+	return m.handleNormalKey(msg)
+}
+
+// View draws the screen: header, then the table or the pane of the mode,
+// then the footer. Only the visible table rows are rendered.
+func (m *Model) View() tea.View {
+	v := tea.NewView(m.render())
+	v.AltScreen = true
+	v.WindowTitle = "flyrescue " + m.opts.App
+	return v
+}
+
+func (m *Model) render() string {
+	w, h := m.width, m.height
+	var b strings.Builder
+	head := m.headerLines(w)
+	if m.mode == modeHelp || m.mode == modeDetail || m.mode == modeJournal {
+		// Panes take the screen; the first header line keeps the context
+		// (app, data age) in view.
+		head = head[:1]
+	}
+	foot := m.footerLines(w)
+	for _, l := range head {
+		b.WriteString(l)
+		b.WriteByte('\n')
+	}
+	body := h - len(head) - len(foot)
+	switch {
+	case m.mode == modeConfirm && m.pending != nil:
+		b.WriteString(place(w, body, m.planDialog(w)))
+	case m.mode == modeConfirmQuit:
+		b.WriteString(place(w, body, m.quitDialog()))
+	case m.mode == modeForm && m.form != nil:
+		b.WriteString(place(w, body, m.formView(w)))
+	case m.mode == modeHelp:
+		b.WriteString(fill(m.helpView(w, body), body))
+	case m.mode == modeDetail:
+		b.WriteString(fill(m.detailView(w, body), body))
+	case m.mode == modeJournal:
+		b.WriteString(fill(m.journalView(w, body), body))
+	default:
+		m.renderTable(&b, w, body)
+	}
+	if len(foot) == 0 {
+		return strings.TrimSuffix(b.String(), "\n")
+	}
+	b.WriteString(strings.Join(foot, "\n"))
+	return b.String()
+}
+
+// tableHeight is the rows of machines the table can show.
+func (m *Model) tableHeight() int {
+	return m.height - m.headerHeight() - len(m.footerLines(m.width)) - 1
+}
+
+// footerLines: the filter, progress and failures, the status, and the
+// short help.
+func (m *Model) footerLines(width int) []string {
+	var out []string
+	if l := m.filterLine(width); l != "" {
+		out = append(out, l)
+	}
+	out = append(out, m.progressLines(width, 3)...)
+	status := m.status
+	if m.planning {
+		status = m.spinnerGlyph() + " " + status
+	}
+	if status == "" && m.opts.JournalNote != "" {
+		status = m.theme.Muted.Render(m.opts.JournalNote)
+	}
+	if status != "" {
+		out = append(out, truncate(" "+status, width))
+	}
+	if m.mode != modeHelp && m.mode != modeDetail && m.mode != modeJournal {
+		out = append(out, truncate(m.help.ShortHelpView(m.keys.ShortHelp()), width))
+	}
+	return out
+}
+
+// place centres a dialog in a body of height h.
+func place(w, h int, dialog string) string {
+	if h <= 0 {
+		return ""
+	}
+	return lipgloss.Place(w, h, lipgloss.Center, lipgloss.Center, dialog) + "\n"
+}
+
+// fill pads or cuts a pane to exactly h lines.
+func fill(s string, h int) string {
+	if h <= 0 {
+		return ""
+	}
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > h {
+		lines = lines[:h]
+	}
+	for len(lines) < h {
+		lines = append(lines, "")
+	}
+	return strings.Join(lines, "\n") + "\n"
+}
+
+func (m *Model) quitDialog() string {
+	t := m.theme
+	done, failed, _, inFlight, retrying, queued := m.run.counts()
+	body := t.DialogTitle.Render("An action is running") + "\n\n" +
+		fmt.Sprintf("%s %s: %d done, %d failed, %d in flight, %d retrying, %d queued", m.run.kind, shortID(m.run.actionID), done, failed, inFlight, retrying, queued) +
+		"\nQuitting cancels it: in-flight steps finish or are marked interrupted,\nleases are released and the journal records where it stopped (R resumes).\n\n" +
+		t.Key.Render("y") + " cancel and quit   any other key keeps it running " + t.Bold.Render("[default: No]")
+	return t.Dialog.Render(body)
+}

@@ -1,0 +1,67 @@
+package ui
+
+import (
+	"testing"
+
+	"github.com/flyrescue/flyrescue/model"
+)
+
+// go test ./ui -run '^$' -bench . -benchmem
+
+// A full frame at 10,000 machines: only visible rows are rendered.
+func BenchmarkView10k(b *testing.B) {
+	m := fixedModel(b, 10000, 200, 60)
+	m.opts.NoColor = false
+	m.setTheme(true)
+	m.Update(keyPress("a")) // marks on every row: the worst case for the marker lookups
+	b.ResetTimer()
+	for b.Loop() {
+		_ = m.View()
+	}
+}
+
+// One filter keystroke at 10,000 machines: parse, apply, regroup.
+func BenchmarkFilterKeystroke10k(b *testing.B) {
+	m := fixedModel(b, 10000, 200, 60)
+	m.Update(keyPress("/"))
+	for _, r := range "group:worker_autoscale -state:started ir" {
+		m.Update(keyPressRune(r))
+	}
+	// Alternate "...ir" and "...ira": both parse, both re-run the fuzzy
+	// text match over every machine of the group and regroup.
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		if i%2 == 0 {
+			m.Update(keyPressRune('a'))
+		} else {
+			m.Update(keyPress("backspace"))
+		}
+	}
+	if m.filterErr != nil {
+		b.Fatal(m.filterErr)
+	}
+}
+
+// Applying a poll of 10,000 machines on the UI goroutine: diff, advice,
+// regroup (the snapshot itself is built in the poll's Cmd; see
+// BenchmarkPollSnapshot10k).
+func BenchmarkApplyPoll10k(b *testing.B) {
+	m := fixedModel(b, 10000, 200, 60)
+	machines, releases := model.SyntheticFleet(10000, 1)
+	machines2, _ := model.SyntheticFleet(10000, 2)
+	snaps := []*model.Snapshot{buildSnapshot(m.opts, machines, releases), buildSnapshot(m.opts, machines2, releases)}
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		m.Update(pollResultMsg{gen: m.pollGen, snap: snaps[i%2]})
+	}
+}
+
+// Building the snapshot in the poll Cmd (off the UI goroutine).
+func BenchmarkPollSnapshot10k(b *testing.B) {
+	m := fixedModel(b, 10, 120, 40)
+	machines, releases := model.SyntheticFleet(10000, 1)
+	b.ResetTimer()
+	for b.Loop() {
+		_ = buildSnapshot(m.opts, machines, releases)
+	}
+}

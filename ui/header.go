@@ -1,0 +1,204 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/flyrescue/flyrescue/model"
+)
+
+// maxGroupBars caps the per-group progress bars so the table keeps room.
+const maxGroupBars = 4
+
+// headerLines is the header: context, counts, per-group progress bars and
+// the runbook banner. Its height depends only on the number of groups.
+func (m *Model) headerLines(width int) []string {
+	t := m.theme
+	var out []string
+
+	// Line 1: what we look at and how fresh it is (freshness first: it
+	// must survive a narrow terminal).
+	title := t.Title.Render("flyrescue") + " " + t.Bold.Render(m.opts.App) + t.Muted.Render(" · "+m.pollAge())
+	if m.opts.ReadOnly {
+		title += " " + t.Warn.Render("[READ-ONLY]")
+	}
+	if m.pollErr != nil {
+		title += " " + t.Bad.Render(fmt.Sprintf("poll failed %s ago: %v", humanAge(m.now().Sub(m.pollErrAt), false), m.pollErr))
+	}
+	if m.snap != nil {
+		tg := m.snap.Target
+		if tg.Image != "" {
+			title += t.Muted.Render(" · target ") + t.Bold.Render(tg.Tag) + t.Muted.Render(" (from "+string(tg.Source)+targetRelease(tg)+")")
+		} else {
+			title += t.Warn.Render(" · no target image (use --image)")
+		}
+	}
+	out = append(out, truncate(title, width))
+	if m.snap == nil {
+		return append(out, t.Muted.Render("loading machines…"), "")
+	}
+	s := m.snap
+
+	// Line 2: counts by state, most urgent first.
+	var counts strings.Builder
+	if n := m.marks.Len(); n > 0 {
+		counts.WriteString(t.Marked.Render(fmt.Sprintf("%s %d marked", m.glyphs.mark, n)) + " · ")
+	}
+	fmt.Fprintf(&counts, "%d machines · %s on target", len(s.Machines), t.Bold.Render(fmt.Sprint(s.OnTarget)))
+	for _, st := range statesByUrgency(s.States) {
+		counts.WriteString(" · ")
+		counts.WriteString(t.State(st).Render(fmt.Sprintf("%s %d", st, s.States[st])))
+	}
+	out = append(out, truncate(counts.String(), width))
+
+	// Deploy progress per process group.
+	nameW := 0
+	for _, g := range s.Groups {
+		nameW = max(nameW, len(g.Name))
+	}
+	nameW = min(nameW, 18)
+	barW := max(10, min(40, width-nameW-52))
+	for i, g := range s.Groups {
+		if i == maxGroupBars {
+			out = append(out, t.Muted.Render(fmt.Sprintf("  … %d more groups (g cycles the group filter)", len(s.Groups)-maxGroupBars)))
+			break
+		}
+		line := fmt.Sprintf(" %s %s %s", fit(g.Name, nameW, false, false), m.bar(g.OnTarget, g.Total, barW),
+			fmt.Sprintf("%d/%d on target · %d ready", g.OnTarget, g.Total, g.Ready))
+		if bad := g.States[model.StateFailed] + g.States[model.StateStuck]; bad > 0 {
+			line += " · " + t.Bad.Render(fmt.Sprintf("%d failed/stuck", bad))
+		}
+		out = append(out, truncate(line, width))
+	}
+	out = append(out, truncate(m.banner(), width))
+	return out
+}
+
+// headerHeight is len(headerLines) without rendering them.
+func (m *Model) headerHeight() int {
+	if m.snap == nil {
+		return 3
+	}
+	return 3 + min(len(m.snap.Groups), maxGroupBars+1)
+}
+
+func targetRelease(t model.Target) string {
+	if t.Release != nil {
+		return fmt.Sprintf(" v%d", t.Release.Version)
+	}
+	return ""
+}
+
+// pollAge says how old the data on screen is; the truth about state
+// includes how stale it might be.
+func (m *Model) pollAge() string {
+	every := fmt.Sprintf("every %s", m.opts.Refresh)
+	if m.lastPoll.IsZero() {
+		return "polling… " + every
+	}
+	age := humanAge(m.now().Sub(m.lastPoll), false)
+	if m.polling {
+		return fmt.Sprintf("polled %s ago (%s, polling)", age, every)
+	}
+	return fmt.Sprintf("polled %s ago (%s)", age, every)
+}
+
+// bar draws done/total as a fixed-width bar that also reads without colour.
+func (m *Model) bar(done, total, width int) string {
+	filled := 0
+	if total > 0 {
+		filled = done * width / total
+	}
+	full, empty := "█", "░"
+	if m.theme.NoColor {
+		full, empty = "#", "."
+	}
+	return "[" + m.theme.BarDone.Render(strings.Repeat(full, filled)) + m.theme.BarTodo.Render(strings.Repeat(empty, width-filled)) + "]"
+}
+
+// banner reads the fleet like the runbook and names the key that applies
+// the advised step.
+func (m *Model) banner() string {
+	t := m.theme
+	c := m.class
+	label := strings.ToUpper(strings.ReplaceAll(string(c.Case), "_", " "))
+	line := t.Case(c.Case).Render("▶ " + label)
+	// The advised step and its key come first so they survive 80 columns.
+	if len(c.Advice) > 0 {
+		a := c.Advice[0]
+		if m.opts.ReadOnly {
+			line += t.Muted.Render(" · advice: ")
+		} else {
+			line += t.Muted.Render(" · press ") + t.Key.Render("f") + t.Muted.Render(" to ")
+		}
+		line += t.Bold.Render(adviceText(a, m.snap))
+	}
+	summary := c.Summary
+	// The summary often opens with the case's own words; say them once.
+	if rest, ok := cutPrefixFold(summary, strings.ReplaceAll(string(c.Case), "_", " ")); ok {
+		summary = strings.TrimLeft(rest, " :")
+	}
+	if summary != "" {
+		line += t.Muted.Render(" · ") + summary
+	}
+	return line
+}
+
+// adviceText says a runbook step in a few words.
+func adviceText(a model.Advice, s *model.Snapshot) string {
+	n := len(a.Machines)
+	switch a.Action {
+	case model.ActionUpdate:
+		return fmt.Sprintf("update %d machine%s to %s", n, plural(n), model.LabelFromImage(a.Image))
+	case model.ActionRestart:
+		return fmt.Sprintf("restart %d %s machine%s", n, a.Group, plural(n))
+	case model.ActionDestroy:
+		force := ""
+		if a.Force {
+			force = " with --force"
+		}
+		return fmt.Sprintf("destroy %d stuck machine%s%s", n, plural(n), force)
+	case model.ActionScale:
+		return fmt.Sprintf("scale %s back to %d", a.Group, a.Count)
+	case model.ActionRollback:
+		return "roll back to " + model.LabelFromImage(a.Image)
+	}
+	return a.Action
+}
+
+// statesByUrgency lists the states present, most urgent first.
+func statesByUrgency(states map[string]int) []string {
+	out := make([]string, 0, len(states))
+	for st, n := range states {
+		if n > 0 {
+			out = append(out, st)
+		}
+	}
+	sortStates(out)
+	return out
+}
+
+func sortStates(states []string) {
+	for i := 1; i < len(states); i++ {
+		for j := i; j > 0 && stateLess(states[j], states[j-1]); j-- {
+			states[j], states[j-1] = states[j-1], states[j]
+		}
+	}
+}
+
+func stateLess(a, b string) bool {
+	if oa, ob := model.StateOrder(a), model.StateOrder(b); oa != ob {
+		return oa < ob
+	}
+	return a < b
+}
+
+func cutPrefixFold(s, prefix string) (string, bool) {
+	if len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix) {
+		return s[len(prefix):], true
+	}
+	return s, false
+}
+
+var _ = time.Second

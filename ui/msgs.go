@@ -1,0 +1,71 @@
+package ui
+
+import (
+	"time"
+
+	"github.com/flyrescue/flyrescue/flyclient"
+	"github.com/flyrescue/flyrescue/model"
+	"github.com/flyrescue/flyrescue/recovery"
+)
+
+// Every piece of I/O runs in a tea.Cmd and comes back as one of these typed
+// messages; Update never blocks on the network.
+
+// pollResultMsg carries one poll. Results whose gen is not the current poll
+// generation are stale (a manual refresh overtook them) and are dropped.
+type pollResultMsg struct {
+	gen      int
+	snap     *model.Snapshot
+	releases []model.Release // nil when this poll did not fetch releases
+	err      error
+	took     time.Duration
+}
+
+// pollTickMsg asks for the next poll of generation gen.
+type pollTickMsg struct{ gen int }
+
+// clockMsg refreshes ages ("polled 3s ago") and expires row highlights.
+type clockMsg struct{}
+
+// spinMsg advances the spinner while an action runs.
+type spinMsg struct{}
+
+// planMsg is a plan (or the error planning it) for the confirm dialog.
+type planMsg struct {
+	seq  int
+	req  planRequest
+	plan *recovery.Plan
+	err  error
+}
+
+// runEventsMsg is a batch of progress events from the running action.
+type runEventsMsg struct {
+	runID  int
+	events []recovery.Event
+}
+
+// runDoneMsg says the running action ended.
+type runDoneMsg struct {
+	runID  int
+	result *recovery.Result
+	err    error
+}
+
+// quitDeadlineMsg quits even if a cancelled action has not wound down.
+type quitDeadlineMsg struct{}
+
+// detailMsg is one machine fetched with Get and FindLease.
+type detailMsg struct {
+	id       string
+	machine  *flyclient.Machine
+	lease    *flyclient.Lease
+	err      error
+	leaseErr error
+}
+
+// journalMsg is the journal's action history, newest last.
+type journalMsg struct {
+	logs []*recovery.ActionLog
+	path string
+	err  error
+}

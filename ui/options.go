@@ -1,0 +1,78 @@
+package ui
+
+import (
+	"context"
+	"time"
+
+	"github.com/flyrescue/flyrescue/flyclient"
+	"github.com/flyrescue/flyrescue/model"
+	"github.com/flyrescue/flyrescue/recovery"
+)
+
+// FleetAPI is the read side of *flyclient.Client the dashboard polls with,
+// declared here so tests and adapters can stand in for it.
+type FleetAPI interface {
+	List(ctx context.Context, app string, opts flyclient.ListOptions) ([]*flyclient.Machine, error)
+	Get(ctx context.Context, app, id string) (*flyclient.Machine, error)
+	FindLease(ctx context.Context, app, id string) (*flyclient.Lease, error)
+	Releases(ctx context.Context, app string, limit int) ([]model.Release, error)
+}
+
+// Options configure the dashboard.
+type Options struct {
+	App string
+	API FleetAPI
+	// Engine plans and runs actions; nil means the dashboard is read-only.
+	Engine   *recovery.Engine
+	ReadOnly bool
+	// FlagImage is --image: the deploy target, overriding the releases.
+	FlagImage string
+	// Refresh is the poll interval; default 2 s, floor 1 s (List is rate
+	// limited to 1 request per second per app on Fly).
+	Refresh    time.Duration
+	StuckAfter time.Duration
+	LabelEnv   string
+	// JournalNote is shown in the footer and help (e.g. the demo's temp dir).
+	JournalNote string
+	NoColor     bool
+	// Now is the clock; tests fix it for golden screens.
+	Now func() time.Time
+	// NoPoll stops the dashboard from polling by itself (tests feed polls).
+	NoPoll bool
+}
+
+// Poll interval bounds.
+const (
+	DefaultRefresh = 2 * time.Second
+	MinRefresh     = time.Second
+)
+
+// Timeouts for the calls the dashboard makes. They bound how long a dead
+// API can leave a spinner turning.
+const (
+	pollTimeout   = 15 * time.Second
+	planTimeout   = 60 * time.Second
+	detailTimeout = 10 * time.Second
+	// releasesEvery: releases change only on deploys, so fetch them on
+	// every Nth poll rather than doubling the request rate.
+	releasesEvery = 10
+)
+
+func (o Options) withDefaults() Options {
+	if o.Refresh <= 0 {
+		o.Refresh = DefaultRefresh
+	}
+	if o.Refresh < MinRefresh {
+		o.Refresh = MinRefresh
+	}
+	if o.LabelEnv == "" {
+		o.LabelEnv = flyclient.DefaultLabelEnv
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Engine == nil {
+		o.ReadOnly = true
+	}
+	return o
+}

@@ -1,0 +1,271 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+
+	"github.com/flyrescue/flyrescue/recovery"
+)
+
+// stepState is where one machine's step of the running action is.
+type stepState struct {
+	op      recovery.Op
+	phase   recovery.Phase
+	attempt int
+	retryIn time.Duration
+	reason  string
+}
+
+// failure is a failed step kept on screen until dismissed: a failure that
+// scrolls away at 3 a.m. is a failure nobody reads.
+type failure struct {
+	actionID, machineID, reason string
+	op                          recovery.Op
+}
+
+// runState is the action in flight (or the last one, until dismissed).
+type runState struct {
+	id        int // local generation: events of an older run are ignored
+	actionID  string
+	kind      recovery.Kind
+	total     int
+	steps     map[int]*stepState // by plan step Seq
+	byMachine map[string]int     // machine ID -> Seq
+	run       *recovery.Run
+	cancel    context.CancelFunc
+	done      bool
+	result    *recovery.Result
+	err       error
+	started   time.Time
+}
+
+func (r *runState) stepFor(id string) *stepState {
+	if seq, ok := r.byMachine[id]; ok {
+		return r.steps[seq]
+	}
+	return nil
+}
+
+// counts sums the steps by phase for the footer.
+func (r *runState) counts() (done, failed, skipped, inFlight, retrying, queued int) {
+	for _, s := range r.steps {
+		switch s.phase {
+		case recovery.PhaseDone:
+			done++
+		case recovery.PhaseFailed, recovery.PhaseInterrupted:
+			failed++
+		case recovery.PhaseSkipped:
+			skipped++
+		case recovery.PhaseRetrying:
+			retrying++
+		case recovery.PhaseQueued:
+			queued++
+		default:
+			inFlight++
+		}
+	}
+	return
+}
+
+// startRun executes a confirmed plan. The engine runs in its own goroutines;
+// the dashboard follows it through waitEvents, so the table stays live.
+func (m *Model) startRun(plan *recovery.Plan) tea.Cmd {
+	ctx, cancel := context.WithCancel(context.Background())
+	m.runSeq++
+	rs := &runState{
+		id: m.runSeq, actionID: plan.ID, kind: plan.Kind, total: len(plan.Steps),
+		steps: make(map[int]*stepState, len(plan.Steps)), byMachine: make(map[string]int, len(plan.Steps)),
+		cancel: cancel, started: m.now(),
+	}
+	for _, st := range plan.Steps {
+		rs.steps[st.Seq] = &stepState{op: st.Op, phase: recovery.PhaseQueued}
+		if st.MachineID != "" {
+			rs.byMachine[st.MachineID] = st.Seq
+		}
+	}
+	rs.run = m.opts.Engine.Start(ctx, plan)
+	m.run = rs
+	m.status = fmt.Sprintf("%s %s started on %d machines", plan.Kind, shortID(plan.ID), len(plan.Steps))
+	return tea.Batch(waitEvents(rs.run, rs.id), spinTick())
+}
+
+// waitEvents blocks for the next event, then drains what else is queued so
+// a 500-machine run costs a handful of Updates, not thousands.
+func waitEvents(run *recovery.Run, id int) tea.Cmd {
+	return func() tea.Msg {
+		ev, ok := <-run.Events()
+		if !ok {
+			res, err := run.Wait()
+			return runDoneMsg{runID: id, result: res, err: err}
+		}
+		batch := []recovery.Event{ev}
+		for len(batch) < 512 {
+			select {
+			case ev, ok := <-run.Events():
+				if !ok {
+					return runEventsMsg{runID: id, events: batch}
+				}
+				batch = append(batch, ev)
+			default:
+				return runEventsMsg{runID: id, events: batch}
+			}
+		}
+		return runEventsMsg{runID: id, events: batch}
+	}
+}
+
+// applyEvents folds progress into the run state.
+func (m *Model) applyEvents(msg runEventsMsg) tea.Cmd {
+	rs := m.run
+	if rs == nil || rs.id != msg.runID {
+		return nil
+	}
+	for _, ev := range msg.events {
+		if ev.MachineID == "" && ev.Seq == 0 {
+			continue // action-level event; the result arrives with runDoneMsg
+		}
+		st := rs.steps[ev.Seq]
+		if st == nil {
+			st = &stepState{op: ev.Op}
+			rs.steps[ev.Seq] = st
+		}
+		if ev.MachineID != "" {
+			rs.byMachine[ev.MachineID] = ev.Seq
+		}
+		if ev.NewMachineID != "" {
+			rs.byMachine[ev.NewMachineID] = ev.Seq
+		}
+		st.phase, st.attempt, st.retryIn, st.reason = ev.Phase, ev.Attempt, ev.RetryIn, ev.Reason
+		if ev.Op != "" {
+			st.op = ev.Op
+		}
+		if ev.Phase == recovery.PhaseFailed || ev.Phase == recovery.PhaseInterrupted {
+			id := ev.MachineID
+			if id == "" {
+				id = ev.NewMachineID
+			}
+			m.failures = append(m.failures, failure{actionID: rs.actionID, machineID: id, reason: ev.Reason, op: st.op})
+		}
+	}
+	return waitEvents(rs.run, rs.id)
+}
+
+// finishRun records the end of the run and refreshes what it changed.
+func (m *Model) finishRun(msg runDoneMsg) tea.Cmd {
+	rs := m.run
+	if rs == nil || rs.id != msg.runID {
+		return nil
+	}
+	rs.done, rs.result, rs.err = true, msg.result, msg.err
+	rs.cancel()
+	switch {
+	case msg.err != nil:
+		m.status = fmt.Sprintf("%s %s ended with an error: %v", rs.kind, shortID(rs.actionID), msg.err)
+	case msg.result != nil:
+		r := msg.result
+		m.status = fmt.Sprintf("%s %s finished: %d ok, %d failed, %d skipped, %d interrupted in %s",
+			rs.kind, shortID(rs.actionID), r.OK, r.Failed, r.Skipped, r.Interrupted, r.Elapsed.Round(time.Second))
+	}
+	if m.quitting {
+		return tea.Quit
+	}
+	// Confirm from live state, never from the engine's word alone.
+	return tea.Batch(m.pollNow(), m.loadJournal())
+}
+
+// running reports whether an action is in flight.
+func (m *Model) running() bool { return m.run != nil && !m.run.done }
+
+// cancelAndQuit cancels the running action and quits once it has wound
+// down (leases released, outcomes journaled), or after a deadline.
+func (m *Model) cancelAndQuit() tea.Cmd {
+	m.quitting = true
+	m.status = "cancelling the running action, then quitting…"
+	m.run.cancel()
+	return tea.Tick(15*time.Second, func(time.Time) tea.Msg { return quitDeadlineMsg{} })
+}
+
+func spinTick() tea.Cmd {
+	return tea.Tick(120*time.Millisecond, func(time.Time) tea.Msg { return spinMsg{} })
+}
+
+var spinnerFrames = []string{"⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"}
+
+func (m *Model) spinnerGlyph() string {
+	if m.theme.NoColor {
+		return string(`|/-\`[m.spin%4])
+	}
+	return spinnerFrames[m.spin%len(spinnerFrames)]
+}
+
+// progressLines is the footer while (or after) an action runs, plus the
+// failures that have not been dismissed.
+func (m *Model) progressLines(width, maxFailures int) []string {
+	t := m.theme
+	var out []string
+	if rs := m.run; rs != nil {
+		done, failed, skipped, inFlight, retrying, queued := rs.counts()
+		head := fmt.Sprintf("%s %s", rs.kind, shortID(rs.actionID))
+		var state string
+		if rs.done {
+			state = t.Bold.Render("finished")
+		} else if m.quitting {
+			state = t.Warn.Render(m.spinnerGlyph() + " cancelling")
+		} else {
+			state = t.Info.Render(m.spinnerGlyph() + " running")
+		}
+		line := fmt.Sprintf(" %s %s: %s · %s · %s in flight · %s retrying · %d queued · %d skipped  (of %d)",
+			head, state,
+			t.OK.Render(fmt.Sprintf("%d done", done)),
+			styleIf(failed > 0, t.Bad, t.Muted).Render(fmt.Sprintf("%d failed", failed)),
+			fmt.Sprint(inFlight), styleIf(retrying > 0, t.Warn, t.Muted).Render(fmt.Sprint(retrying)),
+			queued, skipped, rs.total)
+		if rs.done {
+			line += t.Muted.Render("  c clears")
+		}
+		out = append(out, truncate(line, width))
+	}
+	shown := m.failures
+	if len(shown) > maxFailures {
+		shown = shown[len(shown)-maxFailures:]
+	}
+	for _, f := range shown {
+		out = append(out, truncate(t.Bad.Render(" ✗ ")+fmt.Sprintf("%s %s: %s", f.op, f.machineID, f.reason), width))
+	}
+	if n := len(m.failures) - len(shown); n > 0 {
+		out = append(out, t.Muted.Render(fmt.Sprintf("   … %d more failures (J for the journal, c clears)", n)))
+	}
+	return out
+}
+
+func styleIf(cond bool, yes, no lipgloss.Style) lipgloss.Style {
+	if cond {
+		return yes
+	}
+	return no
+}
+
+// shortID trims a long action ID for display.
+// Action IDs are "20261123T043012-a1b2c3": the day adds nothing on screen.
+func shortID(id string) string {
+	if _, rest, ok := strings.Cut(id, "T"); ok && len(rest) >= 6 {
+		return rest
+	}
+	if len(id) > 14 {
+		return id[:14]
+	}
+	return id
+}
+
+// truncate cuts a styled line to width.
+func truncate(s string, width int) string {
+	if lipgloss.Width(s) <= width {
+		return s
+	}
+	return strings.TrimRight(ansiTruncate(s, width), " ")
+}
