@@ -41,7 +41,7 @@ type AppSettings struct {
 func Defaults() Settings {
 	return Settings{
 		Refresh: 2 * time.Second, LabelEnv: "RELEASE_LABEL", StuckAfter: 5 * time.Minute,
-		MaxUnavailable: 0.33, Concurrency: 16, Theme: "auto",
+		MaxUnavailable: 0.33, Concurrency: 64, Theme: "auto",
 	}
 }
 
