@@ -60,6 +60,9 @@ func (f *actionFlags) add(cmd *cobra.Command, selects bool) {
 	fl.DurationVar(&f.leaseTTL, "lease-ttl", recovery.DefaultLeaseTTL, "TTL of the leases we take (refreshed while held)")
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "print every step of the plan")
 	_ = fl.MarkHidden("lease-ttl")
+	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return &exitError{exitUsage, fmt.Errorf("%v (see `flyrescue %s --help`)", err, c.Name())}
+	})
 }
 
 func (f *actionFlags) selector(args []string, region string) recovery.Selector {
@@ -76,6 +79,12 @@ func actionConnect(ctx context.Context, f *actionFlags, errOut io.Writer) (*reco
 	journal, err := recovery.OpenJournal(f.journalDir, app)
 	if err != nil {
 		return nil, &exitError{exitJournal, fmt.Errorf("%w (no action runs without its journal; fix the directory or pass --journal-dir)", err)}
+	}
+	// A journal damaged before its last line cannot be trusted to undo or
+	// resume anything, so nothing runs on top of it.
+	if _, _, err := journal.Records(); err != nil {
+		journal.Close()
+		return nil, &exitError{exitJournal, fmt.Errorf("%w (fix or delete that line, or move the file aside, then retry; nothing was changed)", err)}
 	}
 	if journal.TornTail != "" {
 		fmt.Fprintln(errOut, "warning:", journal.TornTail)
@@ -114,7 +123,7 @@ func runAction(cmd *cobra.Command, f *actionFlags, plan planFunc) error {
 	if len(p.Steps) == 0 {
 		fmt.Fprintln(out, "Nothing to do.")
 		if len(p.Skipped) == 0 && p.Kind != recovery.KindScale {
-			return &exitError{exitNothingToDo, errors.New("the selection matched no machine")}
+			return &exitError{exitNothingToDo, fmt.Errorf("the selection (%s) matched no machine of %s: check it against `flyrescue status -a %s`; nothing was changed", p.Selection, p.App, p.App)}
 		}
 		return nil
 	}
@@ -293,6 +302,15 @@ func newUpdateCmd() *cobra.Command {
 		}, func(cmd *cobra.Command, f *actionFlags) {
 			cmd.Flags().StringVar(&image, "image", "", "image to update to (default: the deploy's target, from the releases)")
 			cmd.Flags().StringVar(&label, "label", "", "release label to set (default: derived from the image tag)")
+			cmd.PreRunE = func(*cobra.Command, []string) error {
+				if image == "" {
+					return nil
+				}
+				if err := validImageRef(image); err != nil {
+					return &exitError{exitUsage, err}
+				}
+				return nil
+			}
 		})
 }
 
@@ -345,7 +363,7 @@ removes the worst first: failed, stuck, old image, failing checks, then the newe
 			case !back:
 				n, err := strconv.Atoi(args[1])
 				if err != nil || n < 0 {
-					return &exitError{exitUsage, fmt.Errorf("COUNT %q is not a number of machines", args[1])}
+					return &exitError{exitUsage, countError(args[1])}
 				}
 				req.Count = n
 			}
@@ -355,6 +373,15 @@ removes the worst first: failed, stuck, old image, failing checks, then the newe
 		},
 	}
 	f.add(cmd, false)
+	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		// "scale web -1" reaches us as an unknown flag -1.
+		if msg, neg, ok := strings.Cut(err.Error(), " in "); ok && strings.HasPrefix(msg, "unknown shorthand flag") {
+			if _, aerr := strconv.Atoi(neg); aerr == nil {
+				return &exitError{exitUsage, countError(neg)}
+			}
+		}
+		return &exitError{exitUsage, fmt.Errorf("%v (see `flyrescue scale --help`)", err)}
+	})
 	cmd.Flags().StringVarP(&region, "region", "r", "", "only this region")
 	cmd.Flags().BoolVar(&back, "back", false, "scale to the count the journal first recorded for the group")
 	return cmd
@@ -379,4 +406,8 @@ rolled back. Roll back one region first on a multi-region app (--region).`,
 	cmd.Flags().StringVarP(&region, "region", "r", "", "only this region")
 	cmd.Flags().StringVar(&release, "release", "", "release to go back to, e.g. v61 (default: the last complete one before the target)")
 	return cmd
+}
+
+func countError(arg string) error {
+	return fmt.Errorf("COUNT %q is not a number of machines: give a whole number, 0 or more (e.g. `flyrescue scale web 12`), or --back", arg)
 }

@@ -3,9 +3,11 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"sort"
 	"strings"
 	"time"
 
@@ -47,16 +49,27 @@ type logMachine struct {
 
 func newLogCmd() *cobra.Command {
 	var conn connection
-	var jsonOut bool
-	var dir string
+	var jsonOut, mdOut bool
+	var dir, since, actionID, kinds string
 	cmd := &cobra.Command{
 		Use:   "log",
 		Short: "Show the app's action journal: what was done, to which machines, and how it ended",
 		Long: `Reads the journal flyrescue keeps per app (one JSON line per action, intent and outcome). A step
-with an intent but no outcome was interrupted (the process died): ` + "`flyrescue resume`" + ` reconciles it.`,
-		Args: cobra.NoArgs,
+with an intent but no outcome was interrupted (the process died): ` + "`flyrescue resume`" + ` reconciles it.
+
+--markdown prints an incident timeline (operator, UTC times, machines, outcomes, failures, undo and
+resume links) to paste into an incident channel. --since, --action and --kind filter every format.`,
+		Example: "  flyrescue log -a my-app --markdown --since 2h\n  flyrescue log -a my-app --json --kind update,destroy",
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			app, err := config.App(conn.app, conn.configPath, os.Getenv)
+			if err != nil {
+				return &exitError{exitUsage, err}
+			}
+			if jsonOut && mdOut {
+				return &exitError{exitUsage, errors.New("give --json or --markdown, not both")}
+			}
+			filt, err := parseLogFilter(since, actionID, kinds, time.Now())
 			if err != nil {
 				return &exitError{exitUsage, err}
 			}
@@ -68,17 +81,34 @@ with an intent but no outcome was interrupted (the process died): ` + "`flyrescu
 				fmt.Fprintln(cmd.ErrOrStderr(), "warning:", warning)
 			}
 			hist := recovery.History(recs)
+			if actionID != "" {
+				if _, err := recovery.FindAction(hist, actionID); err != nil {
+					return &exitError{exitNotFound, err}
+				}
+			}
+			hist = filt.apply(hist)
+			if mdOut {
+				printMarkdown(cmd.OutOrStdout(), app, hist, filt, time.Now())
+				return nil
+			}
 			if jsonOut {
 				enc := json.NewEncoder(cmd.OutOrStdout())
 				enc.SetIndent("", "  ")
 				return enc.Encode(logJSON(hist))
 			}
-			printLog(cmd.OutOrStdout(), app, hist)
+			printLog(cmd.OutOrStdout(), app, hist, filt)
 			return nil
 		},
 	}
 	conn.addFlags(cmd)
 	cmd.Flags().BoolVar(&jsonOut, "json", false, "print a JSON array of actions")
+	cmd.Flags().BoolVar(&mdOut, "markdown", false, "print an incident timeline in Markdown, to paste into an incident channel")
+	cmd.Flags().StringVar(&since, "since", "", "only actions since a duration ago (2h, 30m) or an RFC3339 time")
+	cmd.Flags().StringVar(&actionID, "action", "", "only this action ID")
+	cmd.Flags().StringVar(&kinds, "kind", "", "only these kinds, comma-separated (update,destroy,...)")
+	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return &exitError{exitUsage, fmt.Errorf("%v (see `flyrescue log --help`)", err)}
+	})
 	cmd.Flags().StringVar(&dir, "journal-dir", "", "where the action journal lives (default: FLYRESCUE_STATE_DIR, else $XDG_STATE_HOME/flyrescue)")
 	return cmd
 }
@@ -118,8 +148,12 @@ func logJSON(hist []*recovery.ActionLog) []logAction {
 	return out
 }
 
-func printLog(w io.Writer, app string, hist []*recovery.ActionLog) {
+func printLog(w io.Writer, app string, hist []*recovery.ActionLog, filt logFilter) {
 	if len(hist) == 0 {
+		if d := filt.describe(); d != "" {
+			fmt.Fprintf(w, "No actions journaled for %s match (%s).\n", app, d)
+			return
+		}
 		fmt.Fprintf(w, "No actions journaled for %s.\n", app)
 		return
 	}
@@ -205,4 +239,186 @@ marked done in the journal; the rest, and steps that never began, are offered to
 	}
 	f.add(cmd, false)
 	return cmd
+}
+
+// allKinds are the action kinds --kind accepts.
+var allKinds = []recovery.Kind{recovery.KindUpdate, recovery.KindRestart, recovery.KindStart, recovery.KindStop,
+	recovery.KindDestroy, recovery.KindScale, recovery.KindRollback, recovery.KindUndo, recovery.KindResume}
+
+// logFilter selects the actions `log` shows, in every format.
+type logFilter struct {
+	since    time.Time // zero: no bound
+	sinceArg string
+	action   string
+	kinds    map[recovery.Kind]bool
+	kindArg  string
+}
+
+func parseLogFilter(since, action, kinds string, now time.Time) (logFilter, error) {
+	f := logFilter{sinceArg: since, action: action, kindArg: kinds}
+	if since != "" {
+		if d, err := time.ParseDuration(since); err == nil {
+			f.since = now.Add(-d)
+		} else if t, err := time.Parse(time.RFC3339, since); err == nil {
+			f.since = t
+		} else {
+			return f, fmt.Errorf("--since %q: give a duration like 2h or 90m, or an RFC3339 time like 2006-01-02T15:04:05Z", since)
+		}
+	}
+	if kinds != "" {
+		f.kinds = map[recovery.Kind]bool{}
+		names := make([]string, len(allKinds))
+		for i, k := range allKinds {
+			names[i] = string(k)
+		}
+		for _, k := range strings.Split(kinds, ",") {
+			k = strings.ToLower(strings.TrimSpace(k))
+			if k == "" {
+				continue
+			}
+			known := false
+			for _, a := range allKinds {
+				known = known || string(a) == k
+			}
+			if !known {
+				return f, fmt.Errorf("--kind %q: unknown kind %q; kinds are %s", kinds, k, strings.Join(names, ", "))
+			}
+			f.kinds[recovery.Kind(k)] = true
+		}
+	}
+	return f, nil
+}
+
+func (f logFilter) apply(hist []*recovery.ActionLog) []*recovery.ActionLog {
+	var out []*recovery.ActionLog
+	for _, a := range hist {
+		switch {
+		case !f.since.IsZero() && a.At.Before(f.since):
+		case f.action != "" && a.Action.ID != f.action:
+		case f.kinds != nil && !f.kinds[a.Action.Kind]:
+		default:
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// describe is the filters in force, for the reader ("" when none).
+func (f logFilter) describe() string {
+	var parts []string
+	if f.sinceArg != "" {
+		parts = append(parts, "since "+f.since.UTC().Format("2006-01-02 15:04:05")+" UTC")
+	}
+	if f.action != "" {
+		parts = append(parts, "action "+f.action)
+	}
+	if f.kindArg != "" {
+		parts = append(parts, "kind "+f.kindArg)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// mdMachineIDs is how many machine IDs the timeline names before "and N more".
+const mdMachineIDs = 10
+
+func utc(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05") + " UTC" }
+
+// printMarkdown writes the journal as an incident timeline: who did what,
+// when, to which machines, how it ended, and how to undo or resume it.
+func printMarkdown(w io.Writer, app string, hist []*recovery.ActionLog, filt logFilter, now time.Time) {
+	fmt.Fprintf(w, "## flyrescue actions on %s\n\n", app)
+	scope := "all journaled actions"
+	if d := filt.describe(); d != "" {
+		scope = d
+	}
+	fmt.Fprintf(w, "_Exported %s; %s; %d action(s)._\n", utc(now), scope, len(hist))
+	if len(hist) == 0 {
+		fmt.Fprintf(w, "\nNo actions journaled for %s match (%s).\n", app, scope)
+		return
+	}
+	for _, a := range hist {
+		c := a.Counts()
+		fmt.Fprintf(w, "\n### %s: %s by %s\n\n", utc(a.At), a.Action.Kind, a.Action.Operator)
+		fmt.Fprintf(w, "- **Action** `%s` (%s), selection: %s\n", a.Action.ID, a.Action.Kind, mdText(a.Action.Selection))
+		fmt.Fprintf(w, "- **Operator** %s, at %s\n", a.Action.Operator, utc(a.At))
+		if args := mdArgs(a.Action.Args); args != "" {
+			fmt.Fprintf(w, "- **Args** %s\n", args)
+		}
+		var ids []string
+		for _, m := range a.Machines {
+			id := m.MachineID
+			if id == "" && m.Outcome != nil && m.Outcome.NewMachineID != "" {
+				id = m.Outcome.NewMachineID + " (new)"
+			}
+			if id == "" {
+				id = "(new)"
+			}
+			ids = append(ids, "`"+id+"`")
+		}
+		more := ""
+		if len(ids) > mdMachineIDs {
+			more = fmt.Sprintf(" and %d more", len(ids)-mdMachineIDs)
+			ids = ids[:mdMachineIDs]
+		}
+		fmt.Fprintf(w, "- **Machines** %d: %s%s\n", len(a.Machines), strings.Join(ids, ", "), more)
+		fmt.Fprintf(w, "- **Outcome** %d ok, %d failed, %d skipped, %d interrupted",
+			c[recovery.OutcomeOK], c[recovery.OutcomeFailed], c[recovery.OutcomeSkipped], c[recovery.OutcomeInterrupted])
+		if c[""] > 0 {
+			fmt.Fprintf(w, ", %d never started", c[""])
+		}
+		fmt.Fprintln(w)
+		var failures []string
+		for _, m := range a.Machines {
+			if st := m.Status(); st == recovery.OutcomeFailed || st == recovery.OutcomeInterrupted {
+				reason := "no outcome recorded: interrupted mid-step"
+				if m.Outcome != nil {
+					reason = m.Outcome.Error
+				}
+				failures = append(failures, fmt.Sprintf("  - `%s` %s %s: %s", m.MachineID, m.Op, st, mdText(reason)))
+			}
+		}
+		if len(failures) > 0 {
+			fmt.Fprintln(w, "- **Failures**")
+			fmt.Fprintln(w, strings.Join(failures, "\n"))
+		}
+		if a.Action.Undoes != "" {
+			fmt.Fprintf(w, "- **Undoes** `%s`\n", a.Action.Undoes)
+		}
+		if a.Action.Resumes != "" {
+			fmt.Fprintf(w, "- **Resumes** `%s`\n", a.Action.Resumes)
+		}
+		if len(a.ResumedBy) > 0 {
+			fmt.Fprintf(w, "- **Resumed by** `%s`\n", strings.Join(a.ResumedBy, "`, `"))
+		}
+		switch {
+		case a.UndoneBy != "":
+			fmt.Fprintf(w, "- **Undone by** `%s`\n", a.UndoneBy)
+		case a.Action.Kind != recovery.KindRestart && c[recovery.OutcomeOK] > 0:
+			fmt.Fprintf(w, "- **Undo** `flyrescue undo -a %s %s`\n", app, a.Action.ID)
+		}
+		if (c[recovery.OutcomeInterrupted] > 0 || c[""] > 0) && len(a.ResumedBy) == 0 {
+			fmt.Fprintf(w, "- **Resume** `flyrescue resume -a %s %s`\n", app, a.Action.ID)
+		}
+	}
+}
+
+// mdText keeps free text from breaking the Markdown around it.
+func mdText(s string) string {
+	if s == "" {
+		return "(all)"
+	}
+	return strings.NewReplacer("\n", " ", "`", "'", "|", "\\|").Replace(s)
+}
+
+func mdArgs(args map[string]string) string {
+	keys := make([]string, 0, len(args))
+	for k := range args {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var parts []string
+	for _, k := range keys {
+		parts = append(parts, fmt.Sprintf("%s=`%s`", k, strings.ReplaceAll(args[k], "`", "'")))
+	}
+	return strings.Join(parts, ", ")
 }

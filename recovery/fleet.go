@@ -77,7 +77,7 @@ func (f *fleet) selectMachines(sel Selector) ([]int, error) {
 			}
 		}
 		if len(missing) > 0 {
-			return nil, fmt.Errorf("no live machine %s in app %s (destroyed, or a typo?)", strings.Join(missing, ", "), f.snap.App)
+			return nil, notFound(fmt.Sprintf("no live machine %s in app %s (destroyed, or a typo?)", strings.Join(missing, ", "), f.snap.App))
 		}
 	case sel.Query != "":
 		flt, err := model.ParseFilter(sel.Query)

@@ -234,7 +234,7 @@ func pickRollbackRelease(f *fleet, want string) (model.Release, error) {
 				return r, nil
 			}
 		}
-		return model.Release{}, fmt.Errorf("no release v%d among the %d newest of %s (see `fly releases --image`)", v, len(f.releases), f.snap.App)
+		return model.Release{}, notFound(fmt.Sprintf("no release v%d among the %d newest of %s (see `fly releases --image`)", v, len(f.releases), f.snap.App))
 	}
 	// Default: the newest complete release older than the target whose
 	// image differs from it, i.e. the last one known to have worked.
@@ -256,3 +256,12 @@ func pickRollbackRelease(f *fleet, want string) (model.Release, error) {
 	}
 	return *best, nil
 }
+
+// notFoundError names something (a release, a machine) that does not exist;
+// errors.Is matches it to flyclient.ErrNotFound so callers map it like an
+// API 404.
+type notFoundError struct{ msg string }
+
+func notFound(msg string) error               { return &notFoundError{msg} }
+func (e *notFoundError) Error() string        { return e.msg }
+func (e *notFoundError) Is(target error) bool { return target == flyclient.ErrNotFound }
