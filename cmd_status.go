@@ -185,33 +185,12 @@ func printStatus(w io.Writer, s *model.Snapshot, c model.Classification, release
 		fmt.Fprintf(w, "Bad release: roll back to v%d (%s)\n", c.BadRelease.Version, c.BadRelease.Image)
 	}
 	for i, a := range c.Advice {
-		fmt.Fprintf(w, "  %d. %s\n", i+1, describeAdvice(a))
+		fmt.Fprintf(w, "  %d. %s\n", i+1, a.Title())
 		fmt.Fprintf(w, "     %s\n", a.Why)
 		if len(a.Machines) > 0 {
 			fmt.Fprintf(w, "     machines: %s\n", idList(a.Machines, 12))
 		}
 	}
-}
-
-func describeAdvice(a model.Advice) string {
-	n := len(a.Machines)
-	switch a.Action {
-	case model.ActionUpdate:
-		return fmt.Sprintf("update %d machine%s to %s", n, plural(n), model.ImageTag(a.Image))
-	case model.ActionRestart:
-		return fmt.Sprintf("restart %d machine%s", n, plural(n))
-	case model.ActionDestroy:
-		force := ""
-		if a.Force {
-			force = " with --force"
-		}
-		return fmt.Sprintf("destroy %d stuck machine%s%s", n, plural(n), force)
-	case model.ActionScale:
-		return fmt.Sprintf("scale %s back to %d", a.Group, a.Count)
-	case model.ActionRollback:
-		return fmt.Sprintf("roll back %d machine%s to %s", n, plural(n), model.ImageTag(a.Image))
-	}
-	return a.Action
 }
 
 func formatStates(states map[string]int) string {

@@ -301,3 +301,29 @@ func rollbackAdvice(s *Snapshot, to *Release, reason string) Advice {
 		Why: strings.TrimSpace(why),
 	}
 }
+
+// Title says the step in a few words, the same on every screen.
+func (a Advice) Title() string {
+	n := len(a.Machines)
+	s := "s"
+	if n == 1 {
+		s = ""
+	}
+	switch a.Action {
+	case ActionUpdate:
+		return fmt.Sprintf("update %d machine%s to %s", n, s, LabelFromImage(a.Image))
+	case ActionRestart:
+		return fmt.Sprintf("restart %d %s machine%s", n, a.Group, s)
+	case ActionDestroy:
+		force := ""
+		if a.Force {
+			force = " with --force"
+		}
+		return fmt.Sprintf("destroy %d stuck machine%s%s", n, s, force)
+	case ActionScale:
+		return fmt.Sprintf("scale %s back to %d", a.Group, a.Count)
+	case ActionRollback:
+		return "roll back to " + LabelFromImage(a.Image)
+	}
+	return a.Action
+}

@@ -132,7 +132,7 @@ func (m *Model) banner() string {
 		} else {
 			line += t.Muted.Render(" · press ") + t.Key.Render("f") + t.Muted.Render(" to ")
 		}
-		line += t.Bold.Render(adviceText(a, m.snap))
+		line += t.Bold.Render(a.Title())
 	}
 	summary := c.Summary
 	// The summary often opens with the case's own words; say them once.
@@ -143,28 +143,6 @@ func (m *Model) banner() string {
 		line += t.Muted.Render(" · ") + summary
 	}
 	return line
-}
-
-// adviceText says a runbook step in a few words.
-func adviceText(a model.Advice, s *model.Snapshot) string {
-	n := len(a.Machines)
-	switch a.Action {
-	case model.ActionUpdate:
-		return fmt.Sprintf("update %d machine%s to %s", n, plural(n), model.LabelFromImage(a.Image))
-	case model.ActionRestart:
-		return fmt.Sprintf("restart %d %s machine%s", n, a.Group, plural(n))
-	case model.ActionDestroy:
-		force := ""
-		if a.Force {
-			force = " with --force"
-		}
-		return fmt.Sprintf("destroy %d stuck machine%s%s", n, plural(n), force)
-	case model.ActionScale:
-		return fmt.Sprintf("scale %s back to %d", a.Group, a.Count)
-	case model.ActionRollback:
-		return "roll back to " + model.LabelFromImage(a.Image)
-	}
-	return a.Action
 }
 
 // statesByUrgency lists the states present, most urgent first.
