@@ -197,35 +197,28 @@ func printLog(w io.Writer, app string, hist []*recovery.ActionLog, filt logFilte
 func init() { subcommands = append(subcommands, newUndoCmd, newResumeCmd) }
 
 func newUndoCmd() *cobra.Command {
-	f := &actionFlags{}
-	cmd := &cobra.Command{
-		Use:   "undo [ACTION]",
-		Short: "Undo an action from the journal (default: the newest not yet undone)",
-		Long: `Builds the inverse of a journaled action from what it recorded: updates go back to the saved
+	return newJournalActionCmd("undo [ACTION]",
+		"Undo an action from the journal (default: the newest not yet undone)",
+		`Builds the inverse of a journaled action from what it recorded: updates go back to the saved
 configs, destroyed machines are relaunched from their saved configs (as NEW machines, same region and
 group), scaling is reversed, stop and start swap. A restart cannot be undone; nor can an action twice.`,
-		Args: cobra.MaximumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			id := ""
-			if len(args) == 1 {
-				id = args[0]
-			}
-			return runAction(cmd, f, func(ctx context.Context, e *recovery.Engine) (*recovery.Plan, error) {
-				return e.PlanUndo(ctx, id)
-			})
-		},
-	}
-	f.add(cmd, false)
-	return cmd
+		(*recovery.Engine).PlanUndo)
 }
 
 func newResumeCmd() *cobra.Command {
+	return newJournalActionCmd("resume [ACTION]",
+		"Finish an action that was interrupted (the process died or was cancelled)",
+		`Reconciles steps that began but have no outcome against live state: the ones that happened are
+marked done in the journal; the rest, and steps that never began, are offered to run again.`,
+		(*recovery.Engine).PlanResume)
+}
+
+// newJournalActionCmd builds a command that plans from a journaled action
+// (the newest fitting one when ACTION is not given) and runs that plan.
+func newJournalActionCmd(use, short, long string, plan func(*recovery.Engine, context.Context, string) (*recovery.Plan, error)) *cobra.Command {
 	f := &actionFlags{}
 	cmd := &cobra.Command{
-		Use:   "resume [ACTION]",
-		Short: "Finish an action that was interrupted (the process died or was cancelled)",
-		Long: `Reconciles steps that began but have no outcome against live state: the ones that happened are
-marked done in the journal; the rest, and steps that never began, are offered to run again.`,
+		Use: use, Short: short, Long: long,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id := ""
@@ -233,7 +226,7 @@ marked done in the journal; the rest, and steps that never began, are offered to
 				id = args[0]
 			}
 			return runAction(cmd, f, func(ctx context.Context, e *recovery.Engine) (*recovery.Plan, error) {
-				return e.PlanResume(ctx, id)
+				return plan(e, ctx, id)
 			})
 		},
 	}

@@ -116,24 +116,22 @@ func (s *scheduler) acquire(ctx context.Context, st *stepState) error {
 
 // release gives a step's slot back: the machine is serving again (or never
 // stopped serving).
-func (s *scheduler) release(st *stepState) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if st.slot {
-		st.slot = false
-		s.inUse[st.step.Group]--
-		s.cond.Broadcast()
-	}
-}
+func (s *scheduler) release(st *stepState) { s.freeSlot(st, false) }
 
 // spend keeps a failed step's slot charged for the rest of the run.
-func (s *scheduler) spend(st *stepState) {
+func (s *scheduler) spend(st *stepState) { s.freeSlot(st, true) }
+
+// freeSlot lets another step of the group start; charge counts the machine
+// as still out of service for the rest of the run.
+func (s *scheduler) freeSlot(st *stepState, charge bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if st.slot {
 		st.slot = false
 		s.inUse[st.step.Group]--
-		s.spent[st.step.Group]++
+		if charge {
+			s.spent[st.step.Group]++
+		}
 		s.cond.Broadcast()
 	}
 }

@@ -230,21 +230,15 @@ func (m *Model) renderTable(b *strings.Builder, width, height int) {
 	}
 }
 
-// headerLine is the column titles at a layout.
+// headerLine is the column titles at a layout, laid out as rows are.
 func headerLine(l colLayout) string {
+	var titles [numCols]string
+	for c := range numCols {
+		titles[c] = columns[c].title
+	}
 	var b strings.Builder
 	b.WriteString(strings.Repeat(" ", gutterWidth))
-	first := true
-	for c := range numCols {
-		if l[c] == 0 {
-			continue
-		}
-		if !first {
-			b.WriteByte(' ')
-		}
-		first = false
-		b.WriteString(fit(columns[c].title, l[c], columns[c].right, false))
-	}
+	writeCells(&b, titles, l, nil)
 	return b.String()
 }
 

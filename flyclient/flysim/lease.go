@@ -23,6 +23,13 @@ func leaseBody(m *machine, l *lease) map[string]any {
 	}}
 }
 
+// leaseConflictLocked answers a call that does not hold m's lease the way the
+// real API does (409 naming the holder), and counts it.
+func (s *Sim) leaseConflictLocked(w http.ResponseWriter, m *machine, l *lease) {
+	s.stats.leaseConflicts++
+	writeJSON(w, http.StatusConflict, map[string]string{"status": "error", "message": heldMessage(m, l)})
+}
+
 // handleGetLease shows the holder and, like the real API (which is what lets
 // `fly machine leases clear` work), its nonce.
 func (s *Sim) handleGetLease(w http.ResponseWriter, r *http.Request) {
@@ -63,8 +70,7 @@ func (s *Sim) handleAcquireLease(w http.ResponseWriter, r *http.Request) {
 	nonce := r.Header.Get("fly-machine-lease-nonce")
 	if l := m.activeLease(now); l != nil {
 		if nonce != l.nonce {
-			s.stats.leaseConflicts++
-			writeJSON(w, http.StatusConflict, map[string]string{"status": "error", "message": heldMessage(m, l)})
+			s.leaseConflictLocked(w, m, l)
 			return
 		}
 		l.expires = expires
@@ -89,8 +95,7 @@ func (s *Sim) handleReleaseLease(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if r.Header.Get("fly-machine-lease-nonce") != l.nonce {
-		s.stats.leaseConflicts++
-		writeJSON(w, http.StatusConflict, map[string]string{"status": "error", "message": heldMessage(m, l)})
+		s.leaseConflictLocked(w, m, l)
 		return
 	}
 	m.lease = nil
