@@ -40,6 +40,7 @@ type actionFlags struct {
 	labelEnv         string
 	leaseTTL         time.Duration
 	verbose          bool
+	readOnly         bool
 }
 
 func (f *actionFlags) add(cmd *cobra.Command, selects bool) {
@@ -59,6 +60,7 @@ func (f *actionFlags) add(cmd *cobra.Command, selects bool) {
 	fl.StringVar(&f.labelEnv, "label-env", flyclient.DefaultLabelEnv, "env var that carries the release label")
 	fl.DurationVar(&f.leaseTTL, "lease-ttl", recovery.DefaultLeaseTTL, "TTL of the leases we take (refreshed while held)")
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "print every step of the plan")
+	fl.BoolVar(&f.readOnly, "read-only", false, "plan and print, never act (the settings file can make this the default, per app)")
 	_ = fl.MarkHidden("lease-ttl")
 	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &exitError{exitUsage, fmt.Errorf("%v (see `flyrescue %s --help`)", err, c.Name())}
@@ -107,8 +109,8 @@ func runAction(cmd *cobra.Command, f *actionFlags, plan planFunc) error {
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	out, errOut := cmd.OutOrStdout(), cmd.ErrOrStderr()
-	if f.maxUnavailable <= 0 {
-		return &exitError{exitUsage, errors.New("--max-unavailable must be above 0 (a fraction like 0.33 or a count like 10)")}
+	if err := validLimits(f.maxUnavailable, f.concurrency); err != nil {
+		return err
 	}
 	e, err := actionConnect(ctx, f, errOut)
 	if err != nil {
@@ -131,6 +133,13 @@ func runAction(cmd *cobra.Command, f *actionFlags, plan planFunc) error {
 		fmt.Fprintln(out, "Dry run: nothing was changed.")
 		return nil
 	}
+	if f.readOnly {
+		why := settingsFrom(cmd.Context()).readOnlyWhy
+		if why == "" {
+			why = "--read-only"
+		}
+		return &exitError{exitRefused, fmt.Errorf("%s is read-only (%s): the plan above was not run, nothing was changed; pass --read-only=false to act", p.App, why)}
+	}
 	if !f.yes {
 		if err := confirm(cmd.InOrStdin(), out, p); err != nil {
 			return err
@@ -150,6 +159,18 @@ func runAction(cmd *cobra.Command, f *actionFlags, plan planFunc) error {
 		return &exitError{exitActionFailed, fmt.Errorf("interrupted: %d machines were not finished; `flyrescue resume -a %s` picks them up", res.Interrupted, p.App)}
 	case res.Failed > 0 || res.Interrupted > 0:
 		return &exitError{exitActionFailed, fmt.Errorf("%d of %d machines failed (see above, or `flyrescue log -a %s`)", res.Failed+res.Interrupted, len(p.Steps), p.App)}
+	}
+	return nil
+}
+
+// validLimits checks --max-unavailable and --concurrency, which the
+// settings file also feeds.
+func validLimits(maxUnavailable float64, concurrency int) error {
+	switch {
+	case maxUnavailable <= 0:
+		return &exitError{exitUsage, errors.New("--max-unavailable must be above 0 (a fraction like 0.33 or a count like 10)")}
+	case concurrency < 1:
+		return &exitError{exitUsage, errors.New("--concurrency must be at least 1")}
 	}
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/flyrescue/flyrescue/config"
 	"github.com/flyrescue/flyrescue/flyclient"
 	"github.com/flyrescue/flyrescue/model"
 	"github.com/flyrescue/flyrescue/recovery"
@@ -22,6 +23,10 @@ type dashOptions struct {
 	refresh    time.Duration
 	stuckAfter time.Duration
 	labelEnv   string
+	theme      string
+	// limits of the actions the dashboard runs
+	maxUnavailable float64
+	concurrency    int
 }
 
 func addDashFlags(cmd *cobra.Command, o *dashOptions) {
@@ -32,6 +37,21 @@ func addDashFlags(cmd *cobra.Command, o *dashOptions) {
 	f.DurationVar(&o.refresh, "refresh", ui.DefaultRefresh, "poll interval (at least 1s: List is rate limited per app)")
 	f.DurationVar(&o.stuckAfter, "stuck-after", model.DefaultStuckAfter, "how long in a transitional state makes a machine stuck")
 	f.StringVar(&o.labelEnv, "label-env", flyclient.DefaultLabelEnv, "env var that carries the release label")
+	addThemeFlag(cmd, &o.theme)
+	f.Float64Var(&o.maxUnavailable, "max-unavailable", recovery.DefaultMaxUnavailable, "machines per process group an action may have down at once: a fraction (<1) or a count")
+	f.IntVar(&o.concurrency, "concurrency", recovery.DefaultConcurrency, "machines an action works on at once, all groups together")
+}
+
+func addThemeFlag(cmd *cobra.Command, theme *string) {
+	cmd.Flags().StringVar(theme, "theme", "auto", "colours for a dark or light terminal: auto, dark or light")
+}
+
+func validTheme(theme string) error {
+	switch theme {
+	case "auto", "dark", "light":
+		return nil
+	}
+	return &exitError{exitUsage, fmt.Errorf("--theme %q: use auto, dark or light", theme)}
 }
 
 // dashConnect is the one place the dashboard finds its app, token and API
@@ -42,6 +62,15 @@ func dashConnect(ctx context.Context, o *dashOptions) (*flyclient.Client, string
 }
 
 func runDash(ctx context.Context, o *dashOptions) error {
+	if o.refresh < config.MinRefresh {
+		return &exitError{exitUsage, fmt.Errorf("--refresh %s is below the %s floor that keeps polling within Fly's rate limits", o.refresh, config.MinRefresh)}
+	}
+	if err := validTheme(o.theme); err != nil {
+		return err
+	}
+	if err := validLimits(o.maxUnavailable, o.concurrency); err != nil {
+		return err
+	}
 	if o.image != "" {
 		if err := validImageRef(o.image); err != nil {
 			return &exitError{exitUsage, err}
@@ -58,11 +87,18 @@ func runDash(ctx context.Context, o *dashOptions) error {
 			return &exitError{exitJournal, fmt.Errorf("opening the action journal (set FLYRESCUE_STATE_DIR to put it elsewhere): %w", err)}
 		}
 		defer journal.Close()
-		engine = recovery.NewEngine(client, journal, recovery.Options{App: app, LabelEnv: o.labelEnv})
+		engine = recovery.NewEngine(client, journal, recovery.Options{
+			App: app, LabelEnv: o.labelEnv, MaxUnavailable: o.maxUnavailable, Concurrency: o.concurrency,
+		})
 	}
-	return ui.Run(ctx, ui.Options{
-		App: app, API: client, Engine: engine, ReadOnly: o.readOnly,
+	s := settingsFrom(ctx)
+	return runUI(ctx, ui.Options{
+		App: app, API: client, Engine: engine, ReadOnly: o.readOnly, ReadOnlyWhy: s.readOnlyWhy,
 		FlagImage: o.image, Refresh: o.refresh, StuckAfter: o.stuckAfter, LabelEnv: o.labelEnv,
-		NoColor: ui.NoColorFromEnv(),
+		NoColor: ui.NoColorFromEnv(), Theme: o.theme, KeyMap: s.keys,
 	})
 }
+
+// runUI shows the dashboard; tests replace it to see the options the
+// command line and the settings file produced without a terminal.
+var runUI = func(ctx context.Context, opts ui.Options) error { return ui.Run(ctx, opts) }

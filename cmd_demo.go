@@ -21,6 +21,7 @@ type demoOptions struct {
 	speed    float64
 	seed     int64
 	readOnly bool
+	theme    string
 }
 
 // newDemoCmd runs the dashboard against an embedded simulator: no token, no
@@ -45,12 +46,16 @@ func newDemoCmd() *cobra.Command {
 	f.Float64Var(&o.speed, "speed", 1, "simulated-time factor (10 = ten times faster)")
 	f.Int64Var(&o.seed, "seed", 1, "seed; the same seed gives the same fleet")
 	f.BoolVar(&o.readOnly, "read-only", false, "disable every mutating action")
+	addThemeFlag(cmd, &o.theme)
 	return cmd
 }
 
 func runDemo(ctx context.Context, o *demoOptions) error {
 	if ctx == nil {
 		ctx = context.Background()
+	}
+	if err := validTheme(o.theme); err != nil {
+		return err
 	}
 	srv, err := flysim.Start(flysim.Options{
 		App: "demo-app", Scenario: o.scenario, Machines: o.machines, Seed: o.seed, Speed: o.speed, Deploying: true,
@@ -80,9 +85,9 @@ func runDemo(ctx context.Context, o *demoOptions) error {
 		defer journal.Close()
 		engine = recovery.NewEngine(client, journal, recovery.Options{App: app})
 	}
-	return ui.Run(ctx, ui.Options{
+	return runUI(ctx, ui.Options{
 		App: app, API: client, Engine: engine, ReadOnly: o.readOnly,
 		JournalNote: fmt.Sprintf("demo: simulated %s, journal in %s (deleted on exit)", o.scenario, dir),
-		NoColor:     ui.NoColorFromEnv(),
+		NoColor:     ui.NoColorFromEnv(), Theme: o.theme, KeyMap: settingsFrom(ctx).keys,
 	})
 }

@@ -17,6 +17,8 @@ func newRootCmd() *cobra.Command {
 		Version:       version,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		// The settings file feeds the defaults of every command's flags.
+		PersistentPreRunE: applySettings,
 	}
 	// With no subcommand, flyrescue -a APP opens the dashboard.
 	dash := &dashOptions{}

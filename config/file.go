@@ -30,6 +30,9 @@ type Settings struct {
 	Theme          string                 `yaml:"theme"` // auto, dark, light
 	Keys           map[string]string      `yaml:"keys"`  // action name -> key, e.g. update: u
 	Apps           map[string]AppSettings `yaml:"apps"`
+
+	path  string         // the file these came from, for errors
+	lines map[string]int // dotted key ("refresh", "keys.update") -> line in the file
 }
 
 // AppSettings override Settings for one app.
@@ -82,68 +85,126 @@ func Load(path string) (Settings, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true) // a misspelt key must not be silently ignored
 	if err := dec.Decode(&s); err != nil && !errors.Is(err, io.EOF) {
-		return s, fmt.Errorf("%s: %s", path, strings.TrimPrefix(err.Error(), "yaml: "))
+		return s, fmt.Errorf("%s: %s", path, yamlMessage(err))
 	}
-	if err := s.validate(); err != nil {
-		return s, fmt.Errorf("%s: %w", path, err)
+	s.path = path
+	var doc yaml.Node
+	if yaml.Unmarshal(b, &doc) == nil {
+		s.lines = map[string]int{}
+		recordLines(&doc, "", s.lines)
 	}
-	return s, nil
+	return s, s.validate()
+}
+
+// yamlMessage turns yaml.v3's errors into one line that starts with the
+// line number and says what to write instead.
+func yamlMessage(err error) string {
+	var te *yaml.TypeError
+	if !errors.As(err, &te) || len(te.Errors) == 0 {
+		return strings.TrimPrefix(err.Error(), "yaml: ")
+	}
+	msg := te.Errors[0]
+	if line, rest, ok := strings.Cut(msg, ": "); ok && strings.HasPrefix(line, "line ") {
+		switch {
+		case strings.HasPrefix(rest, "field ") && strings.Contains(rest, " not found"):
+			known := "refresh, read_only, label_env, stuck_after, max_unavailable, concurrency, theme, keys, apps"
+			if strings.HasSuffix(rest, "AppSettings") {
+				known = "read_only"
+			}
+			rest = fmt.Sprintf("unknown setting %q (known: %s)", strings.Fields(rest)[1], known)
+		case strings.Contains(rest, "into time.Duration"):
+			rest = strings.Replace(rest, "into time.Duration", "into a duration: write it like 90s, 5m or 1h", 1)
+		}
+		msg = line + ": " + rest
+	}
+	if n := len(te.Errors) - 1; n > 0 {
+		msg += fmt.Sprintf(" (and %d more)", n)
+	}
+	return msg
+}
+
+// recordLines notes the line of every mapping key under n, by dotted path.
+func recordLines(n *yaml.Node, prefix string, lines map[string]int) {
+	if n.Kind == yaml.DocumentNode {
+		for _, c := range n.Content {
+			recordLines(c, prefix, lines)
+		}
+		return
+	}
+	if n.Kind != yaml.MappingNode {
+		return
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k := prefix + n.Content[i].Value
+		lines[k] = n.Content[i].Line
+		recordLines(n.Content[i+1], k+".", lines)
+	}
+}
+
+// Errorf makes an error about a key of the file, naming the file and the
+// key's line, e.g. "config.yaml: line 4: keys.update: ...".
+func (s Settings) Errorf(key, format string, args ...any) error {
+	msg := fmt.Sprintf(format, args...)
+	switch line := s.lines[key]; {
+	case s.path == "":
+		return errors.New(msg)
+	case line > 0:
+		return fmt.Errorf("%s: line %d: %s", s.path, line, msg)
+	default:
+		return fmt.Errorf("%s: %s", s.path, msg)
+	}
 }
 
 func (s Settings) validate() error {
 	switch {
 	case s.Refresh < MinRefresh:
-		return fmt.Errorf("refresh %s is below the %s floor that keeps polling within Fly's rate limits", s.Refresh, MinRefresh)
+		return s.Errorf("refresh", "refresh %s is below the %s floor that keeps polling within Fly's rate limits", s.Refresh, MinRefresh)
 	case s.StuckAfter <= 0:
-		return fmt.Errorf("stuck_after must be positive, e.g. 5m")
+		return s.Errorf("stuck_after", "stuck_after must be positive, e.g. 5m")
 	case s.MaxUnavailable <= 0:
-		return fmt.Errorf("max_unavailable must be a fraction like 0.33 or a count like 5")
+		return s.Errorf("max_unavailable", "max_unavailable must be a fraction like 0.33 or a count like 5")
 	case s.Concurrency < 1:
-		return fmt.Errorf("concurrency must be at least 1")
+		return s.Errorf("concurrency", "concurrency must be at least 1")
 	case strings.TrimSpace(s.LabelEnv) == "":
-		return fmt.Errorf("label_env must name an env var, e.g. RELEASE_LABEL")
+		return s.Errorf("label_env", "label_env must name an env var, e.g. RELEASE_LABEL")
 	}
 	switch s.Theme {
 	case "auto", "dark", "light":
 	default:
-		return fmt.Errorf("theme %q: use auto, dark or light", s.Theme)
+		return s.Errorf("theme", "theme %q: use auto, dark or light", s.Theme)
 	}
 	return nil
 }
 
-// ValidateKeys checks the key bindings against the actions the dashboard
-// knows: unknown action names and keys bound twice are named.
+// ValidateKeys checks the key bindings against the names the dashboard
+// knows: an unknown name, an empty key and a key bound twice in the file are
+// each reported with the file and line.
 func (s Settings) ValidateKeys(known []string) error {
 	knownSet := make(map[string]bool, len(known))
 	for _, k := range known {
 		knownSet[k] = true
 	}
-	var unknown []string
-	byKey := make(map[string][]string)
-	for action, key := range s.Keys {
-		if !knownSet[action] {
-			unknown = append(unknown, action)
-		}
-		if strings.TrimSpace(key) == "" {
-			return fmt.Errorf("keys.%s is empty: give it a key such as \"u\"", action)
-		}
-		byKey[key] = append(byKey[key], action)
+	names := make([]string, 0, len(s.Keys))
+	for name := range s.Keys {
+		names = append(names, name)
 	}
-	if len(unknown) > 0 {
-		sort.Strings(unknown)
-		sort.Strings(known)
-		return fmt.Errorf("unknown key binding action %s (known: %s)", strings.Join(unknown, ", "), strings.Join(known, ", "))
-	}
-	var dups []string
-	for key, actions := range byKey {
-		if len(actions) > 1 {
-			sort.Strings(actions)
-			dups = append(dups, fmt.Sprintf("%q is bound to %s", key, strings.Join(actions, " and ")))
+	// In file order, so a duplicate is reported at its second binding.
+	sort.Slice(names, func(i, j int) bool {
+		li, lj := s.lines["keys."+names[i]], s.lines["keys."+names[j]]
+		return li < lj || li == lj && names[i] < names[j]
+	})
+	byKey := make(map[string]string)
+	for _, name := range names {
+		key := strings.TrimSpace(s.Keys[name])
+		switch {
+		case !knownSet[name]:
+			return s.Errorf("keys."+name, "unknown key binding %s (known: %s)", name, strings.Join(known, ", "))
+		case key == "":
+			return s.Errorf("keys."+name, "keys.%s is empty: give it a key such as \"u\"", name)
+		case byKey[key] != "":
+			return s.Errorf("keys."+name, "duplicate key binding: %q is bound to %s and %s", key, byKey[key], name)
 		}
-	}
-	if len(dups) > 0 {
-		sort.Strings(dups)
-		return fmt.Errorf("duplicate key bindings: %s", strings.Join(dups, "; "))
+		byKey[key] = name
 	}
 	return nil
 }

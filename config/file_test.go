@@ -31,11 +31,12 @@ func TestLoadFileAndAppOverride(t *testing.T) {
 
 func TestLoadErrorsNameFileAndLine(t *testing.T) {
 	cases := map[string]struct{ body, want string }{
-		"unknown key":   {"refresh: 2s\nrefersh: 3s\n", "line 2"},
-		"bad duration":  {"refresh: soon\n", "line 1"},
-		"below floor":   {"refresh: 100ms\n", "floor"},
-		"bad theme":     {"theme: purple\n", "auto, dark or light"},
-		"bad structure": {"keys: [u, r]\n", "line 1"},
+		"unknown key":    {"refresh: 2s\nrefersh: 3s\n", "line 2"},
+		"bad duration":   {"refresh: soon\n", "line 1"},
+		"below floor":    {"label_env: X\nrefresh: 100ms\n", "line 2: refresh 100ms is below the 1s floor"},
+		"bad theme":      {"refresh: 2s\n\ntheme: purple\n", "line 3: theme \"purple\": use auto, dark or light"},
+		"no concurrency": {"concurrency: 0\n", "line 1: concurrency must be at least 1"},
+		"bad structure":  {"keys: [u, r]\n", "line 1"},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -44,6 +45,9 @@ func TestLoadErrorsNameFileAndLine(t *testing.T) {
 			_, err := Load(p)
 			if err == nil || !strings.Contains(err.Error(), p) || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("got %v, want the path and %q", err, c.want)
+			}
+			if strings.Contains(err.Error(), "\n") {
+				t.Fatalf("not one line: %q", err)
 			}
 		})
 	}
@@ -61,5 +65,19 @@ func TestValidateKeys(t *testing.T) {
 	err = (Settings{Keys: map[string]string{"update": "x", "destroy": "x"}}).ValidateKeys(known)
 	if err == nil || !strings.Contains(err.Error(), `"x" is bound to destroy and update`) {
 		t.Fatalf("duplicate: %v", err)
+	}
+	// From a file, each names the file and the binding's line.
+	p := filepath.Join(t.TempDir(), "config.yaml")
+	writeFile(t, p, "refresh: 2s\nkeys:\n  update: x\n  destroy: x\n")
+	s, err := Load(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.ValidateKeys(known)
+	if err == nil || !strings.Contains(err.Error(), p+`: line 4: duplicate key binding: "x" is bound to update and destroy`) {
+		t.Fatalf("duplicate from a file: %v", err)
+	}
+	if err := s.Errorf("keys.update", "boom"); err.Error() != p+": line 3: boom" {
+		t.Fatalf("Errorf: %v", err)
 	}
 }

@@ -14,7 +14,7 @@ import (
 func (m *Model) handleNormalKey(msg tea.KeyPressMsg) tea.Cmd {
 	k := &m.keys
 	if name, ok := k.disabledAction(msg); ok {
-		m.status = fmt.Sprintf("%s is disabled: flyrescue runs read-only (--read-only, or no recovery engine)", name)
+		m.status = fmt.Sprintf("%s is disabled: flyrescue runs read-only (%s)", name, m.opts.ReadOnlyWhy)
 		return nil
 	}
 	page := max(1, m.tableHeight()-1)

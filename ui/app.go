@@ -98,7 +98,7 @@ func New(opts Options) *Model {
 	opts = opts.withDefaults()
 	m := &Model{
 		opts:      opts,
-		keys:      DefaultKeyMap(),
+		keys:      opts.keyMap(),
 		help:      help.New(),
 		width:     80,
 		height:    24,
@@ -110,7 +110,7 @@ func New(opts Options) *Model {
 	if opts.ReadOnly {
 		m.keys.SetReadOnly("read-only")
 	}
-	m.setTheme(true)
+	m.setTheme(opts.Theme != "light")
 	return m
 }
 
@@ -155,6 +155,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.ensureVisible()
 		return m, nil
 	case tea.BackgroundColorMsg:
+		if m.opts.Theme == "dark" || m.opts.Theme == "light" {
+			return m, nil // the operator chose; the terminal's answer does not override it
+		}
 		m.setTheme(msg.IsDark())
 		return m, nil
 	case pollResultMsg:

@@ -32,6 +32,7 @@ type harnessOpts struct {
 	scenario string
 	machines int
 	readOnly bool
+	keys     map[string]string // rebinds, as the settings file gives them
 }
 
 func newHarness(t *testing.T, o harnessOpts) *harness {
@@ -44,6 +45,13 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 	client := newSimClient(t, srv)
 	h := &harness{t: t, srv: srv, client: client, msgs: make(chan tea.Msg, 4096)}
 	opts := Options{App: "demo-app", API: client, NoColor: true, ReadOnly: o.readOnly}
+	if o.keys != nil {
+		km := DefaultKeyMap()
+		if err := km.Rebind(o.keys); err != nil {
+			t.Fatal(err)
+		}
+		opts.KeyMap = &km
+	}
 	if !o.readOnly {
 		j, err := recovery.OpenJournal(t.TempDir(), "demo-app")
 		if err != nil {

@@ -130,7 +130,7 @@ func (m *Model) banner() string {
 		if m.opts.ReadOnly {
 			line += t.Muted.Render(" · advice: ")
 		} else {
-			line += t.Muted.Render(" · press ") + t.Key.Render("f") + t.Muted.Render(" to ")
+			line += t.Muted.Render(" · press ") + t.Key.Render(m.keys.Advice.Help().Key) + t.Muted.Render(" to ")
 		}
 		line += t.Bold.Render(a.Title())
 	}

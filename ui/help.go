@@ -1,6 +1,9 @@
 package ui
 
-import "strings"
+import (
+	"fmt"
+	"strings"
+)
 
 // helpView is generated from the KeyMap that dispatches keys, so it cannot
 // drift from behaviour. Disabled actions stay listed with the reason.
@@ -61,10 +64,11 @@ func (m *Model) helpView(width, height int) string {
 		"Actions apply to the marked machines, else to the row under the cursor (a group header = its group).",
 		"Every action shows its plan first: y runs it, any other key cancels. Nothing mutates without y.",
 		"Filter: state:failed group:worker_autoscale region:iad image:old checks:critical stuck, free text; -term negates.",
-		"Plan dialog: f toggles --force on a destroy. Journal (J): U undoes, R resumes the chosen action.",
+		fmt.Sprintf("Plan dialog: f toggles --force on a destroy. Journal (%s): %s undoes, %s resumes the chosen action.",
+			m.keys.Journal.Help().Key, m.keys.Undo.Help().Key, m.keys.Resume.Help().Key),
 	}
 	if m.opts.ReadOnly {
-		notes = append(notes, t.Warn.Render("Read-only: every mutating action is disabled."))
+		notes = append(notes, t.Warn.Render("Read-only ("+m.opts.ReadOnlyWhy+"): every mutating action is disabled."))
 	}
 	if m.opts.JournalNote != "" {
 		notes = append(notes, m.opts.JournalNote)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/flyrescue/flyrescue/recovery"
@@ -60,26 +61,26 @@ func (m *Model) handleJournalKey(msg tea.KeyPressMsg) tea.Cmd {
 	j := m.journal
 	k := &m.keys
 	if name, ok := k.disabledAction(msg); ok {
-		m.status = name + " is disabled: flyrescue runs read-only"
+		m.status = fmt.Sprintf("%s is disabled: flyrescue runs read-only (%s)", name, m.opts.ReadOnlyWhy)
 		return nil
 	}
-	switch s := msg.String(); {
-	case s == "esc" || s == "q" || s == "J":
+	switch {
+	case msg.String() == "esc" || key.Matches(msg, k.Quit, k.Journal):
 		m.mode = modeNormal
-	case s == "down" || s == "j":
+	case key.Matches(msg, k.Down):
 		j.cursor = min(j.cursor+1, max(0, len(j.logs)-1))
-	case s == "up" || s == "k":
+	case key.Matches(msg, k.Up):
 		j.cursor = max(0, j.cursor-1)
-	case s == "ctrl+r":
+	case key.Matches(msg, k.Refresh):
 		return m.loadJournal()
-	case s == "U" || s == "R":
+	case key.Matches(msg, k.Undo, k.Resume):
 		a := m.selectedLog()
 		if a == nil || m.running() {
 			return nil
 		}
 		m.mode = modeNormal
 		kind := recovery.KindUndo
-		if s == "R" {
+		if key.Matches(msg, k.Resume) {
 			kind = recovery.KindResume
 		}
 		return m.requestPlan(planRequest{kind: kind, actionID: a.Action.ID})

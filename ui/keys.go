@@ -1,7 +1,13 @@
 package ui
 
 import (
+	"fmt"
 	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
@@ -110,14 +116,127 @@ func (k *KeyMap) disabledAction(msg tea.KeyPressMsg) (string, bool) {
 	return "", false
 }
 
+// namedBinding is a binding with the name the settings file uses for it.
+type namedBinding struct {
+	Name    string
+	Binding *key.Binding
+}
+
+// named lists every binding of the normal mode with its settings name, in
+// help order.
+func (k *KeyMap) named() []namedBinding {
+	return []namedBinding{
+		{"up", &k.Up}, {"down", &k.Down}, {"page_up", &k.PageUp}, {"page_down", &k.PageDown},
+		{"top", &k.Top}, {"bottom", &k.Bottom}, {"collapse", &k.Collapse}, {"detail", &k.Detail},
+		{"filter", &k.Filter}, {"group_cycle", &k.GroupCycle}, {"clear_filter", &k.ClearFilter},
+		{"mark", &k.Mark}, {"mark_all", &k.MarkAll}, {"clear_marks", &k.ClearMarks},
+		{"update", &k.Update}, {"restart", &k.Restart}, {"destroy", &k.Destroy}, {"scale", &k.Scale},
+		{"rollback", &k.Rollback}, {"undo", &k.Undo}, {"resume", &k.Resume}, {"advice", &k.Advice},
+		{"journal", &k.Journal}, {"help", &k.Help}, {"refresh", &k.Refresh}, {"dismiss", &k.Dismiss},
+		{"quit", &k.Quit},
+	}
+}
+
 // all returns every binding of the normal mode, for the duplicate check.
 func (k *KeyMap) all() []*key.Binding {
-	return []*key.Binding{
-		&k.Up, &k.Down, &k.PageUp, &k.PageDown, &k.Top, &k.Bottom, &k.Collapse, &k.Detail,
-		&k.Filter, &k.GroupCycle, &k.ClearFilter, &k.Mark, &k.MarkAll, &k.ClearMarks,
-		&k.Update, &k.Restart, &k.Destroy, &k.Scale, &k.Rollback, &k.Undo, &k.Resume, &k.Advice,
-		&k.Journal, &k.Help, &k.Refresh, &k.Dismiss, &k.Quit,
+	var out []*key.Binding
+	for _, n := range k.named() {
+		out = append(out, n.Binding)
 	}
+	return out
+}
+
+// BindingNames are the names the settings file's keys section accepts.
+func BindingNames() []string {
+	k := DefaultKeyMap()
+	var out []string
+	for _, n := range k.named() {
+		out = append(out, n.Name)
+	}
+	return out
+}
+
+// Rebind replaces the keys of the named bindings (settings name -> one key,
+// as Bubble Tea spells it: "u", "D", "ctrl+r", "f5"). It refuses unknown
+// names, keys it does not recognise, a mutating action on a ctrl+ key, and a
+// key that would then trigger two bindings; every error names the binding.
+// On error the KeyMap is unchanged.
+func (k *KeyMap) Rebind(keys map[string]string) error {
+	next := *k
+	byName := map[string]*key.Binding{}
+	for _, n := range next.named() {
+		byName[n.Name] = n.Binding
+	}
+	mutating := map[*key.Binding]bool{}
+	for _, a := range next.actionKeys() {
+		mutating[a.Binding] = true
+	}
+	names := make([]string, 0, len(keys))
+	for name := range keys {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		b, ok := byName[name]
+		if !ok {
+			return &BindingError{name, fmt.Sprintf("no such binding (known: %s)", strings.Join(BindingNames(), ", "))}
+		}
+		kk := strings.TrimSpace(keys[name])
+		if !validKeyName(kk) {
+			return &BindingError{name, fmt.Sprintf("%q is not a key: use one character (u, D, ?) or a name such as enter, tab, space, f5, ctrl+r", keys[name])}
+		}
+		if mutating[b] && strings.HasPrefix(kk, "ctrl+") {
+			return &BindingError{name, kk + " is too easy to hit by accident for an action that changes machines; use a plain key"}
+		}
+		h := b.Help()
+		*b = key.NewBinding(key.WithKeys(kk), key.WithHelp(kk, h.Desc))
+	}
+	seen := map[string]string{}
+	for _, n := range next.named() {
+		for _, kk := range n.Binding.Keys() {
+			if other, dup := seen[kk]; dup {
+				culprit, msg := n.Name, fmt.Sprintf("%q would trigger both %s and %s; bind one of them to another key", kk, other, n.Name)
+				if _, rebound := keys[other]; rebound {
+					culprit = other
+				}
+				return &BindingError{culprit, msg}
+			}
+			seen[kk] = n.Name
+		}
+	}
+	*k = next
+	return nil
+}
+
+// BindingError is a refused rebind; Binding is the settings name at fault.
+type BindingError struct {
+	Binding string
+	Msg     string
+}
+
+func (e *BindingError) Error() string { return "keys." + e.Binding + ": " + e.Msg }
+
+// validKeyName accepts the key strings Bubble Tea v2 produces for a press.
+func validKeyName(s string) bool {
+	if utf8.RuneCountInString(s) == 1 {
+		r, _ := utf8.DecodeRuneInString(s)
+		return unicode.IsPrint(r) && !unicode.IsSpace(r)
+	}
+	for _, mod := range []string{"ctrl+", "alt+", "shift+"} {
+		if rest, ok := strings.CutPrefix(s, mod); ok {
+			return validKeyName(rest)
+		}
+	}
+	switch s {
+	case "enter", "tab", "esc", "space", "backspace", "delete", "insert", "home", "end",
+		"pgup", "pgdown", "up", "down", "left", "right":
+		return true
+	}
+	if n, ok := strings.CutPrefix(s, "f"); ok {
+		i, err := strconv.Atoi(n)
+		return err == nil && i >= 1 && i <= 20
+	}
+	return false
 }
 
 // ShortHelp is the footer line (help.KeyMap).

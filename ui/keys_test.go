@@ -1,9 +1,16 @@
 package ui
 
 import (
+	"regexp"
+	"slices"
+	"strings"
 	"testing"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+
+	"github.com/flyrescue/flyrescue/recovery"
 )
 
 func teaSize(w, h int) tea.WindowSizeMsg { return tea.WindowSizeMsg{Width: w, Height: h} }
@@ -103,5 +110,101 @@ func TestStalePollDropped(t *testing.T) {
 	m.Update(pollResultMsg{gen: m.pollGen - 1, snap: buildSnapshot(m.opts, nil, nil)})
 	if m.snap != old {
 		t.Fatal("stale poll applied")
+	}
+}
+
+// Rebinding from the settings file: the new key acts, the old one no longer
+// does, and help and the banner show the new key.
+func TestRebindActsAndShows(t *testing.T) {
+	h := newHarness(t, harnessOpts{scenario: "majority", machines: 60, keys: map[string]string{"update": "x", "advice": "F", "undo": "u"}})
+	old := h.m.snap.Machines[h.m.visible[0]]
+	for _, mc := range h.m.snap.Machines {
+		if mc.Image != h.srv.Sim.TargetImage() && mc.State == "started" {
+			old = mc
+			break
+		}
+	}
+	h.cursorTo(old.ID)
+	h.press("space")
+	h.press("u") // now undo: with nothing to undo it must not update
+	h.settle(100 * time.Millisecond)
+	if h.m.mode == modeConfirm && h.m.pending != nil && h.m.pending.plan.Kind == recovery.KindUpdate {
+		t.Fatal("the old key u still plans an update")
+	}
+	h.press("esc")
+	h.press("x")
+	h.waitFor("the plan dialog", func() bool { return h.m.mode == modeConfirm || (!h.m.planning && h.m.status != "") })
+	if h.m.mode != modeConfirm || h.m.pending.plan.Kind != recovery.KindUpdate {
+		t.Fatalf("x did not plan an update: mode %d, status %q", h.m.mode, h.m.status)
+	}
+	h.press("y")
+	h.waitFor("the run to finish", func() bool { return h.m.run != nil && h.m.run.done })
+	if mv, _ := h.srv.Sim.Machine(old.ID); mv.Image != h.srv.Sim.TargetImage() {
+		t.Fatalf("%s still on %s", old.ID, mv.Image)
+	}
+	if s := h.screen(); !strings.Contains(s, "press F to") {
+		t.Errorf("banner does not name the rebound advice key:\n%s", s)
+	}
+	h.press("?")
+	if s := h.screen(); !regexp.MustCompile(`\bx +update to target`).MatchString(s) || !strings.Contains(s, "u undoes") {
+		t.Errorf("help does not show the rebound keys:\n%s", s)
+	}
+}
+
+func TestRebindRefusesBadBindings(t *testing.T) {
+	cases := map[string]struct {
+		keys map[string]string
+		says string
+	}{
+		"unknown binding":    {map[string]string{"updte": "x"}, "keys.updte: no such binding"},
+		"not a key":          {map[string]string{"update": "ctlr+u"}, `keys.update: "ctlr+u" is not a key`},
+		"two runes":          {map[string]string{"restart": "rr"}, `"rr" is not a key`},
+		"ctrl on a mutation": {map[string]string{"destroy": "ctrl+d"}, "keys.destroy: ctrl+d is too easy to hit"},
+		"clash with default": {map[string]string{"destroy": "q"}, `"q" would trigger both destroy and quit`},
+		"clash in the file":  {map[string]string{"restart": "x", "scale": "x"}, `"x" would trigger both restart and scale`},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			k := DefaultKeyMap()
+			err := k.Rebind(c.keys)
+			if err == nil || !strings.Contains(err.Error(), c.says) {
+				t.Fatalf("got %v, want %q", err, c.says)
+			}
+			if !slices.Equal(k.Update.Keys(), []string{"u"}) || !slices.Equal(k.Destroy.Keys(), []string{"D"}) {
+				t.Fatal("a refused rebind changed the KeyMap")
+			}
+		})
+	}
+	k := DefaultKeyMap()
+	if err := k.Rebind(map[string]string{"refresh": "f5", "quit": "ctrl+q", "mark": "x"}); err != nil {
+		t.Fatalf("valid rebinds refused: %v", err)
+	}
+}
+
+// A theme from the settings file wins over the terminal's reported
+// background; auto follows it.
+func TestThemeSetting(t *testing.T) {
+	for _, c := range []struct {
+		theme       string
+		reportDark  bool
+		wantDarkEnd bool
+	}{
+		{"light", true, false},
+		{"dark", false, true},
+		{"auto", false, false},
+		{"", true, true},
+	} {
+		m := New(Options{App: "a", Theme: c.theme, Now: time.Now, NoPoll: true})
+		if c.theme == "light" && m.theme.Dark {
+			t.Errorf("theme light starts dark")
+		}
+		bg := lipgloss.Color("#000000")
+		if !c.reportDark {
+			bg = lipgloss.Color("#ffffff")
+		}
+		m.Update(tea.BackgroundColorMsg{Color: bg})
+		if m.theme.Dark != c.wantDarkEnd {
+			t.Errorf("theme %q, terminal dark=%v: dark=%v, want %v", c.theme, c.reportDark, m.theme.Dark, c.wantDarkEnd)
+		}
 	}
 }

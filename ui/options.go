@@ -25,6 +25,13 @@ type Options struct {
 	// Engine plans and runs actions; nil means the dashboard is read-only.
 	Engine   *recovery.Engine
 	ReadOnly bool
+	// ReadOnlyWhy says where read-only came from, for the message a disabled
+	// key shows (e.g. "apps.shop.read_only in ~/.config/flyrescue/config.yaml").
+	ReadOnlyWhy string
+	// KeyMap replaces the default bindings (see KeyMap.Rebind); nil keeps them.
+	KeyMap *KeyMap
+	// Theme is auto (ask the terminal for its background), dark or light.
+	Theme string
 	// FlagImage is --image: the deploy target, overriding the releases.
 	FlagImage string
 	// Refresh is the poll interval; default 2 s, floor 1 s (List is rate
@@ -71,8 +78,19 @@ func (o Options) withDefaults() Options {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	if o.Engine == nil {
+	if o.Engine == nil && !o.ReadOnly {
 		o.ReadOnly = true
+		o.ReadOnlyWhy = "no recovery engine"
+	}
+	if o.ReadOnlyWhy == "" {
+		o.ReadOnlyWhy = "--read-only"
 	}
 	return o
+}
+
+func (o Options) keyMap() KeyMap {
+	if o.KeyMap != nil {
+		return *o.KeyMap
+	}
+	return DefaultKeyMap()
 }
