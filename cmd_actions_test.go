@@ -1,10 +1,12 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/flyrescue/flyrescue/flyclient/flysim"
 )
@@ -104,5 +106,88 @@ func TestLogCorruptJournal(t *testing.T) {
 		if r.code != exitJournal || !strings.Contains(r.err.Error(), "shop.jsonl:2:") {
 			t.Fatalf("%s: code %d: %v", format, r.code, r.err)
 		}
+	}
+}
+
+// An API that keeps answering 429 past the retries gives exit 6 and a
+// message that says what to do, for a survey and for an action; nothing
+// changes.
+func TestRateLimitedTooLong(t *testing.T) {
+	srv := simEnv(t, flysim.Options{App: "shop", Scenario: "majority", Machines: 20})
+	srv.Sim.SetThrottled(true)
+	for _, args := range [][]string{
+		{"status", "-a", "shop"},
+		{"restart", "-a", "shop", "--select", "group:web", "--yes", "--retries", "2"},
+	} {
+		r := runCLI(t, args...)
+		if r.code != exitRateLimited {
+			t.Fatalf("%v: exit %d, want %d: %v", args, r.code, exitRateLimited, r.err)
+		}
+		msg := r.err.Error()
+		if strings.Contains(msg, "\n") || !strings.Contains(msg, "rate limit") || !strings.Contains(msg, "wait a minute and retry") {
+			t.Errorf("%v: message %q", args, msg)
+		}
+	}
+	if st := srv.Sim.Stats(); st.RateLimited < 3 || len(st.MutationsPerMachine) != 0 {
+		t.Fatalf("%d requests refused with 429, %d machines changed", st.RateLimited, len(st.MutationsPerMachine))
+	}
+}
+
+// An action that ran and failed on some machines exits 9, names how many,
+// points to the journal, and still finishes the others.
+func TestActionPartlyFailed(t *testing.T) {
+	srv := simEnv(t, flysim.Options{App: "shop", Scenario: "majority", Machines: 40})
+	var web []string
+	for _, m := range srv.Sim.Machines() {
+		if m.Group == "web" && m.State == "started" {
+			web = append(web, m.ID)
+		}
+	}
+	if len(web) < 3 {
+		t.Fatalf("only %d started web machines", len(web))
+	}
+	held := web[0]
+	if err := srv.Sim.HoldLease(held, "someone-else@example.com", time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	args := append([]string{"restart", "-a", "shop", "--yes", "--retries", "1"}, web...)
+	r := runCLI(t, args...)
+	if r.code != exitActionFailed {
+		t.Fatalf("exit %d, want %d: %v\n%s", r.code, exitActionFailed, r.err, r.stdout)
+	}
+	msg := r.err.Error()
+	want := fmt.Sprintf("1 of %d machines failed", len(web))
+	if strings.Contains(msg, "\n") || !strings.Contains(msg, want) || !strings.Contains(msg, "flyrescue log -a shop") {
+		t.Errorf("message %q, want %q and the log command", msg, want)
+	}
+	if !strings.Contains(r.stdout, held) || !strings.Contains(r.stdout, "someone-else@example.com") {
+		t.Errorf("the output does not say which machine failed and who holds it:\n%s", r.stdout)
+	}
+	mutated := srv.Sim.Stats().MutationsPerMachine
+	if mutated[held] != 0 {
+		t.Errorf("the leased machine was changed")
+	}
+	for _, id := range web[1:] {
+		if mutated[id] == 0 {
+			t.Errorf("%s was not restarted", id)
+		}
+	}
+	lr := runCLI(t, "log", "-a", "shop", "--json")
+	if lr.err != nil || !strings.Contains(lr.stdout, held) {
+		t.Fatalf("the journal lacks the failed machine: %v", lr.err)
+	}
+}
+
+// The simulator refuses to listen beyond loopback unless told to.
+func TestSimRefusesNonLoopback(t *testing.T) {
+	isolate(t)
+	for _, addr := range []string{"0.0.0.0:0", "10.1.2.3:4280", "[::]:0", "example.com:80"} {
+		r := runCLI(t, "sim", "--addr", addr)
+		if r.code != exitUsage || !strings.Contains(r.err.Error(), "--allow-remote") || !strings.Contains(r.err.Error(), "127.0.0.1") {
+			t.Errorf("%s: exit %d: %v", addr, r.code, r.err)
+		}
+	}
+	if r := runCLI(t, "sim", "--addr", "no-port"); r.code != exitUsage || !strings.Contains(r.err.Error(), "--addr") {
+		t.Errorf("no port: exit %d: %v", r.code, r.err)
 	}
 }

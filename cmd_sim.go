@@ -30,14 +30,14 @@ func newSimCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			host, _, err := net.SplitHostPort(addr)
 			if err != nil {
-				return &exitError{code: 2, err: fmt.Errorf("invalid --addr %q: %w", addr, err)}
+				return &exitError{code: exitUsage, err: fmt.Errorf("invalid --addr %q (%v): give HOST:PORT, e.g. 127.0.0.1:4280", addr, err)}
 			}
 			if ip := net.ParseIP(host); !allowRemote && host != "localhost" && (ip == nil || !ip.IsLoopback()) {
-				return &exitError{code: 2, err: fmt.Errorf("refusing to listen on non-loopback %s: use --addr 127.0.0.1:PORT or pass --allow-remote", addr)}
+				return &exitError{code: exitUsage, err: fmt.Errorf("refusing to listen on non-loopback %s: use --addr 127.0.0.1:PORT or pass --allow-remote", addr)}
 			}
 			srv, err := flysim.Listen(addr, opts)
 			if err != nil {
-				return &exitError{code: 2, err: err}
+				return &exitError{code: exitUsage, err: err}
 			}
 			defer srv.Close()
 			token := opts.Token

@@ -66,7 +66,7 @@ func (e *Error) hint() string {
 	case ErrUnauthorized:
 		return "the token is missing, wrong or expired: run `fly auth login` or set FLY_API_TOKEN"
 	case ErrRateLimited:
-		return "the Machines API rate limit was hit; retry more slowly"
+		return "the Machines API rate limit held after retries with backoff: wait a minute and retry, and stop anything else polling this app (a `fly m list` loop, another dashboard)"
 	case ErrMachineBusy:
 		return "wait for the machine to settle, then retry"
 	case ErrPrecondition:

@@ -151,7 +151,7 @@ func (s *Sim) wrap(pattern string, rt route, next http.HandlerFunc) http.Handler
 			return
 		}
 		s.mu.Lock()
-		limited := s.rateLimit
+		limited, throttled := s.rateLimit, s.throttled
 		fault := rt.mutating && s.faultRate > 0 && s.rng.Float64() < s.faultRate
 		if fault {
 			s.stats.faults++
@@ -161,7 +161,7 @@ func (s *Sim) wrap(pattern string, rt route, next http.HandlerFunc) http.Handler
 		if rt.scope == scopeMachine {
 			scopeID = r.PathValue("id")
 		}
-		if limited && !s.limiter.allow(rt.action, scopeID, time.Now()) {
+		if throttled || limited && !s.limiter.allow(rt.action, scopeID, time.Now()) {
 			writeError(w, http.StatusTooManyRequests, "rate limit exceeded")
 			return
 		}

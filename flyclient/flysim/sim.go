@@ -96,6 +96,7 @@ type Sim struct {
 
 	faultRate   float64
 	rateLimit   bool
+	throttled   bool // every Machines API request is refused with 429
 	latency     time.Duration
 	limiter     *limiter
 	stats       stats
@@ -288,6 +289,15 @@ func (s *Sim) SetRateLimit(on bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.rateLimit = on
+}
+
+// SetThrottled makes every Machines API request answer 429, as when the
+// org's rate limit is exhausted by something else (a script polling in a
+// loop, another dashboard), until it is switched off.
+func (s *Sim) SetThrottled(on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.throttled = on
 }
 
 // SetLatency changes the extra real latency added to every request.
