@@ -47,20 +47,23 @@ func (f *actionFlags) add(cmd *cobra.Command, selects bool) {
 	f.conn.addFlags(cmd)
 	fl := cmd.Flags()
 	if selects {
-		fl.StringVar(&f.query, "select", "", "machines matching a filter query, e.g. 'group:web state:failed' (default: the machine IDs given, else all)")
+		fl.StringVar(&f.query, "select", "", "Machines matching a filter query, e.g. 'group:web state:failed' (default: the machine IDs given, else all)")
+		_ = cmd.RegisterFlagCompletionFunc("select", cobra.FixedCompletions(
+			[]string{"group:", "state:", "region:", "image:old", "image:new", "checks:critical", "stuck", "-"},
+			cobra.ShellCompDirectiveNoSpace|cobra.ShellCompDirectiveNoFileComp))
 	}
-	fl.BoolVar(&f.dryRun, "dry-run", false, "print the plan and change nothing")
-	fl.BoolVarP(&f.yes, "yes", "y", false, "do not ask for confirmation")
-	fl.Float64Var(&f.maxUnavailable, "max-unavailable", recovery.DefaultMaxUnavailable, "machines per process group we may have down at once: a fraction (<1) or a count")
-	fl.IntVar(&f.concurrency, "concurrency", recovery.DefaultConcurrency, "machines worked on at once, all groups together")
-	fl.IntVar(&f.retries, "retries", recovery.DefaultRetries, "extra attempts for transient failures (rate limits, 5xx, timeouts)")
-	fl.DurationVar(&f.waitTimeout, "wait-timeout", recovery.DefaultWaitTimeout, "how long a machine may take to reach its state and pass its checks")
-	fl.BoolVar(&f.skipHealthChecks, "skip-health-checks", false, "do not wait for health checks to pass")
-	fl.StringVar(&f.journalDir, "journal-dir", "", "where the action journal lives (default: FLYRESCUE_STATE_DIR, else $XDG_STATE_HOME/flyrescue)")
-	fl.StringVar(&f.labelEnv, "label-env", flyclient.DefaultLabelEnv, "env var that carries the release label")
+	fl.BoolVar(&f.dryRun, "dry-run", false, "Print the plan and change nothing")
+	fl.BoolVarP(&f.yes, "yes", "y", false, "Do not ask for confirmation")
+	fl.Float64Var(&f.maxUnavailable, "max-unavailable", recovery.DefaultMaxUnavailable, "Machines per process group we may have down at once: a fraction (<1) or a count")
+	fl.IntVar(&f.concurrency, "concurrency", recovery.DefaultConcurrency, "Machines worked on at once, all groups together")
+	fl.IntVar(&f.retries, "retries", recovery.DefaultRetries, "Extra attempts for transient failures (rate limits, 5xx, timeouts)")
+	fl.DurationVar(&f.waitTimeout, "wait-timeout", recovery.DefaultWaitTimeout, "How long a machine may take to reach its state and pass its checks")
+	fl.BoolVar(&f.skipHealthChecks, "skip-health-checks", false, "Do not wait for health checks to pass")
+	fl.StringVar(&f.journalDir, "journal-dir", "", "Where the action journal lives (default: FLYRESCUE_STATE_DIR, else $XDG_STATE_HOME/flyrescue)")
+	fl.StringVar(&f.labelEnv, "label-env", flyclient.DefaultLabelEnv, "Env var that carries the release label")
 	fl.DurationVar(&f.leaseTTL, "lease-ttl", recovery.DefaultLeaseTTL, "TTL of the leases we take (refreshed while held)")
-	fl.BoolVarP(&f.verbose, "verbose", "v", false, "print every step of the plan")
-	fl.BoolVar(&f.readOnly, "read-only", false, "plan and print, never act (the settings file can make this the default, per app)")
+	fl.BoolVarP(&f.verbose, "verbose", "v", false, "Print every step of the plan")
+	fl.BoolVar(&f.readOnly, "read-only", false, "Plan and print, never act (the settings file can make this the default, per app)")
 	_ = fl.MarkHidden("lease-ttl")
 	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &exitError{exitUsage, fmt.Errorf("%v (see `flyrescue %s --help`)", err, c.Name())}
@@ -298,10 +301,23 @@ func printOutcome(w io.Writer, ev recovery.Event) {
 	fmt.Fprintln(w, line)
 }
 
+// actionHow is the part of every action command's help that says how
+// machines are chosen and how the action is carried out.
+const actionHow = `
+
+Machines: the MACHINE_IDs given, else those --select matches, else every machine of the app.` + actionSafety
+
+// actionSafety is how every mutating command carries out its plan.
+const actionSafety = `
+The plan is printed and confirmed first (--yes skips the question, --dry-run stops there).
+Each machine is leased, at most --max-unavailable per process group are down at once,
+transient failures (429, 5xx, timeouts) are retried, the outcome is verified against live
+state, and every step is journaled before it is sent: see "flyrescue log", "undo", "resume".`
+
 func simpleCmd(use, short string, plan func(e *recovery.Engine, ctx context.Context, sel recovery.Selector, f *actionFlags) (*recovery.Plan, error), extra func(*cobra.Command, *actionFlags)) *cobra.Command {
 	f := &actionFlags{}
 	cmd := &cobra.Command{
-		Use: use + " [MACHINE_ID...]", Short: short,
+		Use: use + " [MACHINE_ID...]", Short: short, Long: short + "." + actionHow,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runAction(cmd, f, func(ctx context.Context, e *recovery.Engine) (*recovery.Plan, error) {
 				return plan(e, ctx, f.selector(args, ""), f)
@@ -317,12 +333,12 @@ func simpleCmd(use, short string, plan func(e *recovery.Engine, ctx context.Cont
 
 func newUpdateCmd() *cobra.Command {
 	var image, label string
-	return simpleCmd("update", "Update machines to the target image (or --image), with the release label and metadata",
+	cmd := simpleCmd("update", "Update machines to the target image (or --image), with the release label and metadata",
 		func(e *recovery.Engine, ctx context.Context, sel recovery.Selector, f *actionFlags) (*recovery.Plan, error) {
 			return e.PlanUpdate(ctx, recovery.UpdateRequest{Selector: sel, Image: image, Label: label})
 		}, func(cmd *cobra.Command, f *actionFlags) {
-			cmd.Flags().StringVar(&image, "image", "", "image to update to (default: the deploy's target, from the releases)")
-			cmd.Flags().StringVar(&label, "label", "", "release label to set (default: derived from the image tag)")
+			cmd.Flags().StringVar(&image, "image", "", "Image to update to (default: the deploy's target, from the releases)")
+			cmd.Flags().StringVar(&label, "label", "", "Release label to set (default: derived from the image tag)")
 			cmd.PreRunE = func(*cobra.Command, []string) error {
 				if image == "" {
 					return nil
@@ -333,34 +349,49 @@ func newUpdateCmd() *cobra.Command {
 				return nil
 			}
 		})
+	cmd.Long = `Update machines to the deploy's target image (the newest release's, or --image), setting the
+release label env var (--label-env, RELEASE_LABEL by default) and the fly_release_* metadata as
+"fly deploy" would. The rest of each machine's config is kept. Machines already on the target
+and running are left alone; machines stuck in a transitional state are skipped (destroy them).` + actionHow
+	cmd.Example = `  flyrescue update -a my-app --select 'image:old -stuck' --dry-run
+  flyrescue update -a my-app --select 'group:worker_autoscale state:failed' --yes
+  flyrescue update -a my-app 3d8d9e1f2b7689 --image registry.fly.io/my-app:deployment-01HX...`
+	return cmd
 }
 
 func newRestartCmd() *cobra.Command {
-	return simpleCmd("restart", "Restart machines (cannot be undone)", func(e *recovery.Engine, ctx context.Context, sel recovery.Selector, _ *actionFlags) (*recovery.Plan, error) {
+	return withExample(`  flyrescue restart -a my-app --select 'group:worker_autoscale' --max-unavailable 1
+  flyrescue restart -a my-app 3d8d9e1f2b7689`, simpleCmd("restart", "Restart machines (cannot be undone)", func(e *recovery.Engine, ctx context.Context, sel recovery.Selector, _ *actionFlags) (*recovery.Plan, error) {
 		return e.PlanRestart(ctx, sel)
-	}, nil)
+	}, nil))
+}
+
+func withExample(example string, cmd *cobra.Command) *cobra.Command {
+	cmd.Example = example
+	return cmd
 }
 
 func newStartCmd() *cobra.Command {
-	return simpleCmd("start", "Start stopped machines", func(e *recovery.Engine, ctx context.Context, sel recovery.Selector, _ *actionFlags) (*recovery.Plan, error) {
+	return withExample(`  flyrescue start -a my-app --select 'state:stopped group:web'`, simpleCmd("start", "Start stopped machines", func(e *recovery.Engine, ctx context.Context, sel recovery.Selector, _ *actionFlags) (*recovery.Plan, error) {
 		return e.PlanStart(ctx, sel)
-	}, nil)
+	}, nil))
 }
 
 func newStopCmd() *cobra.Command {
-	return simpleCmd("stop", "Stop machines", func(e *recovery.Engine, ctx context.Context, sel recovery.Selector, _ *actionFlags) (*recovery.Plan, error) {
+	return withExample(`  flyrescue stop -a my-app --select 'group:worker image:old' --dry-run`, simpleCmd("stop", "Stop machines", func(e *recovery.Engine, ctx context.Context, sel recovery.Selector, _ *actionFlags) (*recovery.Plan, error) {
 		return e.PlanStop(ctx, sel)
-	}, nil)
+	}, nil))
 }
 
 func newDestroyCmd() *cobra.Command {
 	var force bool
-	return simpleCmd("destroy", "Destroy machines (undo relaunches their saved configs as new machines)",
+	return withExample(`  flyrescue destroy -a my-app --select 'stuck group:worker' --force
+  flyrescue destroy -a my-app 3d8d9e1f2b7689 918543d1c04e38 --force --yes`, simpleCmd("destroy", "Destroy machines (undo relaunches their saved configs as new machines)",
 		func(e *recovery.Engine, ctx context.Context, sel recovery.Selector, _ *actionFlags) (*recovery.Plan, error) {
 			return e.PlanDestroy(ctx, recovery.DestroyRequest{Selector: sel, Force: force})
 		}, func(cmd *cobra.Command, _ *actionFlags) {
-			cmd.Flags().BoolVar(&force, "force", false, "kill machines that are running or will not stop")
-		})
+			cmd.Flags().BoolVar(&force, "force", false, "Kill machines that are running or will not stop")
+		}))
 }
 
 func newScaleCmd() *cobra.Command {
@@ -370,8 +401,11 @@ func newScaleCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "scale GROUP [COUNT]",
 		Short: "Scale a process group to a count; --back returns it to the count it had before the incident",
-		Long: `Scale up clones the config of a healthy machine of the group on the target image; scale down
-removes the worst first: failed, stuck, old image, failing checks, then the newest.`,
+		Long: `Scale a process group (optionally in one region) to COUNT machines. Scaling up clones the
+config of a healthy machine of the group on the target image; scaling down removes the worst
+first: failed, stuck, old image, failing checks, then the newest. --back returns the group to the
+count the journal first recorded for it, i.e. before the incident.
+` + actionSafety,
 		Example: "  flyrescue scale worker 12 -a my-app\n  flyrescue scale web --back --region iad -a my-app",
 		Args:    cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -403,8 +437,8 @@ removes the worst first: failed, stuck, old image, failing checks, then the newe
 		}
 		return &exitError{exitUsage, fmt.Errorf("%v (see `flyrescue scale --help`)", err)}
 	})
-	cmd.Flags().StringVarP(&region, "region", "r", "", "only this region")
-	cmd.Flags().BoolVar(&back, "back", false, "scale to the count the journal first recorded for the group")
+	cmd.Flags().StringVarP(&region, "region", "r", "", "Only this region")
+	cmd.Flags().BoolVar(&back, "back", false, "Scale to the count the journal first recorded for the group")
 	return cmd
 }
 
@@ -414,8 +448,9 @@ func newRollbackCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "rollback [MACHINE_ID...]",
 		Short: "Update the app (or one region, or a selection) to an earlier release's image and label",
-		Long: `Rolls machines back to a release's image. Config, secrets and database migrations are not
-rolled back. Roll back one region first on a multi-region app (--region).`,
+		Long: `Roll machines back to a release's image and label (--release, default: the last complete
+release before the target). Config, secrets and database migrations are not rolled back. On a
+multi-region app, roll back one region first (--region) and watch it.` + actionHow,
 		Example: "  flyrescue rollback -a my-app --release v61 --region iad",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runAction(cmd, f, func(ctx context.Context, e *recovery.Engine) (*recovery.Plan, error) {
@@ -424,8 +459,8 @@ rolled back. Roll back one region first on a multi-region app (--region).`,
 		},
 	}
 	f.add(cmd, true)
-	cmd.Flags().StringVarP(&region, "region", "r", "", "only this region")
-	cmd.Flags().StringVar(&release, "release", "", "release to go back to, e.g. v61 (default: the last complete one before the target)")
+	cmd.Flags().StringVarP(&region, "region", "r", "", "Only this region")
+	cmd.Flags().StringVar(&release, "release", "", "Release to go back to, e.g. v61 (default: the last complete one before the target)")
 	return cmd
 }
 

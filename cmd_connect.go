@@ -35,8 +35,8 @@ type connection struct {
 func (c *connection) addFlags(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.StringVarP(&c.app, "app", "a", "", "Fly app name (default: FLY_APP, then app in fly.toml)")
-	f.StringVarP(&c.configPath, "config", "c", "", "path to the app's fly.toml (for its app name)")
-	f.StringVar(&c.accessToken, "access-token", "", "Fly API token (default: FLY_ACCESS_TOKEN, FLY_API_TOKEN, then ~/.fly/config.yml)")
+	f.StringVarP(&c.configPath, "config", "c", "", "Path to the app's fly.toml (for its app name)")
+	f.StringVarP(&c.accessToken, "access-token", "t", "", "Fly API access token (default: FLY_ACCESS_TOKEN, FLY_API_TOKEN, then ~/.fly/config.yml)")
 }
 
 // connect resolves the app and token and builds a client. It does not call

@@ -32,18 +32,19 @@ type dashOptions struct {
 func addDashFlags(cmd *cobra.Command, o *dashOptions) {
 	o.conn.addFlags(cmd)
 	f := cmd.Flags()
-	f.BoolVar(&o.readOnly, "read-only", false, "look, never touch: every mutating action is disabled")
-	f.StringVar(&o.image, "image", "", "the deploy's target image (default: the newest release's image)")
-	f.DurationVar(&o.refresh, "refresh", ui.DefaultRefresh, "poll interval (at least 1s: List is rate limited per app)")
-	f.DurationVar(&o.stuckAfter, "stuck-after", model.DefaultStuckAfter, "how long in a transitional state makes a machine stuck")
-	f.StringVar(&o.labelEnv, "label-env", flyclient.DefaultLabelEnv, "env var that carries the release label")
+	f.BoolVar(&o.readOnly, "read-only", false, "Look, never touch: every mutating action is disabled")
+	f.StringVar(&o.image, "image", "", "The deploy's target image (default: the newest release's image)")
+	f.DurationVar(&o.refresh, "refresh", ui.DefaultRefresh, "Poll interval (at least 1s: List is rate limited per app)")
+	f.DurationVar(&o.stuckAfter, "stuck-after", model.DefaultStuckAfter, "How long in a transitional state makes a machine stuck")
+	f.StringVar(&o.labelEnv, "label-env", flyclient.DefaultLabelEnv, "Env var that carries the release label")
 	addThemeFlag(cmd, &o.theme)
-	f.Float64Var(&o.maxUnavailable, "max-unavailable", recovery.DefaultMaxUnavailable, "machines per process group an action may have down at once: a fraction (<1) or a count")
-	f.IntVar(&o.concurrency, "concurrency", recovery.DefaultConcurrency, "machines an action works on at once, all groups together")
+	f.Float64Var(&o.maxUnavailable, "max-unavailable", recovery.DefaultMaxUnavailable, "Machines per process group an action may have down at once: a fraction (<1) or a count")
+	f.IntVar(&o.concurrency, "concurrency", recovery.DefaultConcurrency, "Machines an action works on at once, all groups together")
 }
 
 func addThemeFlag(cmd *cobra.Command, theme *string) {
-	cmd.Flags().StringVar(theme, "theme", "auto", "colours for a dark or light terminal: auto, dark or light")
+	cmd.Flags().StringVar(theme, "theme", "auto", "Colours for a dark or light terminal: auto, dark or light")
+	completeValues(cmd, "theme", "auto", "dark", "light")
 }
 
 func validTheme(theme string) error {
@@ -102,3 +103,8 @@ func runDash(ctx context.Context, o *dashOptions) error {
 // runUI shows the dashboard; tests replace it to see the options the
 // command line and the settings file produced without a terminal.
 var runUI = func(ctx context.Context, opts ui.Options) error { return ui.Run(ctx, opts) }
+
+// completeValues makes shell completion offer values for an enumerated flag.
+func completeValues(cmd *cobra.Command, flag string, values ...string) {
+	_ = cmd.RegisterFlagCompletionFunc(flag, cobra.FixedCompletions(values, cobra.ShellCompDirectiveNoFileComp))
+}

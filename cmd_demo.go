@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -41,11 +42,12 @@ func newDemoCmd() *cobra.Command {
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.scenario, "scenario", "majority", "healthy | total-failure | minority | majority | stuck | bad-release")
-	f.IntVar(&o.machines, "machines", 500, "number of machines")
-	f.Float64Var(&o.speed, "speed", 1, "simulated-time factor (10 = ten times faster)")
-	f.Int64Var(&o.seed, "seed", 1, "seed; the same seed gives the same fleet")
-	f.BoolVar(&o.readOnly, "read-only", false, "disable every mutating action")
+	f.StringVar(&o.scenario, "scenario", "majority", "Runbook scenario: "+strings.Join(flysim.Scenarios, ", "))
+	completeValues(cmd, "scenario", flysim.Scenarios...)
+	f.IntVar(&o.machines, "machines", 500, "Number of machines")
+	f.Float64Var(&o.speed, "speed", 1, "Simulated-time factor (10 = ten times faster)")
+	f.Int64Var(&o.seed, "seed", 1, "Seed; the same seed gives the same fleet")
+	f.BoolVar(&o.readOnly, "read-only", false, "Disable every mutating action")
 	addThemeFlag(cmd, &o.theme)
 	return cmd
 }

@@ -101,15 +101,20 @@ resume links) to paste into an incident channel. --since, --action and --kind fi
 		},
 	}
 	conn.addFlags(cmd)
-	cmd.Flags().BoolVar(&jsonOut, "json", false, "print a JSON array of actions")
-	cmd.Flags().BoolVar(&mdOut, "markdown", false, "print an incident timeline in Markdown, to paste into an incident channel")
-	cmd.Flags().StringVar(&since, "since", "", "only actions since a duration ago (2h, 30m) or an RFC3339 time")
-	cmd.Flags().StringVar(&actionID, "action", "", "only this action ID")
-	cmd.Flags().StringVar(&kinds, "kind", "", "only these kinds, comma-separated (update,destroy,...)")
+	cmd.Flags().BoolVar(&jsonOut, "json", false, "Print a JSON array of actions")
+	cmd.Flags().BoolVar(&mdOut, "markdown", false, "Print an incident timeline in Markdown, to paste into an incident channel")
+	cmd.Flags().StringVar(&since, "since", "", "Only actions since a duration ago (2h, 30m) or an RFC3339 time")
+	cmd.Flags().StringVar(&actionID, "action", "", "Only this action ID")
+	cmd.Flags().StringVar(&kinds, "kind", "", "Only these kinds, comma-separated (update,destroy,...)")
+	kindNames := make([]string, len(allKinds))
+	for i, k := range allKinds {
+		kindNames[i] = string(k)
+	}
+	completeValues(cmd, "kind", kindNames...)
 	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &exitError{exitUsage, fmt.Errorf("%v (see `flyrescue log --help`)", err)}
 	})
-	cmd.Flags().StringVar(&dir, "journal-dir", "", "where the action journal lives (default: FLYRESCUE_STATE_DIR, else $XDG_STATE_HOME/flyrescue)")
+	cmd.Flags().StringVar(&dir, "journal-dir", "", "Where the action journal lives (default: FLYRESCUE_STATE_DIR, else $XDG_STATE_HOME/flyrescue)")
 	return cmd
 }
 
@@ -197,20 +202,21 @@ func printLog(w io.Writer, app string, hist []*recovery.ActionLog, filt logFilte
 func init() { subcommands = append(subcommands, newUndoCmd, newResumeCmd) }
 
 func newUndoCmd() *cobra.Command {
-	return newJournalActionCmd("undo [ACTION]",
+	return withExample("  flyrescue undo -a my-app --dry-run\n  flyrescue undo -a my-app 01JD3Q6T4Y8XK2", newJournalActionCmd("undo [ACTION]",
 		"Undo an action from the journal (default: the newest not yet undone)",
 		`Builds the inverse of a journaled action from what it recorded: updates go back to the saved
 configs, destroyed machines are relaunched from their saved configs (as NEW machines, same region and
-group), scaling is reversed, stop and start swap. A restart cannot be undone; nor can an action twice.`,
-		(*recovery.Engine).PlanUndo)
+group), scaling is reversed, stop and start swap. A restart cannot be undone; nor can an action twice.
+ACTION is an action ID from "flyrescue log".`,
+		(*recovery.Engine).PlanUndo))
 }
 
 func newResumeCmd() *cobra.Command {
-	return newJournalActionCmd("resume [ACTION]",
+	return withExample("  flyrescue resume -a my-app", newJournalActionCmd("resume [ACTION]",
 		"Finish an action that was interrupted (the process died or was cancelled)",
 		`Reconciles steps that began but have no outcome against live state: the ones that happened are
 marked done in the journal; the rest, and steps that never began, are offered to run again.`,
-		(*recovery.Engine).PlanResume)
+		(*recovery.Engine).PlanResume))
 }
 
 // newJournalActionCmd builds a command that plans from a journaled action
@@ -218,7 +224,7 @@ marked done in the journal; the rest, and steps that never began, are offered to
 func newJournalActionCmd(use, short, long string, plan func(*recovery.Engine, context.Context, string) (*recovery.Plan, error)) *cobra.Command {
 	f := &actionFlags{}
 	cmd := &cobra.Command{
-		Use: use, Short: short, Long: long,
+		Use: use, Short: short, Long: long + "\n" + actionSafety,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id := ""

@@ -11,9 +11,19 @@ var version = "dev"
 
 func newRootCmd() *cobra.Command {
 	root := &cobra.Command{
-		Use:           "flyrescue",
-		Short:         "Recover Fly.io apps from failed deploys",
-		Long:          "flyrescue shows a Fly.io app's Machines grouped by image and state, reads the fleet like the\ndeploy-recovery runbook does, and repairs it with leased, retried, verified and journaled actions.",
+		Use:   "flyrescue",
+		Short: "Recover Fly.io apps from failed deploys",
+		Long: `flyrescue shows a Fly.io app's Machines grouped by image and state, reads the fleet like the
+deploy-recovery runbook does, and repairs it with leased, retried, verified and journaled actions.
+
+With no command it opens the dashboard for the app (-a, FLY_APP, or fly.toml here). It finds
+its token as flyctl does (--access-token, FLY_ACCESS_TOKEN, FLY_API_TOKEN, ~/.fly/config.yml).
+Defaults come from ~/.config/flyrescue/config.yaml; flags win. "flyrescue demo" needs neither
+a token nor a network.`,
+		Example: `  flyrescue demo
+  flyrescue -a my-app
+  flyrescue status -a my-app
+  flyrescue update -a my-app --select 'image:old -stuck' --dry-run`,
 		Version:       version,
 		SilenceUsage:  true,
 		SilenceErrors: true,
@@ -25,10 +35,27 @@ func newRootCmd() *cobra.Command {
 	addDashFlags(root, dash)
 	root.Args = cobra.NoArgs
 	root.RunE = func(cmd *cobra.Command, _ []string) error { return runDash(cmd.Context(), dash) }
+	root.AddGroup(
+		&cobra.Group{ID: "look", Title: "Look at the fleet and the record:"},
+		&cobra.Group{ID: "act", Title: "Act on machines:"},
+		&cobra.Group{ID: "recover", Title: "Recover from an action:"},
+		&cobra.Group{ID: "practise", Title: "Practise without an app:"},
+	)
 	for _, add := range subcommands {
-		root.AddCommand(add())
+		cmd := add()
+		cmd.GroupID = commandGroups[cmd.Name()]
+		root.AddCommand(cmd)
 	}
 	return root
+}
+
+// commandGroups sorts the commands in the root's help, as flyctl groups
+// its own.
+var commandGroups = map[string]string{
+	"status": "look", "log": "look",
+	"update": "act", "restart": "act", "start": "act", "stop": "act", "destroy": "act", "scale": "act", "rollback": "act",
+	"undo": "recover", "resume": "recover",
+	"demo": "practise", "sim": "practise",
 }
 
 // subcommands is filled by the cmd_*.go files' init functions so each command

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/flyrescue/flyrescue/flyclient/flysim"
@@ -26,6 +27,9 @@ func newSimCmd() *cobra.Command {
 		Long: "sim serves an in-process fake of the Fly.io Machines API and the GraphQL release queries,\n" +
 			"seeded with a fleet from one of the runbook's scenarios. Point flyctl or flyrescue at it with\n" +
 			"the printed export lines. Scenarios: healthy, total-failure, minority, majority, stuck, bad-release.",
+		Example: `  flyrescue sim --scenario stuck --machines 1000 > /tmp/sim.env &
+  sleep 1; . /tmp/sim.env; flyrescue status -a demo-app; fly m list -a demo-app
+  flyrescue sim --scenario majority --speed 10 --faults 0.05 --latency 50ms`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			host, _, err := net.SplitHostPort(addr)
@@ -57,18 +61,19 @@ func newSimCmd() *cobra.Command {
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&addr, "addr", "127.0.0.1:4280", "listen address")
-	f.StringVar(&opts.Scenario, "scenario", "majority", "healthy | total-failure | minority | majority | stuck | bad-release")
-	f.IntVar(&opts.Machines, "machines", 500, "number of machines")
-	f.StringVar(&opts.App, "app", "demo-app", "app name")
-	f.Int64Var(&opts.Seed, "seed", 1, "seed; the same seed gives the same fleet")
-	f.Float64Var(&opts.Speed, "speed", 1, "simulated-time factor (100 = 100x faster)")
-	f.StringVar(&opts.Token, "token", "", "accept only this token (default: any non-empty token)")
-	f.Float64Var(&opts.FaultRate, "faults", 0, "fraction of mutating calls answered 500")
-	f.DurationVar(&opts.Latency, "latency", 0, "extra latency per request, e.g. 50ms")
-	f.BoolVar(&opts.NoRateLimit, "no-rate-limit", false, "disable the documented API rate limits")
-	f.BoolVar(&opts.Deploying, "deploying", false, "keep updating old-image machines to the target, like a running deploy")
-	f.BoolVar(&allowRemote, "allow-remote", false, "allow a non-loopback --addr")
+	f.StringVar(&addr, "addr", "127.0.0.1:4280", "Listen address")
+	f.StringVar(&opts.Scenario, "scenario", "majority", "Runbook scenario: "+strings.Join(flysim.Scenarios, ", "))
+	completeValues(cmd, "scenario", flysim.Scenarios...)
+	f.IntVar(&opts.Machines, "machines", 500, "Number of machines")
+	f.StringVar(&opts.App, "app", "demo-app", "App name")
+	f.Int64Var(&opts.Seed, "seed", 1, "Seed; the same seed gives the same fleet")
+	f.Float64Var(&opts.Speed, "speed", 1, "Simulated-time factor (100 = 100x faster)")
+	f.StringVar(&opts.Token, "token", "", "Accept only this token (default: any non-empty token)")
+	f.Float64Var(&opts.FaultRate, "faults", 0, "Fraction of mutating calls answered 500")
+	f.DurationVar(&opts.Latency, "latency", 0, "Extra latency per request, e.g. 50ms")
+	f.BoolVar(&opts.NoRateLimit, "no-rate-limit", false, "Disable the documented API rate limits")
+	f.BoolVar(&opts.Deploying, "deploying", false, "Keep updating old-image machines to the target, like a running deploy")
+	f.BoolVar(&allowRemote, "allow-remote", false, "Allow a non-loopback --addr")
 	return cmd
 }
 

@@ -44,11 +44,11 @@ ones, which runbook case the deploy is in and the advised next step with its exa
 	}
 	o.conn.addFlags(cmd)
 	f := cmd.Flags()
-	f.StringVar(&o.image, "image", "", "the deploy's target image (default: the newest release's image)")
-	f.BoolVar(&o.jsonOut, "json", false, "print one JSON object")
-	f.DurationVar(&o.stuckAfter, "stuck-after", model.DefaultStuckAfter, "how long in a transitional state makes a machine stuck")
-	f.StringVar(&o.labelEnv, "label-env", flyclient.DefaultLabelEnv, "env var that carries the release label")
-	f.DurationVar(&o.timeout, "timeout", 60*time.Second, "give up on the API after this long")
+	f.StringVar(&o.image, "image", "", "The deploy's target image (default: the newest release's image)")
+	f.BoolVar(&o.jsonOut, "json", false, "Print one JSON object")
+	f.DurationVar(&o.stuckAfter, "stuck-after", model.DefaultStuckAfter, "How long in a transitional state makes a machine stuck")
+	f.StringVar(&o.labelEnv, "label-env", flyclient.DefaultLabelEnv, "Env var that carries the release label")
+	f.DurationVar(&o.timeout, "timeout", 60*time.Second, "Give up on the API after this long")
 	return cmd
 }
 
