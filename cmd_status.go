@@ -87,7 +87,7 @@ func runStatus(ctx context.Context, out io.Writer, o *statusOptions) error {
 // sent.
 func validImageRef(image string) error {
 	if strings.ContainsAny(image, " \t\n") || strings.HasPrefix(image, "-") || strings.HasSuffix(image, ":") || !strings.ContainsAny(image, ":@") {
-		return fmt.Errorf("invalid image reference %q: expected REGISTRY/REPO:TAG, e.g. registry.fly.io/my-app:deployment-01HX...", image)
+		return fmt.Errorf("invalid image reference %q: expected REGISTRY/REPO:TAG (e.g. registry.fly.io/my-app:deployment-01HX...)", image)
 	}
 	return nil
 }
@@ -223,13 +223,6 @@ func percent(n, total int) string {
 		return "0%"
 	}
 	return fmt.Sprintf("%d%%", n*100/total)
-}
-
-func plural(n int) string {
-	if n == 1 {
-		return ""
-	}
-	return "s"
 }
 
 func since(now, t time.Time) string {

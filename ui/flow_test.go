@@ -245,13 +245,6 @@ func TestQuitWhileRunningCancels(t *testing.T) {
 	}
 }
 
-// leased reports whether someone else (the scenario's deploy bot) holds
-// the machine, which the engine rightly refuses to touch.
-func (h *harness) leased(id string) bool {
-	mv, _ := h.srv.Sim.Machine(id)
-	return mv.LeaseOwner != ""
-}
-
 // breakOldWorkers re-deploys n old-image worker_autoscale machines on their
 // own image after making that image fail to boot, so they end failed.
 func breakOldWorkers(t *testing.T, h *harness, n int) []string {

@@ -29,14 +29,13 @@ const (
 )
 
 type step struct {
-	kind              stepKind
-	state             string
-	evType, evStatus  string
-	force             bool // applies even to a FaultStuck machine (forced destroy)
-	launch            bool // stepUpdateDone: boot the new version
-	then              *step
-	thenAfter         time.Duration
-	startChecksOnDone bool
+	kind             stepKind
+	state            string
+	evType, evStatus string
+	force            bool // applies even to a FaultStuck machine (forced destroy)
+	launch           bool // stepUpdateDone: boot the new version
+	then             *step
+	thenAfter        time.Duration
 }
 
 type queued struct {
