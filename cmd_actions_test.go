@@ -176,6 +176,13 @@ func TestActionPartlyFailed(t *testing.T) {
 	if lr.err != nil || !strings.Contains(lr.stdout, held) {
 		t.Fatalf("the journal lacks the failed machine: %v", lr.err)
 	}
+	journal, err := os.ReadFile(filepath.Join(os.Getenv("FLYRESCUE_STATE_DIR"), "shop.jsonl"))
+	if err != nil || len(journal) == 0 {
+		t.Fatalf("no journal: %v", err)
+	}
+	if strings.Contains(string(journal)+r.stdout+lr.stdout, "sim-token") {
+		t.Fatal("the API token reached the journal or the output")
+	}
 }
 
 // The simulator refuses to listen beyond loopback unless told to.

@@ -62,6 +62,9 @@ func dashConnect(ctx context.Context, o *dashOptions) (*flyclient.Client, string
 	return o.conn.connect(ctx)
 }
 
+// preflightTimeout bounds the dashboard's first call.
+const preflightTimeout = 20 * time.Second
+
 func runDash(ctx context.Context, o *dashOptions) error {
 	if o.refresh < config.MinRefresh {
 		return &exitError{exitUsage, fmt.Errorf("--refresh %s is below the %s floor that keeps polling within Fly's rate limits", o.refresh, config.MinRefresh)}
@@ -80,6 +83,15 @@ func runDash(ctx context.Context, o *dashOptions) error {
 	client, app, err := dashConnect(ctx, o)
 	if err != nil {
 		return err
+	}
+	// One cheap call first: a typo in the app name, a dead token or an
+	// unreachable API is an error and an exit code, not a dashboard of
+	// failed polls.
+	pctx, cancel := context.WithTimeout(ctx, preflightTimeout)
+	_, err = client.App(pctx, app)
+	cancel()
+	if err != nil {
+		return apiExit(err)
 	}
 	var engine *recovery.Engine
 	if !o.readOnly {

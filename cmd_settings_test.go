@@ -187,3 +187,39 @@ func TestSettingsReachTheDashboard(t *testing.T) {
 		t.Fatalf("demo: %v, read-only %v, theme %q", r.err, got.ReadOnly, got.Theme)
 	}
 }
+
+// The dashboard checks the app and token before it takes the screen, so
+// its errors are the same one-liners and exit codes as status's.
+func TestDashboardPreflight(t *testing.T) {
+	got := captureUI(t)
+	t.Run("unknown app", func(t *testing.T) {
+		simEnv(t, flysim.Options{App: "shop", Scenario: "healthy", Machines: 3})
+		r := runCLI(t, "-a", "nope")
+		if r.code != exitNotFound || !strings.Contains(r.err.Error(), "-a/--app") || got.App != "" {
+			t.Fatalf("code %d: %v (dashboard opened for %q)", r.code, r.err, got.App)
+		}
+	})
+	t.Run("bad token", func(t *testing.T) {
+		simEnv(t, flysim.Options{App: "shop", Scenario: "healthy", Machines: 3, Token: "right"})
+		t.Setenv("FLY_API_TOKEN", "wrong")
+		r := runCLI(t, "-a", "shop")
+		if r.code != exitAuth || !strings.Contains(r.err.Error(), "fly auth login") || got.App != "" {
+			t.Fatalf("code %d: %v", r.code, r.err)
+		}
+	})
+	t.Run("unreachable", func(t *testing.T) {
+		isolate(t)
+		t.Setenv("FLY_API_TOKEN", "t")
+		r := runCLI(t, "-a", "shop")
+		if r.code != exitUnreachable || got.App != "" {
+			t.Fatalf("code %d: %v", r.code, r.err)
+		}
+	})
+	t.Run("macaroon token", func(t *testing.T) {
+		simEnv(t, flysim.Options{App: "shop", Scenario: "healthy", Machines: 3, Token: "fm2_abc,fm2_def"})
+		t.Setenv("FLY_API_TOKEN", "FlyV1 fm2_abc,fm2_def")
+		if r := runCLI(t, "-a", "shop"); r.err != nil || got.App != "shop" {
+			t.Fatalf("a FlyV1 macaroon was refused: %v", r.err)
+		}
+	})
+}
