@@ -2,6 +2,9 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -170,5 +173,53 @@ func TestStatusTotalFailureAdvice(t *testing.T) {
 	m, ok := srv.Sim.Machine(rep.Advice[0].Machines[0])
 	if !ok || m.Group != "worker_autoscale" || m.State != "started" {
 		t.Fatalf("advised restarting %+v", m)
+	}
+}
+
+// Every token source reaches the API through the unmodified fly-go client:
+// the flag, each env var, and flyctl's config.yml, in flyctl's order.
+func TestTokenSourcesEndToEnd(t *testing.T) {
+	simEnv(t, flysim.Options{App: "shop", Scenario: "healthy", Machines: 3, Token: "fm2_right"})
+	home := os.Getenv("HOME")
+	if err := os.MkdirAll(filepath.Join(home, ".fly"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	writeTestFile(t, filepath.Join(home, ".fly", "config.yml"), "access_token: wrong-from-file\n")
+	for _, c := range []struct {
+		name     string
+		env      map[string]string
+		args     []string
+		wantCode int
+	}{
+		{"flag beats env", map[string]string{"FLY_API_TOKEN": "wrong"}, []string{"-t", "FlyV1 fm2_right"}, 0},
+		{"FLY_ACCESS_TOKEN beats FLY_API_TOKEN", map[string]string{"FLY_ACCESS_TOKEN": "FlyV1 fm2_right", "FLY_API_TOKEN": "wrong"}, nil, 0},
+		{"FLY_API_TOKEN beats config.yml", map[string]string{"FLY_API_TOKEN": "fm2_right"}, nil, 0},
+		{"config.yml is read", map[string]string{"FLY_API_TOKEN": ""}, nil, exitAuth},
+		{"FLY_CONFIG_DIR", map[string]string{"FLY_API_TOKEN": "", "FLY_CONFIG_DIR": "cfgdir"}, nil, 0},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Setenv("FLY_ACCESS_TOKEN", "")
+			for k, v := range c.env {
+				if k == "FLY_CONFIG_DIR" {
+					v = filepath.Join(home, v)
+					if err := os.MkdirAll(v, 0o700); err != nil {
+						t.Fatal(err)
+					}
+					writeTestFile(t, filepath.Join(v, "config.yml"), "access_token: FlyV1 fm2_right\n")
+				}
+				t.Setenv(k, v)
+			}
+			r := runCLI(t, append([]string{"status", "-a", "shop"}, c.args...)...)
+			if r.code != c.wantCode {
+				t.Fatalf("exit %d, want %d: %v", r.code, c.wantCode, r.err)
+			}
+			// The file's token was sent and refused, not found missing.
+			if c.wantCode == exitAuth && strings.Contains(r.err.Error(), "no Fly API token") {
+				t.Fatalf("config.yml was not read: %v", r.err)
+			}
+			if strings.Contains(r.stdout+r.stderr+fmt.Sprint(r.err), "fm2_right") || strings.Contains(fmt.Sprint(r.err), "wrong-from-file") {
+				t.Fatal("a token was printed")
+			}
+		})
 	}
 }
