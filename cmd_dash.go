@@ -62,8 +62,32 @@ func dashConnect(ctx context.Context, o *dashOptions) (*flyclient.Client, string
 	return o.conn.connect(ctx)
 }
 
-// preflightTimeout bounds the dashboard's first call.
-const preflightTimeout = 20 * time.Second
+// The dashboard's first call: about 5 s of retries before an unreachable
+// API becomes exit 5.
+const (
+	preflightTimeout  = 20 * time.Second
+	preflightAttempts = 5
+)
+
+// preflight looks the app up, retrying what is transient (a 429 from
+// restarting the dashboard a few times in a row must not stop it).
+func preflight(ctx context.Context, client *flyclient.Client, app string) error {
+	ctx, cancel := context.WithTimeout(ctx, preflightTimeout)
+	defer cancel()
+	wait := 300 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		_, err := client.App(ctx, app)
+		if err == nil || !flyclient.IsTransient(err) || attempt == preflightAttempts {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 3*time.Second)
+	}
+}
 
 func runDash(ctx context.Context, o *dashOptions) error {
 	if o.refresh < config.MinRefresh {
@@ -87,10 +111,7 @@ func runDash(ctx context.Context, o *dashOptions) error {
 	// One cheap call first: a typo in the app name, a dead token or an
 	// unreachable API is an error and an exit code, not a dashboard of
 	// failed polls.
-	pctx, cancel := context.WithTimeout(ctx, preflightTimeout)
-	_, err = client.App(pctx, app)
-	cancel()
-	if err != nil {
+	if err := preflight(ctx, client, app); err != nil {
 		return apiExit(err)
 	}
 	var engine *recovery.Engine

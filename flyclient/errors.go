@@ -64,6 +64,9 @@ func (e *Error) hint() string {
 		}
 		return "check -a/--app or FLY_APP"
 	case ErrUnauthorized:
+		if e.Status == http.StatusForbidden {
+			return "the token works but has no access to this app: log in as a member of its organization (`fly auth login`) or use a token for it (`fly tokens create deploy -a APP`)"
+		}
 		return "the token is missing, wrong or expired: run `fly auth login` or set FLY_API_TOKEN"
 	case ErrRateLimited:
 		return "the Machines API rate limit held after retries with backoff: wait a minute and retry, and stop anything else polling this app (a `fly m list` loop, another dashboard)"

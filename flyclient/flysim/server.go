@@ -146,6 +146,11 @@ func (s *Sim) wrap(pattern string, rt route, next http.HandlerFunc) http.Handler
 			writeError(w, http.StatusUnauthorized, "unauthorized")
 			return
 		}
+		if s.foreign(r.Header.Get("Authorization")) {
+			// A valid token of an org that does not own the app.
+			writeError(w, http.StatusForbidden, "forbidden: token does not have access to this app")
+			return
+		}
 		if r.PathValue("app") != s.app {
 			writeError(w, http.StatusNotFound, "app not found")
 			return
@@ -193,21 +198,31 @@ func (s *Sim) sleepLatency(ctx context.Context) bool {
 
 // authorized accepts "Bearer x" and "FlyV1 x" alike, as the real API does.
 func (s *Sim) authorized(header string) bool {
+	tok := bareToken(header)
+	switch {
+	case tok == "":
+		return false
+	case s.opts.ForeignToken != "" && tok == bareToken(s.opts.ForeignToken):
+		return true // valid, but refused with 403 by foreign
+	case s.opts.Token == "":
+		return true
+	}
+	return tok == bareToken(s.opts.Token)
+}
+
+// foreign reports the token of another org (Options.ForeignToken).
+func (s *Sim) foreign(header string) bool {
+	return s.opts.ForeignToken != "" && bareToken(header) == bareToken(s.opts.ForeignToken)
+}
+
+func bareToken(header string) string {
 	tok := strings.TrimSpace(header)
 	for _, scheme := range []string{"Bearer ", "FlyV1 "} {
 		if strings.HasPrefix(tok, scheme) {
-			tok = strings.TrimSpace(tok[len(scheme):])
-			break
+			return strings.TrimSpace(tok[len(scheme):])
 		}
 	}
-	if tok == "" {
-		return false
-	}
-	if s.opts.Token == "" {
-		return true
-	}
-	want := strings.TrimSpace(strings.TrimPrefix(strings.TrimPrefix(s.opts.Token, "Bearer "), "FlyV1 "))
-	return tok == want
+	return tok
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

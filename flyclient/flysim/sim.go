@@ -29,7 +29,10 @@ type Options struct {
 	FaultRate   float64       // fraction of mutating calls answered 500 before doing anything
 	Latency     time.Duration // extra real latency added to every request
 	NoRateLimit bool
-	Deploying   bool // old-image machines keep moving to the target, like a running immediate deploy
+	// ForeignToken is a valid token of another organization: the Machines
+	// API answers it 403 on this app.
+	ForeignToken string
+	Deploying    bool // old-image machines keep moving to the target, like a running immediate deploy
 }
 
 // ImageBehavior says what happens to a machine updated or started on an image.
