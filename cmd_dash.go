@@ -37,14 +37,17 @@ func addDashFlags(cmd *cobra.Command, o *dashOptions) {
 	f.DurationVar(&o.refresh, "refresh", ui.DefaultRefresh, "Poll interval (at least 1s: List is rate limited per app)")
 	f.DurationVar(&o.stuckAfter, "stuck-after", model.DefaultStuckAfter, "How long in a transitional state makes a machine stuck")
 	f.StringVar(&o.labelEnv, "label-env", flyclient.DefaultLabelEnv, "Env var that carries the release label")
-	addThemeFlag(cmd, &o.theme)
+	addLookFlags(cmd, &o.theme)
 	f.Float64Var(&o.maxUnavailable, "max-unavailable", recovery.DefaultMaxUnavailable, "Machines per process group an action may have down at once: a fraction (<1) or a count")
 	f.IntVar(&o.concurrency, "concurrency", recovery.DefaultConcurrency, "Machines an action works on at once, all groups together")
 }
 
-func addThemeFlag(cmd *cobra.Command, theme *string) {
+// addLookFlags adds the dashboard's look-and-feel flags, shared with demo.
+func addLookFlags(cmd *cobra.Command, theme *string) {
 	cmd.Flags().StringVar(theme, "theme", "auto", "Colours for a dark or light terminal: auto, dark or light")
 	completeValues(cmd, "theme", "auto", "dark", "light")
+	// Read back by applySettings, which folds it over the settings file.
+	cmd.Flags().StringToString("keys", nil, "Key bindings for this run, e.g. update=x,destroy=X (names as in the settings file)")
 }
 
 func validTheme(theme string) error {

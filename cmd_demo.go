@@ -48,7 +48,7 @@ func newDemoCmd() *cobra.Command {
 	f.Float64Var(&o.speed, "speed", 1, "Simulated-time factor (10 = ten times faster)")
 	f.Int64Var(&o.seed, "seed", 1, "Seed; the same seed gives the same fleet")
 	f.BoolVar(&o.readOnly, "read-only", false, "Disable every mutating action")
-	addThemeFlag(cmd, &o.theme)
+	addLookFlags(cmd, &o.theme)
 	return cmd
 }
 

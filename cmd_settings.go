@@ -45,7 +45,7 @@ func settingsFlags(s config.Settings) map[string]string {
 // cannot stop them.
 func applySettings(cmd *cobra.Command, _ []string) error {
 	flags := cmd.Flags()
-	uses := false
+	uses := flags.Lookup("keys") != nil
 	for name := range settingsFlags(config.Defaults()) {
 		if flags.Lookup(name) != nil {
 			uses = true
@@ -68,6 +68,13 @@ func applySettings(cmd *cobra.Command, _ []string) error {
 	}
 	if err != nil {
 		return &exitError{exitUsage, fmt.Errorf("%w (fix the settings file, or move it aside to use the defaults)", err)}
+	}
+	// --keys rebinds on top of the file, for this run only.
+	if f := flags.Lookup("keys"); f != nil && f.Changed {
+		flagKeys, _ := flags.GetStringToString("keys")
+		if err := keys.Rebind(flagKeys); err != nil {
+			return &exitError{exitUsage, fmt.Errorf("--keys: %w", err)}
+		}
 	}
 	s := settings{Settings: loaded, path: path, keys: &keys}
 	// The demo is a sandbox with a throwaway journal: read_only, meant to

@@ -223,3 +223,20 @@ func TestDashboardPreflight(t *testing.T) {
 		}
 	})
 }
+
+// --keys rebinds for one run, over the file, with the same checks.
+func TestKeysFlag(t *testing.T) {
+	simEnv(t, flysim.Options{App: "shop", Scenario: "healthy", Machines: 3})
+	got := captureUI(t)
+	writeSettings(t, "keys:\n  update: x\n")
+	if r := runCLI(t, "demo", "--machines", "5", "--keys", "update=e,destroy=X"); r.err != nil {
+		t.Fatal(r.err)
+	}
+	if got.KeyMap.Update.Keys()[0] != "e" || got.KeyMap.Destroy.Keys()[0] != "X" {
+		t.Fatalf("update %v destroy %v", got.KeyMap.Update.Keys(), got.KeyMap.Destroy.Keys())
+	}
+	r := runCLI(t, "-a", "shop", "--keys", "destroy=q")
+	if r.code != exitUsage || !strings.Contains(r.err.Error(), `--keys: keys.destroy: "q" would trigger both destroy and quit`) {
+		t.Fatalf("code %d: %v", r.code, r.err)
+	}
+}

@@ -188,6 +188,9 @@ func (k *KeyMap) Rebind(keys map[string]string) error {
 		if mutating[b] && strings.HasPrefix(kk, "ctrl+") {
 			return &BindingError{name, kk + " is too easy to hit by accident for an action that changes machines; use a plain key"}
 		}
+		if mutating[b] && kk == confirmKey {
+			return &BindingError{name, confirmKey + " confirms a plan, so a double press would run this action unseen; use another key"}
+		}
 		h := b.Help()
 		*b = key.NewBinding(key.WithKeys(kk), key.WithHelp(kk, h.Desc))
 	}
@@ -207,6 +210,10 @@ func (k *KeyMap) Rebind(keys map[string]string) error {
 	*k = next
 	return nil
 }
+
+// confirmKey runs a plan in the confirm dialog; it is fixed so a muscle
+// memory of "y = yes" holds everywhere.
+const confirmKey = "y"
 
 // BindingError is a refused rebind; Binding is the settings name at fault.
 type BindingError struct {

@@ -160,6 +160,7 @@ func TestRebindRefusesBadBindings(t *testing.T) {
 		"not a key":          {map[string]string{"update": "ctlr+u"}, `keys.update: "ctlr+u" is not a key`},
 		"two runes":          {map[string]string{"restart": "rr"}, `"rr" is not a key`},
 		"ctrl on a mutation": {map[string]string{"destroy": "ctrl+d"}, "keys.destroy: ctrl+d is too easy to hit"},
+		"confirm key":        {map[string]string{"update": "y"}, "keys.update: y confirms a plan"},
 		"clash with default": {map[string]string{"destroy": "q"}, `"q" would trigger both destroy and quit`},
 		"clash in the file":  {map[string]string{"restart": "x", "scale": "x"}, `"x" would trigger both restart and scale`},
 	}
