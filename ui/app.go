@@ -90,7 +90,8 @@ type Model struct {
 	detail  *detailState
 	journal *journalState
 
-	status string
+	status     string
+	helpScroll int
 }
 
 // New builds the dashboard.
@@ -223,7 +224,7 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	case modeForm:
 		return m.handleFormKey(msg)
 	case modeHelp:
-		m.mode = modeNormal
+		m.handleHelpKey(msg)
 		return nil
 	case modeDetail:
 		return m.handleDetailKey(msg)

@@ -3,6 +3,10 @@ package ui
 import (
 	"fmt"
 	"strings"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 )
 
 // helpView is generated from the KeyMap that dispatches keys, so it cannot
@@ -35,7 +39,7 @@ func (m *Model) helpView(width, height int) string {
 	if total > width-1 {
 		perRow = 2
 	}
-	out := []string{t.Title.Render(" Keys") + t.Muted.Render("  (any key closes)"), ""}
+	out := []string{"", ""} // title, set below once we know whether it scrolls
 	for i := 0; i < len(cols); i += perRow {
 		end := min(i+perRow, len(cols))
 		maxLen := 0
@@ -61,6 +65,7 @@ func (m *Model) helpView(width, height int) string {
 		out = append(out, "")
 	}
 	notes := []string{
+		"A state ending in ! (replacing!) is stuck: in it longer than --stuck-after, or failed to settle.",
 		"Actions apply to the marked machines, else to the row under the cursor (a group header = its group).",
 		"Every action shows its plan first: y runs it, any other key cancels. Nothing mutates without y.",
 		"Filter: state:failed group:worker_autoscale region:iad image:old checks:critical stuck, free text; -term negates.",
@@ -74,7 +79,41 @@ func (m *Model) helpView(width, height int) string {
 		notes = append(notes, m.opts.JournalNote)
 	}
 	for _, n := range notes {
-		out = append(out, truncate(" "+t.Muted.Render(n), width))
+		for _, l := range strings.Split(ansi.Wordwrap(n, max(20, width-2), " "), "\n") {
+			out = append(out, " "+t.Muted.Render(l))
+		}
 	}
-	return strings.Join(out, "\n")
+	// Scroll when it does not fit (80x24 cannot show it all).
+	title := t.Title.Render(" Keys") + t.Muted.Render("  (any key closes)")
+	if len(out) <= height {
+		out[0] = title
+		return strings.Join(out, "\n")
+	}
+	m.helpScroll = max(0, min(m.helpScroll, len(out)-height+1))
+	lines := out[m.helpScroll : m.helpScroll+height-1]
+	lines[0] = t.Title.Render(" Keys") + t.Muted.Render("  (j/k scroll, any other key closes)")
+	if below := len(out) - (m.helpScroll + height - 1); below > 0 {
+		lines = append(lines, t.Muted.Render(fmt.Sprintf(" ↓ %d more lines (j)", below)))
+	} else {
+		lines = append(lines, t.Muted.Render(" end of help"))
+	}
+	return strings.Join(lines, "\n")
+}
+
+// handleHelpKey scrolls the help with the movement keys; any other key
+// closes it.
+func (m *Model) handleHelpKey(msg tea.KeyPressMsg) {
+	switch k := &m.keys; {
+	case key.Matches(msg, k.Down):
+		m.helpScroll++
+	case key.Matches(msg, k.Up):
+		m.helpScroll = max(0, m.helpScroll-1)
+	case key.Matches(msg, k.PageDown):
+		m.helpScroll += max(1, m.height/2)
+	case key.Matches(msg, k.PageUp):
+		m.helpScroll = max(0, m.helpScroll-max(1, m.height/2))
+	default:
+		m.mode = modeNormal
+		m.helpScroll = 0
+	}
 }

@@ -209,3 +209,32 @@ func TestThemeSetting(t *testing.T) {
 		}
 	}
 }
+
+// At 80x24 the help does not fit: j scrolls to its last note, and any
+// other key closes it.
+func TestHelpScrollsAt80x24(t *testing.T) {
+	m := fixedModel(t, 50, 80, 24)
+	m.Update(keyPress("?"))
+	screen := func() string { return m.render() }
+	if !strings.Contains(screen(), "more lines (j)") || strings.Contains(screen(), "the chosen action") {
+		t.Fatalf("help at 80x24 should scroll:\n%s", screen())
+	}
+	for range 40 {
+		m.Update(keyPress("j"))
+	}
+	s := screen()
+	if !strings.Contains(s, "end of help") || !strings.Contains(s, "the chosen action.") || m.mode != modeHelp {
+		t.Fatalf("after scrolling down:\n%s", s)
+	}
+	if n := len(strings.Split(s, "\n")); n != 24 {
+		t.Fatalf("%d lines", n)
+	}
+	m.Update(keyPress("x"))
+	if m.mode != modeNormal {
+		t.Fatal("x did not close the help")
+	}
+	m.Update(keyPress("?"))
+	if !strings.Contains(screen(), "more lines (j)") {
+		t.Fatal("help reopened scrolled")
+	}
+}

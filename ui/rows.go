@@ -115,6 +115,11 @@ func rowCells(m *model.Machine, effState string, now time.Time, step *stepState,
 	c[colGroup] = m.Group
 	c[colRegion] = m.Region
 	c[colState] = effState
+	if effState == model.StateStuck && m.State != "" && m.State != effState {
+		// Say what the API says; "!" marks it stuck (the group header and
+		// colour say so too), so the row never hides the real state.
+		c[colState] = m.State + "!"
+	}
 	c[colAge] = humanAge(now.Sub(m.StateSince), m.StateSince.IsZero())
 	c[colImage] = model.LabelFromImage(m.Image) // the repo prefix repeats on every row
 	if m.ReleaseVersion > 0 {

@@ -23,7 +23,8 @@ func TestRowCells(t *testing.T) {
 		want string
 	}{
 		{"state", nil, "started", nil, colState, "started"},
-		{"stuck shows the judgement", nil, "stuck", nil, colState, "stuck"},
+		{"stuck shows the API state, marked", func(m *model.Machine) { m.State = "replacing" }, "stuck", nil, colState, "replacing!"},
+		{"stuck without a state", func(m *model.Machine) { m.State = "" }, "stuck", nil, colState, "stuck"},
 		{"age", nil, "started", nil, colAge, "1m"},
 		{"image shows the label", nil, "started", nil, colImage, "v62-3-ga38cb23a"},
 		{"release", nil, "started", nil, colRelease, "v62"},
