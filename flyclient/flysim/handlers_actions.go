@@ -13,6 +13,23 @@ func notFromState(action, state string) string {
 	return fmt.Sprintf("failed_precondition: unable to %s machine from current state: %s", action, state)
 }
 
+// beginLocked moves m into a transitional state now, with flyd's event,
+// and schedules where it ends up after d (simulated).
+func (s *Sim) beginLocked(m *machine, transitional, evType string, d time.Duration, end step) {
+	m.gen++
+	now := time.Now()
+	s.setStateLocked(m, transitional, now)
+	s.eventLocked(m, now, evType, transitional, "user", nil)
+	s.schedule(m, d, end)
+}
+
+// acceptedLocked counts the mutation, wakes waiters and answers 200 ok.
+func (s *Sim) acceptedLocked(w http.ResponseWriter, m *machine) {
+	s.mutatedLocked(m.id)
+	s.notifyLocked()
+	writeJSON(w, http.StatusOK, okBody)
+}
+
 // mutableLocked resolves a live machine the caller may change, answering
 // 404/409 itself otherwise.
 func (s *Sim) mutableLocked(w http.ResponseWriter, r *http.Request) *machine {
@@ -74,18 +91,12 @@ func (s *Sim) handleStop(w http.ResponseWriter, r *http.Request) {
 	switch m.state {
 	case stateStopped, stateSuspended, stateCreated:
 	case stateStarted, stateStarting, stateFailed, stateRestarting:
-		m.gen++
-		now := time.Now()
-		s.setStateLocked(m, stateStopping, now)
-		s.eventLocked(m, now, "stop", "stopping", "user", nil)
-		s.schedule(m, stopDuration, step{kind: stepState, state: stateStopped, evType: "exit", evStatus: "stopped"})
+		s.beginLocked(m, stateStopping, "stop", stopDuration, step{kind: stepState, state: stateStopped, evType: "exit", evStatus: "stopped"})
 	default:
 		writeError(w, http.StatusPreconditionFailed, notFromState("stop", m.state))
 		return
 	}
-	s.mutatedLocked(m.id)
-	s.notifyLocked()
-	writeJSON(w, http.StatusOK, okBody)
+	s.acceptedLocked(w, m)
 }
 
 func (s *Sim) handleRestart(w http.ResponseWriter, r *http.Request) {
@@ -97,18 +108,12 @@ func (s *Sim) handleRestart(w http.ResponseWriter, r *http.Request) {
 	}
 	switch m.state {
 	case stateStarted, stateFailed:
-		m.gen++
-		now := time.Now()
-		s.setStateLocked(m, stateRestarting, now)
-		s.eventLocked(m, now, "restart", "restarting", "user", nil)
-		s.schedule(m, restartDuration, step{kind: stepState, state: stateStarted, evType: "start", evStatus: "started"})
+		s.beginLocked(m, stateRestarting, "restart", restartDuration, step{kind: stepState, state: stateStarted, evType: "start", evStatus: "started"})
 	default:
 		writeError(w, http.StatusPreconditionFailed, notFromState("restart", m.state))
 		return
 	}
-	s.mutatedLocked(m.id)
-	s.notifyLocked()
-	writeJSON(w, http.StatusOK, okBody)
+	s.acceptedLocked(w, m)
 }
 
 func (s *Sim) handleSuspend(w http.ResponseWriter, r *http.Request) {
@@ -122,14 +127,8 @@ func (s *Sim) handleSuspend(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusPreconditionFailed, notFromState("suspend", m.state))
 		return
 	}
-	m.gen++
-	now := time.Now()
-	s.setStateLocked(m, stateSuspending, now)
-	s.eventLocked(m, now, "suspend", "suspending", "user", nil)
-	s.schedule(m, suspendDuration, step{kind: stepState, state: stateSuspended, evType: "suspend", evStatus: "suspended"})
-	s.mutatedLocked(m.id)
-	s.notifyLocked()
-	writeJSON(w, http.StatusOK, okBody)
+	s.beginLocked(m, stateSuspending, "suspend", suspendDuration, step{kind: stepState, state: stateSuspended, evType: "suspend", evStatus: "suspended"})
+	s.acceptedLocked(w, m)
 }
 
 func (s *Sim) handleCordon(on bool) http.HandlerFunc {
@@ -202,14 +201,8 @@ func (s *Sim) handleDestroy(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	m.gen++
-	now := time.Now()
-	s.setStateLocked(m, stateDestroying, now)
-	s.eventLocked(m, now, "destroy", "destroying", "user", nil)
-	s.schedule(m, destroyDuration, step{kind: stepState, state: stateDestroyed, evType: "destroy", evStatus: "destroyed", force: true})
-	s.mutatedLocked(m.id)
-	s.notifyLocked()
-	writeJSON(w, http.StatusOK, okBody)
+	s.beginLocked(m, stateDestroying, "destroy", destroyDuration, step{kind: stepState, state: stateDestroyed, evType: "destroy", evStatus: "destroyed", force: true})
+	s.acceptedLocked(w, m)
 }
 
 func (s *Sim) handlePs(w http.ResponseWriter, r *http.Request) {
