@@ -290,3 +290,84 @@ func (h *harness) cursorTo(id string) {
 	}
 	h.t.Fatalf("machine %s not in the table", id)
 }
+
+// The scale form picks a region from those the group runs in; picking one
+// makes the count that region's, and the plan scales only there.
+func TestFlowScaleOneRegion(t *testing.T) {
+	h := newHarness(t, harnessOpts{scenario: "healthy", machines: 80})
+	h.press("s")
+	if h.m.mode != modeForm {
+		t.Fatalf("scale form did not open: %s", h.m.status)
+	}
+	f := h.m.form
+	group := f.groups[f.group]
+	h.press("tab", "tab") // to the region picker
+	if !strings.Contains(h.screen(), "every region") {
+		t.Fatalf("region picker does not start on every region:\n%s", h.screen())
+	}
+	h.press("right")
+	region, inRegion := f.regionName(), f.regions[f.region].count
+	if region == "" || f.count.value != strconv.Itoa(inRegion) {
+		t.Fatalf("picked %q (%d machines), count %q", region, inRegion, f.count.value)
+	}
+	if !strings.Contains(h.screen(), "‹ "+region+" ›") {
+		t.Errorf("picker does not show %s:\n%s", region, h.screen())
+	}
+	h.press("shift+tab", "ctrl+u")
+	h.typeText(strconv.Itoa(inRegion + 1))
+	h.press("enter")
+	h.waitFor("scale plan", func() bool { return h.m.mode == modeConfirm || (!h.m.planning && h.m.status != "") })
+	if h.m.mode != modeConfirm {
+		t.Fatalf("no plan: %s", h.m.status)
+	}
+	p := h.m.pending.plan
+	if len(p.Steps) != 1 || p.Steps[0].Region != region || p.Args["region"] != region || p.Args["group"] != group {
+		t.Fatalf("plan: %d steps, args %v", len(p.Steps), p.Args)
+	}
+	h.press("y")
+	h.waitFor("scale to finish", func() bool { return h.m.run != nil && h.m.run.done })
+	n := 0
+	for _, mv := range h.srv.Sim.Machines() {
+		if mv.Group == group && mv.Region == region && !mv.Destroyed {
+			n++
+		}
+	}
+	if n != inRegion+1 {
+		t.Fatalf("%s in %s: %d machines, want %d", group, region, n, inRegion+1)
+	}
+}
+
+// The rollback form offers the release the runbook picks and a region
+// picker; the plan rolls back only that region, to that release's image.
+func TestFlowRollbackOneRegion(t *testing.T) {
+	h := newHarness(t, harnessOpts{scenario: "bad-release", machines: 80})
+	h.press("b")
+	if h.m.mode != modeForm {
+		t.Fatalf("rollback form did not open: %s", h.m.status)
+	}
+	f := h.m.form
+	rel := f.releases[f.release]
+	if rel.Image != h.srv.Sim.PreviousImage() {
+		t.Fatalf("form starts on v%d (%s), want the previous good image", rel.Version, rel.Image)
+	}
+	h.press("tab", "right")
+	region := f.regionName()
+	h.press("enter")
+	h.waitFor("rollback plan", func() bool { return h.m.mode == modeConfirm || (!h.m.planning && h.m.status != "") })
+	if h.m.mode != modeConfirm {
+		t.Fatalf("no plan: %s", h.m.status)
+	}
+	p := h.m.pending.plan
+	if len(p.Steps) == 0 {
+		t.Fatal("empty rollback plan")
+	}
+	for _, s := range p.Steps {
+		if s.Region != region || s.ToImage != rel.Image {
+			t.Fatalf("step %s in %s to %s, want %s to %s", s.MachineID, s.Region, s.ToImage, region, rel.Image)
+		}
+	}
+	h.press("n")
+	if h.m.mode != modeNormal || len(h.srv.Sim.Stats().MutationsPerMachine) != 0 {
+		t.Fatal("n did not cancel cleanly")
+	}
+}

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -27,11 +28,49 @@ type form struct {
 	groups []string
 	group  int
 	count  lineInput
-	region lineInput
+	// regions to pick from, "" first (every region), with machine counts
+	regions []regionChoice
+	region  int
 	// rollback
 	releases []model.Release
 	release  int
 	err      string
+}
+
+// regionChoice is one entry of a form's region picker.
+type regionChoice struct {
+	name  string // "" = every region
+	count int
+}
+
+// regionChoices lists the regions machines of group run in ("" = any
+// group), most machines first, after the "every region" entry.
+func (m *Model) regionChoices(group string) []regionChoice {
+	counts := map[string]int{}
+	total := 0
+	for _, mc := range m.snap.Machines {
+		if group == "" || mc.Group == group {
+			counts[mc.Region]++
+			total++
+		}
+	}
+	out := []regionChoice{{"", total}}
+	for name, n := range counts {
+		out = append(out, regionChoice{name, n})
+	}
+	sort.Slice(out[1:], func(i, j int) bool {
+		a, b := out[1+i], out[1+j]
+		return a.count > b.count || a.count == b.count && a.name < b.name
+	})
+	return out
+}
+
+func (f *form) regionName() string { return f.regions[f.region].name }
+
+// cycleRegion moves the region picker by d, wrapping.
+func (f *form) cycleRegion(d int) {
+	n := len(f.regions)
+	f.region = ((f.region+d)%n + n) % n
 }
 
 // openScaleForm starts on the cursor machine's group at its current count.
@@ -52,6 +91,7 @@ func (m *Model) openScaleForm() {
 		}
 	}
 	f.count.value = strconv.Itoa(m.snap.Groups[f.group].Total)
+	f.regions = m.regionChoices(f.groups[f.group])
 	m.form = f
 	m.mode = modeForm
 }
@@ -63,7 +103,7 @@ func (m *Model) openRollbackForm() {
 		m.status = "no releases known: rollback needs the app's release history"
 		return
 	}
-	f := &form{kind: formRollback, releases: m.snap.Releases}
+	f := &form{kind: formRollback, releases: m.snap.Releases, regions: m.regionChoices("")}
 	want := 0
 	if br := m.class.BadRelease; br != nil {
 		want = br.Version
@@ -109,6 +149,7 @@ func (m *Model) handleFormKey(msg tea.KeyPressMsg) tea.Cmd {
 		}
 		if g := m.snap.Groups; f.group < len(g) {
 			f.count.value = strconv.Itoa(g[f.group].Total)
+			f.regions, f.region = m.regionChoices(g[f.group].Name), 0
 		}
 	case f.kind == formScale && f.field == 1:
 		if t := msg.Text; t != "" && (t < "0" || t > "9") {
@@ -124,8 +165,18 @@ func (m *Model) handleFormKey(msg tea.KeyPressMsg) tea.Cmd {
 		case "down", "j":
 			f.release = min(len(f.releases)-1, f.release+1)
 		}
-	default:
-		f.region.handle(msg)
+	default: // the region picker
+		switch msg.String() {
+		case "left", "h", "up", "k":
+			f.cycleRegion(-1)
+		case "right", "l", "down", "j", "space":
+			f.cycleRegion(1)
+		}
+		if f.kind == formScale {
+			// The count is per region once one is picked: start from what
+			// it has, never from the group's total.
+			f.count.value = strconv.Itoa(f.regions[f.region].count)
+		}
 	}
 	return nil
 }
@@ -133,7 +184,7 @@ func (m *Model) handleFormKey(msg tea.KeyPressMsg) tea.Cmd {
 // submitForm validates and asks for the plan.
 func (m *Model) submitForm() tea.Cmd {
 	f := m.form
-	region := strings.TrimSpace(f.region.value)
+	region := f.regionName()
 	switch f.kind {
 	case formScale:
 		n, err := strconv.Atoi(f.count.value)
@@ -154,6 +205,16 @@ func (m *Model) submitForm() tea.Cmd {
 	}
 }
 
+// regionView is the picker's value: the region and how many machines it
+// holds, or every region.
+func (m *Model) regionView(f *form, allNote string) string {
+	r := f.regions[f.region]
+	if r.name == "" {
+		return fmt.Sprintf("‹ every region ›  (%d machines; %s)", r.count, allNote)
+	}
+	return fmt.Sprintf("‹ %s ›  (%d machines)", r.name, r.count)
+}
+
 // formView renders the dialog.
 func (m *Model) formView(width int) string {
 	t := m.theme
@@ -172,7 +233,10 @@ func (m *Model) formView(width int) string {
 		g := m.snap.Groups[f.group]
 		field(0, "group", fmt.Sprintf("‹ %s ›  (now %d machines, %d on target)", g.Name, g.Total, g.OnTarget))
 		field(1, "count", f.count.view(f.field == 1))
-		field(2, "region", f.region.view(f.field == 2)+t.Muted.Render("  (empty: the group's regions)"))
+		field(2, "region", m.regionView(f, "the group's regions"))
+		if f.regionName() != "" {
+			b.WriteString(t.Muted.Render(fmt.Sprintf("  count is for %s only: the group's other regions keep theirs", f.regionName())) + "\n")
+		}
 	} else {
 		b.WriteString(t.DialogTitle.Render("Roll back to a release") + "\n")
 		b.WriteString(t.Muted.Render("redeploys that release's image; config, secrets and migrations are not undone") + "\n\n")
@@ -194,7 +258,7 @@ func (m *Model) formView(width int) string {
 			b.WriteString(cur + line + "\n")
 		}
 		b.WriteString("\n")
-		field(1, "region", f.region.view(f.field == 1)+t.Muted.Render("  (empty: all; one region first is safer)"))
+		field(1, "region", m.regionView(f, "one region first is safer"))
 		if n := m.marks.Len(); n > 0 {
 			b.WriteString(t.Info.Render(fmt.Sprintf("applies to the %d marked machines", n)) + "\n")
 		}
