@@ -82,9 +82,11 @@ resume links) to paste into an incident channel. --since, --action and --kind fi
 			}
 			hist := recovery.History(recs)
 			if actionID != "" {
-				if _, err := recovery.FindAction(hist, actionID); err != nil {
+				a, err := recovery.FindAction(hist, actionID)
+				if err != nil {
 					return &exitError{exitNotFound, err}
 				}
+				filt.action = a.Action.ID // the short form the dashboard shows, made whole
 			}
 			hist = filt.apply(hist)
 			if mdOut {

@@ -135,6 +135,11 @@ func TestLogFilters(t *testing.T) {
 		if len(acts) != 1 || acts[0]["id"] != id {
 			t.Fatalf("--action %s: %v", id, acts)
 		}
+		// The dashboard's short form (no date) names it too.
+		_, short, _ := strings.Cut(id, "T")
+		if acts := logJSONOf(t, "--action", short); len(acts) != 1 || acts[0]["id"] != id {
+			t.Fatalf("--action %s (short): %v", short, acts)
+		}
 		r := runCLI(t, "log", "-a", "shop", "--action", "nope")
 		if r.code != exitNotFound {
 			t.Fatalf("unknown --action: code %d: %v", r.code, r.err)

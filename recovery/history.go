@@ -3,6 +3,7 @@ package recovery
 import (
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -116,15 +117,30 @@ func (a *ActionLog) Counts() map[Outcome]int {
 	return c
 }
 
-// FindAction returns the logged action with id, or an error saying which
-// IDs exist.
+// FindAction returns the logged action with id. The dashboard shows IDs
+// without their date ("052401-010446"), so a unique suffix also names an
+// action; an ambiguous one is an error listing the candidates.
 func FindAction(hist []*ActionLog, id string) (*ActionLog, error) {
+	var matches []*ActionLog
 	for _, a := range hist {
 		if a.Action.ID == id {
 			return a, nil
 		}
+		if id != "" && strings.HasSuffix(a.Action.ID, id) {
+			matches = append(matches, a)
+		}
 	}
-	return nil, fmt.Errorf("no action %q in the journal (see `flyrescue log`)", id)
+	switch len(matches) {
+	case 1:
+		return matches[0], nil
+	case 0:
+		return nil, fmt.Errorf("no action %q in the journal (see `flyrescue log`)", id)
+	}
+	ids := make([]string, len(matches))
+	for i, a := range matches {
+		ids[i] = a.Action.ID
+	}
+	return nil, fmt.Errorf("action %q is ambiguous: it could be %s; give the whole ID", id, strings.Join(ids, ", "))
 }
 
 // RememberedCount is the machine count a group had before the incident:

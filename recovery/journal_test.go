@@ -123,3 +123,29 @@ func TestJournalRecordsIntentsNotToken(t *testing.T) {
 		t.Errorf("ok %d of %d", res.OK, len(p.Steps))
 	}
 }
+
+// The dashboard shows action IDs without their date; that short form names
+// the action when it is unique, and an ambiguous one lists the candidates.
+func TestFindActionBySuffix(t *testing.T) {
+	hist := []*ActionLog{
+		{Action: ActionRecord{ID: "20261122T235900-a1b2c3"}},
+		{Action: ActionRecord{ID: "20261123T052401-010446"}},
+		{Action: ActionRecord{ID: "20261123T052402-110446"}},
+	}
+	for id, want := range map[string]string{
+		"20261122T235900-a1b2c3": "20261122T235900-a1b2c3",
+		"052401-010446":          "20261123T052401-010446",
+		"a1b2c3":                 "20261122T235900-a1b2c3",
+	} {
+		a, err := FindAction(hist, id)
+		if err != nil || a.Action.ID != want {
+			t.Errorf("%s: %v, %v", id, a, err)
+		}
+	}
+	if _, err := FindAction(hist, "0446"); err == nil || !strings.Contains(err.Error(), "ambiguous") || !strings.Contains(err.Error(), "20261123T052402-110446") {
+		t.Errorf("ambiguous: %v", err)
+	}
+	if _, err := FindAction(hist, "zzz"); err == nil || !strings.Contains(err.Error(), "flyrescue log") {
+		t.Errorf("missing: %v", err)
+	}
+}
