@@ -163,9 +163,11 @@ func fakeHistory() []*recovery.ActionLog {
 	ok := &recovery.OutcomeRecord{Outcome: recovery.OutcomeOK}
 	bad := &recovery.OutcomeRecord{Outcome: recovery.OutcomeFailed, Error: "lease held by deploy-bot@example.com"}
 	return []*recovery.ActionLog{
-		{Action: recovery.ActionRecord{ID: "20261123T030000-aaa111", Kind: recovery.KindRestart, Selection: "machines 0a1b2c3d4e5f60"},
-			At: model.SyntheticNow.Add(-20 * time.Minute), Machines: []recovery.MachineLog{{Outcome: ok}}},
-		{Action: recovery.ActionRecord{ID: "20261123T031500-abc123", Kind: recovery.KindUpdate, Selection: "group:worker_autoscale state:failed"},
-			At: model.SyntheticNow.Add(-5 * time.Minute), Machines: []recovery.MachineLog{{Outcome: ok}, {Outcome: ok}, {Outcome: bad}, {Intent: &recovery.IntentRecord{}}}},
+		{Action: recovery.ActionRecord{ID: "20261123T030000-aaa111", Kind: recovery.KindRestart, Selection: "machines 0a1b2c3d4e5f60", Operator: "alice@laptop"},
+			At: model.SyntheticNow.Add(-20 * time.Minute), Machines: []recovery.MachineLog{{MachineID: "0a1b2c3d4e5f60", Outcome: ok}}},
+		{Action: recovery.ActionRecord{ID: "20261123T031500-abc123", Kind: recovery.KindUpdate, Selection: "group:worker_autoscale state:failed",
+			Operator: "alice@laptop", App: "locksmith-api", Args: map[string]string{"image": "registry.fly.io/locksmith-api:locksmith-api.v62-6-g16f78e3"}},
+			At: model.SyntheticNow.Add(-5 * time.Minute), Machines: []recovery.MachineLog{{MachineID: "1d8e7f6a5b4c30", Outcome: ok}, {MachineID: "2e9f8a7b6c5d40", Outcome: ok},
+				{MachineID: "3fa09b8c7d6e50", Outcome: bad}, {MachineID: "4ab1ac9d8e7f60", Intent: &recovery.IntentRecord{}}}},
 	}
 }

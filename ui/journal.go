@@ -8,6 +8,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/flyrescue/flyrescue/model"
 	"github.com/flyrescue/flyrescue/recovery"
 )
 
@@ -92,10 +93,11 @@ func (m *Model) handleJournalKey(msg tea.KeyPressMsg) tea.Cmd {
 func (m *Model) journalView(width, height int) string {
 	t := m.theme
 	j := m.journal
-	lines := []string{t.Title.Render(" Journal") + t.Muted.Render("  "+j.path)}
+	title := t.Title.Render(" Journal") + t.Muted.Render("  "+j.path)
 	if m.opts.JournalNote != "" {
-		lines[0] += t.Muted.Render("  (" + m.opts.JournalNote + ")")
+		title += t.Muted.Render("  (" + m.opts.JournalNote + ")")
 	}
+	lines := []string{truncate(title, width)}
 	switch {
 	case j.err != nil:
 		lines = append(lines, t.Bad.Render(" "+j.err.Error()))
@@ -105,7 +107,11 @@ func (m *Model) journalView(width, height int) string {
 		lines = append(lines, t.Muted.Render(" no actions yet: every action you confirm is recorded here before it runs"))
 	}
 	lines = append(lines, truncate(t.ColumnHeader.Render(fmt.Sprintf("   %-19s %-13s %-9s %-6s %-30s %s", "WHEN", "ID", "KIND", "STEPS", "OUTCOMES", "SELECTION")), width))
-	for i := len(j.logs) - 1; i >= 0 && len(lines) < height-1; i-- {
+	// The chosen action's detail takes the bottom of the pane: who, what,
+	// and which machines failed and why (what an escalation needs first).
+	detail := m.journalDetail(width, max(0, height/2-1))
+	listEnd := height - 1 - len(detail)
+	for i := len(j.logs) - 1; i >= 0 && len(lines) < listEnd; i-- {
 		a := j.logs[i]
 		pos := len(j.logs) - 1 - i
 		line := fmt.Sprintf("%-19s %-13s %-9s %-6d %-30s %s", a.At.UTC().Format("2006-01-02 15:04:05"), shortID(a.Action.ID),
@@ -122,8 +128,50 @@ func (m *Model) journalView(width, height int) string {
 			lines = append(lines, truncate("   "+line, width))
 		}
 	}
-	lines = append(lines[:min(len(lines), height-1)], t.Muted.Render(" ↑/↓ choose · U undo · R resume · esc back"))
+	lines = append(lines[:min(len(lines), listEnd)], detail...)
+	k := m.keys
+	lines = append(lines[:min(len(lines), height-1)], t.Muted.Render(fmt.Sprintf(" ↑/↓ choose · %s undo · %s resume · %s reload · esc back",
+		k.Undo.Help().Key, k.Resume.Help().Key, k.Refresh.Help().Key)))
 	return strings.Join(lines, "\n")
+}
+
+// journalDetail describes the chosen action in at most max lines.
+func (m *Model) journalDetail(width, maxLines int) []string {
+	a := m.selectedLog()
+	if a == nil || maxLines < 3 {
+		return nil
+	}
+	t := m.theme
+	r := a.Action
+	who := ""
+	if r.Operator != "" {
+		who = " by " + r.Operator
+	}
+	out := []string{
+		truncate(t.Muted.Render(" ── ")+t.Bold.Render(shortID(r.ID)+" "+string(r.Kind))+t.Muted.Render(who+" at "+a.At.UTC().Format("15:04:05 UTC")), width),
+		truncate(t.Muted.Render("    selection: ")+r.Selection, width),
+	}
+	if img := r.Args["image"]; img != "" {
+		out = append(out, truncate(t.Muted.Render("    image: ")+model.ImageTag(img), width))
+	}
+	var failed []recovery.MachineLog
+	for _, ml := range a.Machines {
+		if st := ml.Status(); st == recovery.OutcomeFailed || st == recovery.OutcomeInterrupted {
+			failed = append(failed, ml)
+		}
+	}
+	for i, ml := range failed {
+		if len(out) == maxLines-1 && i < len(failed)-1 {
+			out = append(out, t.Muted.Render(fmt.Sprintf("    … %d more (flyrescue log -a %s --action %s)", len(failed)-i, r.App, shortID(r.ID))))
+			break
+		}
+		why := "interrupted: resume picks it up"
+		if ml.Outcome != nil {
+			why = ml.Outcome.Error
+		}
+		out = append(out, truncate(t.Bad.Render("    ✗ "+ml.MachineID)+"  "+why, width))
+	}
+	return out[:min(len(out), maxLines)]
 }
 
 // outcomeText counts a logged action's steps by outcome.
