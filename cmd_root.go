@@ -40,6 +40,7 @@ a token nor a network.`,
 		&cobra.Group{ID: "act", Title: "Act on machines:"},
 		&cobra.Group{ID: "recover", Title: "Recover from an action:"},
 		&cobra.Group{ID: "practise", Title: "Practise without an app:"},
+		&cobra.Group{ID: "setup", Title: "Set up:"},
 	)
 	for _, add := range subcommands {
 		cmd := add()
@@ -56,6 +57,7 @@ var commandGroups = map[string]string{
 	"update": "act", "restart": "act", "start": "act", "stop": "act", "destroy": "act", "scale": "act", "rollback": "act",
 	"undo": "recover", "resume": "recover",
 	"demo": "practise", "sim": "practise",
+	"config": "setup",
 }
 
 // subcommands is filled by the cmd_*.go files' init functions so each command

@@ -55,17 +55,7 @@ func applySettings(cmd *cobra.Command, _ []string) error {
 		return nil
 	}
 	path := config.Path(os.Getenv)
-	loaded, err := config.Load(path)
-	if err == nil {
-		err = loaded.ValidateKeys(ui.BindingNames())
-	}
-	keys := ui.DefaultKeyMap()
-	if err == nil {
-		var be *ui.BindingError
-		if err = keys.Rebind(loaded.Keys); errors.As(err, &be) {
-			err = loaded.Errorf("keys."+be.Binding, "%v", be)
-		}
-	}
+	loaded, keys, err := loadSettings(path)
 	if err != nil {
 		return &exitError{exitUsage, fmt.Errorf("%w (fix the settings file, or move it aside to use the defaults)", err)}
 	}
@@ -104,6 +94,26 @@ func applySettings(cmd *cobra.Command, _ []string) error {
 	}
 	cmd.SetContext(context.WithValue(cmd.Context(), settingsKey{}, &s))
 	return nil
+}
+
+// loadSettings reads the settings file at path and checks it, key bindings
+// included; every error names the file and line.
+func loadSettings(path string) (config.Settings, ui.KeyMap, error) {
+	keys := ui.DefaultKeyMap()
+	s, err := config.Load(path)
+	if err != nil {
+		return s, keys, err
+	}
+	if err := s.ValidateKeys(ui.BindingNames()); err != nil {
+		return s, keys, err
+	}
+	var be *ui.BindingError
+	if err := keys.Rebind(s.Keys); errors.As(err, &be) {
+		return s, keys, s.Errorf("keys."+be.Binding, "%v", be)
+	} else if err != nil {
+		return s, keys, err
+	}
+	return s, keys, nil
 }
 
 // appForSettings names the app the per-app settings are looked up by, the

@@ -240,3 +240,32 @@ func TestKeysFlag(t *testing.T) {
 		t.Fatalf("code %d: %v", r.code, r.err)
 	}
 }
+
+// `config` shows each setting's value and source; `--example` prints a file
+// that loads cleanly.
+func TestConfigCommand(t *testing.T) {
+	isolate(t)
+	r := runCLI(t, "config")
+	if r.err != nil || !strings.Contains(r.stdout, "not found; defaults in force") || !strings.Contains(r.stdout, "refresh              2s               default") {
+		t.Fatalf("%v\n%s", r.err, r.stdout)
+	}
+	path := writeSettings(t, "refresh: 5s\nkeys:\n  update: x\napps:\n  shop:\n    read_only: true\n")
+	r = runCLI(t, "config", "-a", "shop")
+	for _, want := range []string{"Settings file: " + path, "5s               line 1", "read_only            true             apps.shop, line 6", "keys.update          x                line 3"} {
+		if r.err != nil || !strings.Contains(r.stdout, want) {
+			t.Errorf("no %q in:\n%s (%v)", want, r.stdout, r.err)
+		}
+	}
+	if r := runCLI(t, "config", "-a", "other"); !strings.Contains(r.stdout, "read_only            false            default") {
+		t.Errorf("another app got shop's override:\n%s", r.stdout)
+	}
+	writeSettings(t, "keys:\n  destroy: q\n")
+	if r := runCLI(t, "config"); r.code != exitUsage || !strings.Contains(r.err.Error(), path+": line 2: keys.destroy") {
+		t.Errorf("bad file: code %d: %v", r.code, r.err)
+	}
+	r = runCLI(t, "config", "--example")
+	writeSettings(t, r.stdout)
+	if r := runCLI(t, "config"); r.err != nil || !strings.Contains(r.stdout, "line ") {
+		t.Fatalf("the example does not load: %v\n%s", r.err, r.stdout)
+	}
+}

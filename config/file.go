@@ -141,6 +141,13 @@ func recordLines(n *yaml.Node, prefix string, lines map[string]int) {
 	}
 }
 
+// File is the file these settings were read from ("" for the defaults).
+func (s Settings) File() string { return s.path }
+
+// Line is the line of a dotted key ("refresh", "apps.shop.read_only") in
+// the file, or 0 when the file does not set it.
+func (s Settings) Line(key string) int { return s.lines[key] }
+
 // Errorf makes an error about a key of the file, naming the file and the
 // key's line, e.g. "config.yaml: line 4: keys.update: ...".
 func (s Settings) Errorf(key, format string, args ...any) error {
