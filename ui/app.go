@@ -92,6 +92,7 @@ type Model struct {
 
 	status     string
 	helpScroll int
+	pollFails  int // polls failed in a row: the poll interval backs off
 }
 
 // New builds the dashboard.

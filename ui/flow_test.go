@@ -371,3 +371,29 @@ func TestFlowRollbackOneRegion(t *testing.T) {
 		t.Fatal("n did not cancel cleanly")
 	}
 }
+
+// While polls fail (here: the API answers 429 to everything) the dashboard
+// keeps the last fleet on screen, says so, and polls less often; ctrl+r
+// polls at once and a good poll restores the pace.
+func TestPollBacksOffWhileFailing(t *testing.T) {
+	h := newHarness(t, harnessOpts{scenario: "majority", machines: 40})
+	before := len(h.m.snap.Machines)
+	h.srv.Sim.SetThrottled(true)
+	h.waitFor("three failed polls", func() bool { return h.m.pollFails >= 3 })
+	if got, base := h.m.pollInterval(), h.m.opts.Refresh; got < 8*base {
+		t.Errorf("interval %s after %d failures, want at least 8x %s", got, h.m.pollFails, base)
+	}
+	s := h.screen()
+	if !strings.Contains(s, "poll failed") || !strings.Contains(s, "rate limit") || len(h.m.snap.Machines) != before {
+		t.Errorf("a failing poll should keep the fleet and say why:\n%s", s)
+	}
+	if n := len(strings.Split(s, "\n")); n != h.m.height || len(h.m.headerLines(h.m.width)) != h.m.headerHeight() {
+		t.Errorf("%d lines on a %d-line screen; header %d lines, headerHeight %d", n, h.m.height, len(h.m.headerLines(h.m.width)), h.m.headerHeight())
+	}
+	h.srv.Sim.SetThrottled(false)
+	h.press("ctrl+r")
+	h.waitFor("a good poll", func() bool { return h.m.pollErr == nil })
+	if h.m.pollFails != 0 || h.m.pollInterval() != h.m.opts.Refresh {
+		t.Fatalf("after recovery: %d fails, interval %s", h.m.pollFails, h.m.pollInterval())
+	}
+}

@@ -23,9 +23,6 @@ func (m *Model) headerLines(width int) []string {
 	if m.opts.ReadOnly {
 		title += " " + t.Warn.Render("[READ-ONLY]")
 	}
-	if m.pollErr != nil {
-		title += " " + t.Bad.Render(fmt.Sprintf("poll failed %s ago: %v", humanAge(m.now().Sub(m.pollErrAt), false), m.pollErr))
-	}
 	if m.snap != nil {
 		tg := m.snap.Target
 		if tg.Image != "" {
@@ -35,6 +32,12 @@ func (m *Model) headerLines(width int) []string {
 		}
 	}
 	out = append(out, truncate(title, width))
+	// A failing poll gets its own line: the data above is getting old and
+	// the reason must be readable, not cut off at the edge.
+	if m.pollErr != nil {
+		out = append(out, truncate(t.Bad.Render(fmt.Sprintf(" ✗ poll failed %s ago, next in %s (%s now): %v",
+			humanAge(m.now().Sub(m.pollErrAt), false), m.pollInterval().Round(time.Second), m.keys.Refresh.Help().Key, m.pollErr)), width))
+	}
 	if m.snap == nil {
 		return append(out, t.Muted.Render("loading machines…"), "")
 	}
@@ -77,10 +80,14 @@ func (m *Model) headerLines(width int) []string {
 
 // headerHeight is len(headerLines) without rendering them.
 func (m *Model) headerHeight() int {
-	if m.snap == nil {
-		return 3
+	h := 3
+	if m.snap != nil {
+		h += min(len(m.snap.Groups), maxGroupBars+1)
 	}
-	return 3 + min(len(m.snap.Groups), maxGroupBars+1)
+	if m.pollErr != nil {
+		h++
+	}
+	return h
 }
 
 func targetRelease(t model.Target) string {

@@ -53,7 +53,21 @@ func (m *Model) nextPoll() tea.Cmd {
 		return nil
 	}
 	gen := m.pollGen
-	return tea.Tick(m.opts.Refresh, func(time.Time) tea.Msg { return pollTickMsg{gen: gen} })
+	return tea.Tick(m.pollInterval(), func(time.Time) tea.Msg { return pollTickMsg{gen: gen} })
+}
+
+// maxPollBackoff caps the poll interval while polls fail.
+const maxPollBackoff = 30 * time.Second
+
+// pollInterval is the refresh, doubled for each poll that failed in a row
+// (up to maxPollBackoff): a rate-limited or struggling API is not hammered,
+// and the org's rate limit stays free for the recovery actions themselves.
+func (m *Model) pollInterval() time.Duration {
+	d := m.opts.Refresh
+	for i := 0; i < m.pollFails && d < maxPollBackoff; i++ {
+		d *= 2
+	}
+	return min(d, max(maxPollBackoff, m.opts.Refresh))
 }
 
 // pollNow starts a poll at once; any poll in flight becomes stale.
@@ -72,8 +86,10 @@ func (m *Model) applyPoll(msg pollResultMsg) {
 	if msg.err != nil {
 		m.pollErr = msg.err
 		m.pollErrAt = m.now()
+		m.pollFails++
 		return
 	}
+	m.pollFails = 0
 	m.pollErr = nil
 	if msg.releases != nil {
 		m.releases = msg.releases
