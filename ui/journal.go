@@ -111,7 +111,10 @@ func (m *Model) journalView(width, height int) string {
 	// and which machines failed and why (what an escalation needs first).
 	detail := m.journalDetail(width, max(0, height/2-1))
 	listEnd := height - 1 - len(detail)
-	for i := len(j.logs) - 1; i >= 0 && len(lines) < listEnd; i-- {
+	// Scroll so the chosen action stays in view on a long journal.
+	rows := max(1, listEnd-len(lines))
+	first := max(0, j.cursor-rows+1)
+	for i := len(j.logs) - 1 - first; i >= 0 && len(lines) < listEnd; i-- {
 		a := j.logs[i]
 		pos := len(j.logs) - 1 - i
 		line := fmt.Sprintf("%-19s %-13s %-9s %-6d %-30s %s", a.At.UTC().Format("2006-01-02 15:04:05"), shortID(a.Action.ID),

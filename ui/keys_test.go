@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"fmt"
 	"regexp"
 	"slices"
 	"strings"
@@ -236,5 +237,26 @@ func TestHelpScrollsAt80x24(t *testing.T) {
 	m.Update(keyPress("?"))
 	if !strings.Contains(screen(), "more lines (j)") {
 		t.Fatal("help reopened scrolled")
+	}
+}
+
+// On a journal longer than the pane, the chosen action stays in view.
+func TestJournalPaneScrollsToCursor(t *testing.T) {
+	m := fixedModel(t, 20, 80, 24)
+	var logs []*recovery.ActionLog
+	for i := range 60 {
+		logs = append(logs, &recovery.ActionLog{Action: recovery.ActionRecord{ID: fmt.Sprintf("20261123T0300%02d-act%03d", i%60, i), Kind: recovery.KindRestart}})
+	}
+	m.journal.logs = logs
+	m.mode = modeJournal
+	for range 50 {
+		m.Update(keyPress("down"))
+	}
+	s := m.render()
+	if !strings.Contains(s, "act009") || strings.Contains(s, "act059") {
+		t.Fatalf("cursor on the 51st newest (act009) not in view, or the newest still shown:\n%s", s)
+	}
+	if n := len(strings.Split(s, "\n")); n != 24 {
+		t.Fatalf("%d lines", n)
 	}
 }
