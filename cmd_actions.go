@@ -41,6 +41,27 @@ type actionFlags struct {
 	leaseTTL         time.Duration
 	verbose          bool
 	readOnly         bool
+	// scoped commands (stop, restart, destroy) act on the whole app only
+	// with --all: a forgotten --select must not take the app down.
+	scoped, all bool
+}
+
+// requireScope makes cmd refuse to act on every machine without --all.
+func (f *actionFlags) requireScope(cmd *cobra.Command) {
+	f.scoped = true
+	cmd.Flags().BoolVar(&f.all, "all", false, "Act on every machine of the app (needed when no MACHINE_ID or --select is given)")
+}
+
+// requireScope is (*actionFlags).requireScope in simpleCmd's extra-flags
+// shape.
+func requireScope(cmd *cobra.Command, f *actionFlags) { f.requireScope(cmd) }
+
+// scopeError refuses a scoped command with nothing to narrow it.
+func (f *actionFlags) scopeError(cmd string, args []string) error {
+	if !f.scoped || len(args) > 0 || strings.TrimSpace(f.query) != "" || f.all {
+		return nil
+	}
+	return &exitError{exitUsage, fmt.Errorf("%s with no MACHINE_ID and no --select would act on every machine of the app: name the machines, narrow it (e.g. --select stuck), or pass --all if you mean it", cmd)}
 }
 
 func (f *actionFlags) add(cmd *cobra.Command, selects bool) {
@@ -305,7 +326,8 @@ func printOutcome(w io.Writer, ev recovery.Event) {
 // machines are chosen and how the action is carried out.
 const actionHow = `
 
-Machines: the MACHINE_IDs given, else those --select matches, else every machine of the app.` + actionSafety
+Machines: the MACHINE_IDs given, else those --select matches, else every machine of the app
+(stop, restart and destroy ask for --all before they act on the whole app).` + actionSafety
 
 // actionSafety is how every mutating command carries out its plan.
 const actionSafety = `
@@ -319,6 +341,9 @@ func simpleCmd(use, short string, plan func(e *recovery.Engine, ctx context.Cont
 	cmd := &cobra.Command{
 		Use: use + " [MACHINE_ID...]", Short: short, Long: short + "." + actionHow,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := f.scopeError(use, args); err != nil {
+				return err
+			}
 			return runAction(cmd, f, func(ctx context.Context, e *recovery.Engine) (*recovery.Plan, error) {
 				return plan(e, ctx, f.selector(args, ""), f)
 			})
@@ -363,7 +388,7 @@ func newRestartCmd() *cobra.Command {
 	return withExample(`  flyrescue restart -a my-app --select 'group:worker_autoscale' --max-unavailable 1
   flyrescue restart -a my-app 3d8d9e1f2b7689`, simpleCmd("restart", "Restart machines (cannot be undone)", func(e *recovery.Engine, ctx context.Context, sel recovery.Selector, _ *actionFlags) (*recovery.Plan, error) {
 		return e.PlanRestart(ctx, sel)
-	}, nil))
+	}, requireScope))
 }
 
 func withExample(example string, cmd *cobra.Command) *cobra.Command {
@@ -380,7 +405,7 @@ func newStartCmd() *cobra.Command {
 func newStopCmd() *cobra.Command {
 	return withExample(`  flyrescue stop -a my-app --select 'group:worker image:old' --dry-run`, simpleCmd("stop", "Stop machines", func(e *recovery.Engine, ctx context.Context, sel recovery.Selector, _ *actionFlags) (*recovery.Plan, error) {
 		return e.PlanStop(ctx, sel)
-	}, nil))
+	}, requireScope))
 }
 
 func newDestroyCmd() *cobra.Command {
@@ -389,8 +414,9 @@ func newDestroyCmd() *cobra.Command {
   flyrescue destroy -a my-app 3d8d9e1f2b7689 918543d1c04e38 --force --yes`, simpleCmd("destroy", "Destroy machines (undo relaunches their saved configs as new machines)",
 		func(e *recovery.Engine, ctx context.Context, sel recovery.Selector, _ *actionFlags) (*recovery.Plan, error) {
 			return e.PlanDestroy(ctx, recovery.DestroyRequest{Selector: sel, Force: force})
-		}, func(cmd *cobra.Command, _ *actionFlags) {
+		}, func(cmd *cobra.Command, f *actionFlags) {
 			cmd.Flags().BoolVar(&force, "force", false, "Kill machines that are running or will not stop")
+			f.requireScope(cmd)
 		}))
 }
 

@@ -49,7 +49,7 @@ func TestActionErrorsChangeNothing(t *testing.T) {
 			file := filepath.Join(t.TempDir(), "state")
 			writeTestFile(t, file, "not a directory\n")
 			t.Setenv("FLYRESCUE_STATE_DIR", file)
-		}, args: []string{"restart", "-a", "shop", "--yes"},
+		}, args: []string{"restart", "-a", "shop", "--all", "--yes"},
 			code: exitJournal, says: []string{"journal", "--journal-dir"}},
 		{name: "journal corrupt before its last line", setup: func(t *testing.T) {
 			dir := os.Getenv("FLYRESCUE_STATE_DIR")
@@ -60,6 +60,10 @@ func TestActionErrorsChangeNothing(t *testing.T) {
 			writeTestFile(t, filepath.Join(dir, "shop.jsonl"), rec+"\n{garbage in the middle\n"+rec+"\n")
 		}, args: []string{"update", "-a", "shop", "--yes"},
 			code: exitJournal, says: []string{"shop.jsonl:2:", "corrupt", "move the file aside"}},
+		{name: "stop with no scope", args: []string{"stop", "-a", "shop", "--yes"},
+			code: exitUsage, says: []string{"every machine of the app", "--select", "--all"}},
+		{name: "destroy --force with no scope", args: []string{"destroy", "-a", "shop", "--force", "--yes"},
+			code: exitUsage, says: []string{"every machine of the app", "--all"}},
 		{name: "no --yes and no terminal", args: []string{"update", "-a", "shop", "--select", "group:web"},
 			code: exitRefused, says: []string{"--yes", "--dry-run"}},
 	}

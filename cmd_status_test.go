@@ -37,7 +37,7 @@ func TestStatusErrorsAndExitCodes(t *testing.T) {
 	t.Run("token of another org (403)", func(t *testing.T) {
 		simEnv(t, flysim.Options{App: "shop", Scenario: "healthy", Machines: 3, Token: "mine", ForeignToken: "theirs"})
 		t.Setenv("FLY_API_TOKEN", "theirs")
-		for _, args := range [][]string{{"status", "-a", "shop"}, {"restart", "-a", "shop", "--yes"}} {
+		for _, args := range [][]string{{"status", "-a", "shop"}, {"restart", "-a", "shop", "--all", "--yes"}} {
 			r := runCLI(t, args...)
 			if r.code != exitAuth || !strings.Contains(r.err.Error(), "no access to this app") || strings.Contains(r.err.Error(), "theirs") {
 				t.Fatalf("%v: code %d: %v", args, r.code, r.err)
