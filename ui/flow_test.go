@@ -295,11 +295,7 @@ func (h *harness) cursorTo(id string) {
 // makes the count that region's, and the plan scales only there.
 func TestFlowScaleOneRegion(t *testing.T) {
 	h := newHarness(t, harnessOpts{scenario: "healthy", machines: 80})
-	h.press("s")
-	if h.m.mode != modeForm {
-		t.Fatalf("scale form did not open: %s", h.m.status)
-	}
-	f := h.m.form
+	f := h.openForm("s")
 	group := f.groups[f.group]
 	h.press("tab", "tab") // to the region picker
 	if !strings.Contains(h.screen(), "every region") {
@@ -341,11 +337,7 @@ func TestFlowScaleOneRegion(t *testing.T) {
 // picker; the plan rolls back only that region, to that release's image.
 func TestFlowRollbackOneRegion(t *testing.T) {
 	h := newHarness(t, harnessOpts{scenario: "bad-release", machines: 80})
-	h.press("b")
-	if h.m.mode != modeForm {
-		t.Fatalf("rollback form did not open: %s", h.m.status)
-	}
-	f := h.m.form
+	f := h.openForm("b")
 	rel := f.releases[f.release]
 	if rel.Image != h.srv.Sim.PreviousImage() {
 		t.Fatalf("form starts on v%d (%s), want the previous good image", rel.Version, rel.Image)
@@ -396,4 +388,14 @@ func TestPollBacksOffWhileFailing(t *testing.T) {
 	if h.m.pollFails != 0 || h.m.pollInterval() != h.m.opts.Refresh {
 		t.Fatalf("after recovery: %d fails, interval %s", h.m.pollFails, h.m.pollInterval())
 	}
+}
+
+// openForm presses k and returns the form it must open.
+func (h *harness) openForm(k string) *form {
+	h.t.Helper()
+	h.press(k)
+	if h.m.mode != modeForm || h.m.form == nil {
+		h.t.Fatalf("%s did not open a form: %s", k, h.m.status)
+	}
+	return h.m.form
 }
