@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"time"
 )
 
@@ -99,36 +100,37 @@ func (s *Sim) handleStop(w http.ResponseWriter, r *http.Request) {
 	s.acceptedLocked(w, m)
 }
 
-func (s *Sim) handleRestart(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	m := s.mutableLocked(w, r)
-	if m == nil {
-		return
-	}
-	switch m.state {
-	case stateStarted, stateFailed:
-		s.beginLocked(m, stateRestarting, "restart", restartDuration, step{kind: stepState, state: stateStarted, evType: "start", evStatus: "started"})
-	default:
-		writeError(w, http.StatusPreconditionFailed, notFromState("restart", m.state))
-		return
-	}
-	s.acceptedLocked(w, m)
+// transition is a lifecycle call that takes a machine in one of the from
+// states through transitional to end, or answers 412 from any other state.
+type transition struct {
+	verb, transitional string
+	from               []string
+	took               time.Duration
+	end                step
 }
 
-func (s *Sim) handleSuspend(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	m := s.mutableLocked(w, r)
-	if m == nil {
-		return
+var (
+	restartTransition = transition{verb: "restart", transitional: stateRestarting, from: []string{stateStarted, stateFailed},
+		took: restartDuration, end: step{kind: stepState, state: stateStarted, evType: "start", evStatus: "started"}}
+	suspendTransition = transition{verb: "suspend", transitional: stateSuspending, from: []string{stateStarted},
+		took: suspendDuration, end: step{kind: stepState, state: stateSuspended, evType: "suspend", evStatus: "suspended"}}
+)
+
+func (s *Sim) handleTransition(t transition) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		m := s.mutableLocked(w, r)
+		if m == nil {
+			return
+		}
+		if !slices.Contains(t.from, m.state) {
+			writeError(w, http.StatusPreconditionFailed, notFromState(t.verb, m.state))
+			return
+		}
+		s.beginLocked(m, t.transitional, t.verb, t.took, t.end)
+		s.acceptedLocked(w, m)
 	}
-	if m.state != stateStarted {
-		writeError(w, http.StatusPreconditionFailed, notFromState("suspend", m.state))
-		return
-	}
-	s.beginLocked(m, stateSuspending, "suspend", suspendDuration, step{kind: stepState, state: stateSuspended, evType: "suspend", evStatus: "suspended"})
-	s.acceptedLocked(w, m)
 }
 
 func (s *Sim) handleCordon(on bool) http.HandlerFunc {

@@ -35,16 +35,23 @@ func (s *Sim) leaseConflictLocked(w http.ResponseWriter, m *machine, l *lease) {
 func (s *Sim) handleGetLease(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if m, l := s.activeLeaseLocked(w, r); l != nil {
+		writeJSON(w, http.StatusOK, leaseBody(m, l))
+	}
+}
+
+// activeLeaseLocked resolves the machine and its live lease, answering 404
+// itself when either is missing.
+func (s *Sim) activeLeaseLocked(w http.ResponseWriter, r *http.Request) (*machine, *lease) {
 	m := s.machineLocked(w, r, true)
 	if m == nil {
-		return
+		return nil, nil
 	}
 	l := m.activeLease(time.Now())
 	if l == nil {
 		writeError(w, http.StatusNotFound, "lease not found")
-		return
 	}
-	writeJSON(w, http.StatusOK, leaseBody(m, l))
+	return m, l
 }
 
 // handleAcquireLease creates (201) or, with the holder's nonce, refreshes
@@ -85,13 +92,8 @@ func (s *Sim) handleAcquireLease(w http.ResponseWriter, r *http.Request) {
 func (s *Sim) handleReleaseLease(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	m := s.machineLocked(w, r, true)
-	if m == nil {
-		return
-	}
-	l := m.activeLease(time.Now())
+	m, l := s.activeLeaseLocked(w, r)
 	if l == nil {
-		writeError(w, http.StatusNotFound, "lease not found")
 		return
 	}
 	if r.Header.Get("fly-machine-lease-nonce") != l.nonce {
