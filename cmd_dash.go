@@ -50,12 +50,12 @@ func addLookFlags(cmd *cobra.Command, theme *string) {
 	cmd.Flags().StringToString("keys", nil, "Key bindings for this run, e.g. update=x,destroy=X (names as in the settings file)")
 }
 
+// validTheme checks --theme as the settings file's theme is checked.
 func validTheme(theme string) error {
-	switch theme {
-	case "auto", "dark", "light":
-		return nil
+	if err := config.CheckTheme(theme); err != nil {
+		return &exitError{exitUsage, fmt.Errorf("--%w", err)}
 	}
-	return &exitError{exitUsage, fmt.Errorf("--theme %q: use auto, dark or light", theme)}
+	return nil
 }
 
 // dashConnect is the one place the dashboard finds its app, token and API
@@ -93,8 +93,8 @@ func preflight(ctx context.Context, client *flyclient.Client, app string) error 
 }
 
 func runDash(ctx context.Context, o *dashOptions) error {
-	if o.refresh < config.MinRefresh {
-		return &exitError{exitUsage, fmt.Errorf("--refresh %s is below the %s floor that keeps polling within Fly's rate limits", o.refresh, config.MinRefresh)}
+	if err := config.CheckRefresh(o.refresh); err != nil {
+		return &exitError{exitUsage, fmt.Errorf("--%w", err)}
 	}
 	if err := validTheme(o.theme); err != nil {
 		return err

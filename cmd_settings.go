@@ -18,7 +18,6 @@ import (
 // into its flags, the key bindings, and where read-only came from.
 type settings struct {
 	config.Settings
-	path        string
 	readOnlyWhy string // empty unless read-only is on
 	keys        *ui.KeyMap
 }
@@ -66,7 +65,7 @@ func applySettings(cmd *cobra.Command, _ []string) error {
 			return &exitError{exitUsage, fmt.Errorf("--keys: %w", err)}
 		}
 	}
-	s := settings{Settings: loaded, path: path, keys: &keys}
+	s := settings{Settings: loaded, keys: &keys}
 	// The demo is a sandbox with a throwaway journal: read_only, meant to
 	// protect real apps, does not apply to it.
 	if cmd.Name() != "demo" {

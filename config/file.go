@@ -164,8 +164,8 @@ func (s Settings) Errorf(key, format string, args ...any) error {
 
 func (s Settings) validate() error {
 	switch {
-	case s.Refresh < MinRefresh:
-		return s.Errorf("refresh", "refresh %s is below the %s floor that keeps polling within Fly's rate limits", s.Refresh, MinRefresh)
+	case CheckRefresh(s.Refresh) != nil:
+		return s.Errorf("refresh", "%v", CheckRefresh(s.Refresh))
 	case s.StuckAfter <= 0:
 		return s.Errorf("stuck_after", "stuck_after must be positive, e.g. 5m")
 	case s.MaxUnavailable <= 0:
@@ -175,12 +175,28 @@ func (s Settings) validate() error {
 	case strings.TrimSpace(s.LabelEnv) == "":
 		return s.Errorf("label_env", "label_env must name an env var, e.g. RELEASE_LABEL")
 	}
-	switch s.Theme {
-	case "auto", "dark", "light":
-	default:
-		return s.Errorf("theme", "theme %q: use auto, dark or light", s.Theme)
+	if err := CheckTheme(s.Theme); err != nil {
+		return s.Errorf("theme", "%v", err)
 	}
 	return nil
+}
+
+// CheckRefresh refuses a poll interval under MinRefresh. The file and the
+// --refresh flag share it.
+func CheckRefresh(d time.Duration) error {
+	if d < MinRefresh {
+		return fmt.Errorf("refresh %s is below the %s floor that keeps polling within Fly's rate limits", d, MinRefresh)
+	}
+	return nil
+}
+
+// CheckTheme refuses a theme other than auto, dark or light.
+func CheckTheme(theme string) error {
+	switch theme {
+	case "auto", "dark", "light":
+		return nil
+	}
+	return fmt.Errorf("theme %q: use auto, dark or light", theme)
 }
 
 // ValidateKeys checks the key bindings against the names the dashboard
