@@ -217,7 +217,7 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		return m.handleConfirm(msg)
 	case modeConfirmQuit:
 		m.mode = modeNormal
-		if msg.String() == "y" {
+		if msg.String() == confirmKey {
 			return m.cancelAndQuit()
 		}
 		m.status = "not quitting; the action keeps running"
@@ -340,6 +340,6 @@ func (m *Model) quitDialog() string {
 	body := t.DialogTitle.Render("An action is running") + "\n\n" +
 		fmt.Sprintf("%s %s: %d done, %d failed, %d in flight, %d retrying, %d queued", m.run.kind, shortID(m.run.actionID), done, failed, inFlight, retrying, queued) +
 		"\nQuitting cancels it: in-flight steps finish or are marked interrupted,\nleases are released and the journal records where it stopped (R resumes).\n\n" +
-		t.Key.Render("y") + " cancel and quit   any other key keeps it running " + t.Bold.Render("[default: No]")
+		t.Key.Render(confirmKey) + " cancel and quit   any other key keeps it running " + t.Bold.Render("[default: No]")
 	return t.Dialog.Render(body)
 }

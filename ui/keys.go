@@ -211,7 +211,7 @@ func (k *KeyMap) Rebind(keys map[string]string) error {
 	return nil
 }
 
-// confirmKey runs a plan in the confirm dialog; it is fixed so a muscle
+// confirmKey runs a plan (and confirms quitting mid-run); it is fixed so a muscle
 // memory of "y = yes" holds everywhere.
 const confirmKey = "y"
 

@@ -119,7 +119,7 @@ func (m *Model) handleConfirm(msg tea.KeyPressMsg) tea.Cmd {
 	m.pending = nil
 	m.mode = modeNormal
 	switch msg.String() {
-	case "y":
+	case confirmKey:
 		if len(p.plan.Steps) == 0 {
 			m.status = "nothing to run: every machine was skipped"
 			return nil
@@ -197,7 +197,7 @@ func (m *Model) planDialog(width int) string {
 	for _, n := range p.Notes {
 		b.WriteString(t.Warn.Render("• "+n) + "\n")
 	}
-	b.WriteString("\n" + t.Key.Render("y") + " run   ")
+	b.WriteString("\n" + t.Key.Render(confirmKey) + " run   ")
 	if p.Kind == recovery.KindDestroy {
 		b.WriteString(t.Key.Render("f") + " toggle force   ")
 	}
