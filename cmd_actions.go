@@ -46,15 +46,12 @@ type actionFlags struct {
 	scoped, all bool
 }
 
-// requireScope makes cmd refuse to act on every machine without --all.
-func (f *actionFlags) requireScope(cmd *cobra.Command) {
+// requireScope makes cmd refuse to act on every machine without --all
+// (simpleCmd's extra-flags shape).
+func requireScope(cmd *cobra.Command, f *actionFlags) {
 	f.scoped = true
 	cmd.Flags().BoolVar(&f.all, "all", false, "Act on every machine of the app (needed when no MACHINE_ID or --select is given)")
 }
-
-// requireScope is (*actionFlags).requireScope in simpleCmd's extra-flags
-// shape.
-func requireScope(cmd *cobra.Command, f *actionFlags) { f.requireScope(cmd) }
 
 // scopeError refuses a scoped command with nothing to narrow it.
 func (f *actionFlags) scopeError(cmd string, args []string) error {
@@ -416,7 +413,7 @@ func newDestroyCmd() *cobra.Command {
 			return e.PlanDestroy(ctx, recovery.DestroyRequest{Selector: sel, Force: force})
 		}, func(cmd *cobra.Command, f *actionFlags) {
 			cmd.Flags().BoolVar(&force, "force", false, "Kill machines that are running or will not stop")
-			f.requireScope(cmd)
+			requireScope(cmd, f)
 		}))
 }
 
