@@ -74,6 +74,7 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	if ua == "" {
 		ua = "flyrescue"
 	}
+	RegisterSecret(cfg.Token)
 	toks := tokens.Parse(cfg.Token)
 
 	// flaps reads its base URL from the process environment only, once. To let

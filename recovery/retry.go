@@ -11,6 +11,8 @@ import (
 )
 
 var (
+	// ErrNothingToDo: an undo or resume found nothing left to do.
+	ErrNothingToDo = errors.New("nothing to do")
 	errBudgetSpent = errors.New("the group's unavailability budget is used up by machines that failed in this run; stopping before more go down")
 	errInterrupted = errors.New("interrupted")
 )

@@ -140,3 +140,8 @@ func undoTarget(hist []*ActionLog, id string) (*ActionLog, error) {
 	}
 	return nil, fmt.Errorf("nothing to undo: every journaled action is already undone")
 }
+
+// actionGuard is checked under the journal's lock just before a plan's
+// action record is written (see Journal.AppendGuarded); nil means none.
+// TODO(helper): an undo must not be recorded twice for one action.
+func (e *Engine) actionGuard(p *Plan) func(hist []*ActionLog) error { return nil }
