@@ -107,6 +107,9 @@ type Plan struct {
 	// (a relaunch makes a new machine, a restart cannot be undone...).
 	Notes     []string
 	CreatedAt time.Time
+	// seen is the fleet as planned: the run compares its first fresh read
+	// with it to learn how fast others are taking machines down.
+	seen *fleetRead
 }
 
 // Limits are the safety bounds a plan runs under.
@@ -118,6 +121,12 @@ type Limits struct {
 	WaitTimeout      time.Duration
 	SkipHealthChecks bool
 	LeaseTTL         time.Duration
+	// HaltAfter: verification failures of one cause that halt a group, a
+	// count (>= 1) or a fraction of the group (< 1).
+	HaltAfter float64 `json:",omitempty"`
+	// Canary names the groups whose new image goes to one machine first,
+	// and why (it is not yet proven healthy there).
+	Canary map[string]string `json:",omitempty"`
 }
 
 // Step is one machine's part of a plan.

@@ -47,6 +47,18 @@ const (
 	// budget keeps a 500-machine run from bursting into 429s.
 	DefaultRatePerSecond = 400
 	DefaultRateBurst     = 100
+	// Machines failing verification for one cause that halt their group,
+	// unless HaltAfter says otherwise: the first 2 while an image is not yet
+	// proven there, else 10% of the group (at least 2), so a fluke on a
+	// proven image does not stop a large group.
+	DefaultHaltAfterUnproven = 2
+	DefaultHaltAfterProven   = 0.10
+	// DefaultFleetRefresh is how often a run re-reads the fleet for its
+	// budgets (the list endpoint allows about one request a second).
+	DefaultFleetRefresh = 2 * time.Second
+	// DefaultAPIDownAfter: no answer at all from the API for this long ends
+	// a run, recording what was in flight as interrupted.
+	DefaultAPIDownAfter = 15 * time.Second
 )
 
 // Options tune an Engine. Zero values take the defaults above.
@@ -74,6 +86,13 @@ type Options struct {
 	// BackoffBase and BackoffMax bound the exponential retry backoff.
 	BackoffBase time.Duration
 	BackoffMax  time.Duration
+	// HaltAfter: verification failures of one cause that halt a group (a
+	// count, or a fraction of the group below 1); 0 means the defaults.
+	HaltAfter float64
+	// FleetRefresh: how often a run re-reads the fleet for its budgets.
+	FleetRefresh time.Duration
+	// APIDownAfter: how long without any answer from the API ends a run.
+	APIDownAfter time.Duration
 	// Operator is recorded in the journal; default: the OS user.
 	Operator string
 	// Now is the clock for records and events (tests); default time.Now.
@@ -135,6 +154,12 @@ func (o Options) withDefaults() Options {
 	}
 	if o.BackoffMax <= 0 {
 		o.BackoffMax = 15 * time.Second
+	}
+	if o.FleetRefresh <= 0 {
+		o.FleetRefresh = DefaultFleetRefresh
+	}
+	if o.APIDownAfter <= 0 {
+		o.APIDownAfter = DefaultAPIDownAfter
 	}
 	if o.Operator == "" {
 		o.Operator = currentOperator()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/flyrescue/flyrescue/flyclient"
@@ -32,8 +33,12 @@ func (e *Engine) get(ctx context.Context, id string) (*flyclient.Machine, error)
 	return m, err
 }
 
-// attempt is one try at a step: fresh Get, checks, lease, intent, act,
-// wait, verify, release.
+// attempt is one try at a step. Lease, then read: the machine is read
+// fresh under our lease, so what we act on is what is there, not what the
+// plan saw; then checks, intent (with the config read under the lease),
+// the one mutating call, wait and verify. The lease is held across the
+// step's attempts, so nobody can change the machine between an answer we
+// lost and our re-read.
 func (e *Engine) attempt(ctx, graceCtx context.Context, st *stepState, sched *scheduler, run *Run) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -42,31 +47,36 @@ func (e *Engine) attempt(ctx, graceCtx context.Context, st *stepState, sched *sc
 	if s.Op == OpLaunch {
 		return e.attemptLaunch(ctx, graceCtx, st, run)
 	}
+	if st.lease == nil {
+		e.emit(run, st, PhaseLeasing)
+		lease, err := e.takeLease(ctx, st)
+		if err != nil {
+			return err
+		}
+		st.lease = lease
+	}
 	m, err := e.get(ctx, s.MachineID)
 	if errors.Is(err, flyclient.ErrNotFound) {
-		if s.Op == OpDestroy {
-			st.last = &flyclient.Machine{ID: s.MachineID, State: model.StateDestroyed}
-			if st.intent {
-				return nil
-			}
-			return &errSkip{"already gone"}
-		}
-		return permanent("machine %s no longer exists (destroyed by someone else?)", s.MachineID)
+		return e.gone(st)
 	}
 	if err != nil {
 		return err
 	}
 	st.last = m
-	if !st.intent {
+	if st.sent {
+		// We sent the change before and did not learn how it ended: decide
+		// from the machine, never by sending it again blindly.
+		if landed(st, m) {
+			return e.waitAndVerify(graceCtx, st, run, st.newInstance)
+		}
+	} else {
 		if s.FromInstanceID != "" && m.InstanceID != s.FromInstanceID {
-			return &errSkip{fmt.Sprintf("changed since planning (instance %s, now %s): re-plan to include it", s.FromInstanceID, m.InstanceID)}
+			return &errSkip{fmt.Sprintf("changed since planning (instance %s, now %s, on %s): re-plan to include it",
+				s.FromInstanceID, m.InstanceID, model.ImageTag(configImage(m)))}
 		}
 		if reason := e.alreadyDone(m, s); reason != "" {
 			return &errSkip{reason}
 		}
-	} else if e.alreadyDone(m, s) != "" && (s.Op != OpUpdate || st.before == nil || m.InstanceID != st.before.InstanceID) {
-		// An earlier attempt went through after all (its answer was lost).
-		return e.finishVerify(graceCtx, st, run, m, "")
 	}
 	if model.IsTransitional(m.State) && s.Op != OpDestroy {
 		// A replacing machine rejects updates ("concurrent update in
@@ -78,34 +88,18 @@ func (e *Engine) attempt(ctx, graceCtx context.Context, st *stepState, sched *sc
 		if model.IsTransitional(m.State) {
 			return permanent("machine is still %s after waiting %s for it to settle: stuck? destroy it with --force", m.State, e.settleTimeout())
 		}
+		if st.sent && landed(st, m) {
+			return e.waitAndVerify(graceCtx, st, run, st.newInstance)
+		}
 	}
-	needs := needsSlot(s.Op, m.State)
+	needs := takesDown(s.Op) && serving(m)
 	if needs && !st.slot {
 		if err := sched.acquire(ctx, st); err != nil {
 			return err
 		}
-	} else if !needs && st.slot && !st.intent {
+	} else if !needs && st.slot && !st.sent {
 		sched.release(st)
 	}
-
-	e.emit(run, st, PhaseLeasing)
-	lease, err := e.acquireLease(ctx, s.MachineID)
-	var held *flyclient.LeaseHeldError
-	if errors.As(err, &held) && s.WaitStaleLease && staleLease(held, e.opts.LeaseTTL) {
-		// Most likely our own lease from the run that died: short-lived,
-		// so wait it out rather than fail.
-		if err := sleep(ctx, time.Until(held.ExpiresAt)+500*time.Millisecond); err != nil {
-			return err
-		}
-		lease, err = e.acquireLease(ctx, s.MachineID)
-	}
-	if err != nil {
-		if errors.As(err, &held) {
-			return permanent("%s", held.Error())
-		}
-		return err
-	}
-	defer e.releaseLease(lease)
 	if !st.intent {
 		if err := e.writeIntent(run, st, m, ""); err != nil {
 			return err
@@ -117,24 +111,133 @@ func (e *Engine) attempt(ctx, graceCtx context.Context, st *stepState, sched *sc
 	e.emit(run, st, PhaseActing)
 	// The mutating call runs under the grace context: once sent, we want
 	// its answer even if the run is being cancelled.
-	newInstance, err := e.act(graceCtx, s, m, lease.nonce)
+	st.sent = true
+	st.markers = eventMarkers(m)
+	newInstance, err := e.act(graceCtx, s, m, st.lease.nonce)
 	if err != nil {
+		if errors.Is(err, flyclient.ErrLeaseHeld) || strings.Contains(err.Error(), "nonce") {
+			// Our lease lapsed: take a new one next attempt.
+			e.releaseLease(st.lease)
+			st.lease = nil
+		}
+		if !answeredNo(err) {
+			return err // it may have landed: the next attempt reads first
+		}
+		st.sent = false // the API refused it: nothing changed
 		return err
 	}
+	st.newInstance = newInstance
+	return e.waitAndVerify(graceCtx, st, run, newInstance)
+}
+
+// takeLease leases the step's machine. A long lease held by someone else
+// (a stalled deploy's) is reported with its holder at once. A short one
+// means someone is working on the machine right now (a teammate's
+// flyrescue, a deploy, or our own run that died): we wait for it, bounded,
+// and then read what they left, instead of failing or acting on top of
+// them.
+func (e *Engine) takeLease(ctx context.Context, st *stepState) (*heldLease, error) {
+	s := st.step
+	lease, err := e.acquireLease(ctx, s.MachineID)
+	var held *flyclient.LeaseHeldError
+	giveUp := time.Now().Add(e.settleTimeout())
+	for errors.As(err, &held) && staleLease(held, e.opts.LeaseTTL) && time.Now().Before(giveUp) {
+		wait := min(max(time.Until(held.ExpiresAt)+200*time.Millisecond, 100*time.Millisecond), time.Second)
+		if err := sleep(ctx, wait); err != nil {
+			return nil, err
+		}
+		lease, err = e.acquireLease(ctx, s.MachineID)
+	}
+	switch {
+	case errors.As(err, &held):
+		return nil, permanent("%s", held.Error())
+	case errors.Is(err, flyclient.ErrNotFound):
+		return nil, e.gone(st)
+	}
+	return lease, err
+}
+
+// gone handles a machine that no longer exists.
+func (e *Engine) gone(st *stepState) error {
+	if st.step.Op == OpDestroy {
+		st.last = &flyclient.Machine{ID: st.step.MachineID, State: model.StateDestroyed}
+		if st.sent || st.intent {
+			return nil
+		}
+		return &errSkip{"already gone"}
+	}
+	return permanent("machine %s no longer exists (destroyed by someone else?)", st.step.MachineID)
+}
+
+// waitAndVerify waits for the step's state and verifies the machine.
+func (e *Engine) waitAndVerify(ctx context.Context, st *stepState, run *Run, newInstance string) error {
 	e.emit(run, st, PhaseWaiting)
-	m, err = e.waitFor(graceCtx, s.MachineID, s)
+	m, err := e.waitFor(ctx, st.id(), st.step)
 	if m != nil {
 		st.last = m
 	}
-	if err != nil && (m == nil || m.State != model.StateFailed) {
+	// A machine that settled elsewhere (failed, or still starting when the
+	// wait ran out) is verified: that names what went wrong.
+	if err != nil && (m == nil || !(m.State == model.StateFailed || errors.Is(err, flyclient.ErrTimeout))) {
 		return err
 	}
-	if err := e.finishVerify(graceCtx, st, run, m, newInstance); err != nil {
-		return err
+	return e.finishVerify(ctx, st, run, m, newInstance)
+}
+
+// answeredNo says the API answered and refused the call, so it did not
+// change the machine (4xx). Anything else (5xx, a lost or late answer) may
+// have changed it.
+func answeredNo(err error) bool {
+	var fe *flyclient.Error
+	if errors.As(err, &fe) {
+		return fe.Status >= 400 && fe.Status < 500
 	}
-	// Serving again: free the budget before the lease release round trip.
-	sched.release(st)
-	return nil
+	return errors.Is(err, flyclient.ErrLeaseHeld)
+}
+
+// eventMarkers remembers the newest event we saw before sending, so a later
+// read can tell events that came after it.
+func eventMarkers(m *flyclient.Machine) int64 {
+	var newest int64
+	for _, ev := range m.Events {
+		if ev != nil && ev.Timestamp > newest {
+			newest = ev.Timestamp
+		}
+	}
+	return newest
+}
+
+// landed decides from a fresh read whether a change we sent (and whose
+// answer we lost) took effect: a new instance for an update, a newer
+// lifecycle event or the state for the others.
+func landed(st *stepState, m *flyclient.Machine) bool {
+	before := st.before
+	newer := func(types ...string) bool {
+		for _, ev := range m.Events {
+			if ev == nil || ev.Timestamp <= st.markers {
+				continue
+			}
+			for _, t := range types {
+				if ev.Type == t {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	switch st.step.Op {
+	case OpUpdate:
+		return (before != nil && m.InstanceID != before.InstanceID) || newer("update")
+	case OpRestart:
+		return m.State == model.StateRestarting || newer("restart", "start", "exit")
+	case OpStart:
+		return m.State == model.StateStarting || m.State == model.StateStarted || newer("start")
+	case OpStop:
+		return m.State == model.StateStopping || m.State == model.StateStopped || m.State == model.StateSuspended || newer("exit", "stop")
+	case OpDestroy:
+		return m.State == model.StateDestroying || m.State == model.StateDestroyed || newer("destroy")
+	}
+	return false
 }
 
 func (e *Engine) finishVerify(ctx context.Context, st *stepState, run *Run, m *flyclient.Machine, newInstance string) error {
@@ -235,9 +338,9 @@ func (e *Engine) alreadyDone(m *flyclient.Machine, s Step) string {
 	return ""
 }
 
-// staleLease: a lease that expires within our own TTL could be the one a
-// crashed flyrescue left (we take short leases); a longer one is someone
-// else's work and is reported, not waited on.
+// staleLease: a lease that expires within our own TTL is short-lived work
+// in progress (or the one a crashed flyrescue left), worth waiting for; a
+// longer one is someone else's claim and is reported, not waited on.
 func staleLease(h *flyclient.LeaseHeldError, ttl time.Duration) bool {
 	left := time.Until(h.ExpiresAt)
 	return !h.ExpiresAt.IsZero() && left <= ttl+2*time.Second

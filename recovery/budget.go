@@ -2,14 +2,27 @@ package recovery
 
 import (
 	"context"
+	"fmt"
+	"math"
+	"sort"
+	"strings"
 	"sync"
+	"time"
 
 	"github.com/flyrescue/flyrescue/model"
 )
 
-// scheduler hands steps to workers in plan order, skipping past steps whose
-// process group has no unavailability budget left so one saturated group
-// never stalls the others.
+// scheduler hands steps to workers in plan order. Per process group it
+// enforces three things:
+//   - the unavailability budget, counting every machine of the group that is
+//     not serving, whoever took it down (our steps in flight, our failures,
+//     and from fresh reads of the fleet everyone else's);
+//   - evidence-gated waves: an image not yet proven healthy in the group goes
+//     to one machine first, and the wave widens only as machines verify;
+//   - a circuit breaker: when machines of the group fail verification for the
+//     same cause, the group halts and nothing new starts there.
+//
+// A saturated or halted group never stalls the others.
 type scheduler struct {
 	mu      sync.Mutex
 	cond    *sync.Cond
@@ -17,25 +30,72 @@ type scheduler struct {
 	limit   map[string]int
 	inUse   map[string]int
 	// spent counts machines our failed steps left out of service: they stay
-	// charged to the budget for the rest of the run, so a bad image cannot
-	// take a whole group down one budget-full at a time.
-	spent   map[string]int
+	// charged to the budget for the rest of the run.
+	spent map[string]int
+	// ours are the machines this run holds a slot for or has spent; the
+	// fleet reads count everything else that is down as external.
+	ours     map[string]bool
+	fleet    *fleetRead
+	external map[string]int
+	// pace is how fast others are taking machines down: per group, the most
+	// machines someone else took down between two reads, over the last few
+	// reads. Room for that many (times the reads' age) is kept free, since
+	// they keep going between our read and our act.
+	pace    map[string]int
+	refresh time.Duration
+	recent  []map[string]int // others' new downs per read, newest last
+	gates   map[gateKey]*gate
+	breaker breaker
 	stopped bool
 }
 
-func newScheduler(steps []*stepState, limit map[string]int) *scheduler {
-	s := &scheduler{pending: steps, limit: limit, inUse: map[string]int{}, spent: map[string]int{}}
+// reserveWindow is how many fleet reads the others' pace is taken over.
+const reserveWindow = 5
+
+// gateKey is a group and the image a step puts on it.
+type gateKey struct{ group, image string }
+
+// gate is one group's canary state for one image.
+type gate struct {
+	proven   bool
+	why      string
+	window   int // image-changing steps that may be unverified at once
+	active   int
+	verified int
+	need     int
+}
+
+// breaker halts a group after haltAfter verification failures of one cause.
+type breaker struct {
+	haltAfter float64
+	failures  map[string]map[string]int // group -> cause -> count
+	halted    map[string]string         // group -> why
+	order     []string                  // halted groups, in the order they halted
+}
+
+func newScheduler(steps []*stepState, limit map[string]int, haltAfter float64, refresh time.Duration) *scheduler {
+	s := &scheduler{pending: steps, limit: limit, inUse: map[string]int{}, spent: map[string]int{},
+		ours: map[string]bool{}, external: map[string]int{}, pace: map[string]int{}, gates: map[gateKey]*gate{},
+		refresh: refresh, breaker: breaker{haltAfter: haltAfter, failures: map[string]map[string]int{}, halted: map[string]string{}}}
 	s.cond = sync.NewCond(&s.mu)
 	return s
 }
 
-// needsSlot says whether a step makes a machine in state unavailable.
-func needsSlot(op Op, state string) bool {
-	if state != model.StateStarted {
-		return false
-	}
+// takesDown says whether op makes a serving machine unavailable.
+func takesDown(op Op) bool {
 	switch op {
 	case OpUpdate, OpRestart, OpStop, OpDestroy:
+		return true
+	}
+	return false
+}
+
+// changesImage says whether op puts a (possibly unproven) image on a machine.
+func changesImage(s Step) bool {
+	switch s.Op {
+	case OpUpdate:
+		return s.FromImage == "" || !sameImage(s.FromImage, s.ToImage) || s.Config != nil
+	case OpLaunch:
 		return true
 	}
 	return false
@@ -48,18 +108,115 @@ func (s *scheduler) limitOf(group string) int {
 	return 1
 }
 
-// exhaustedLocked: the group's budget is all spent by failures.
+// gateFor sets up the canary gates from a fleet read (at the start of a run).
+func (s *scheduler) setGates(r *fleetRead) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, st := range s.pending {
+		if !changesImage(st.step) {
+			continue
+		}
+		k := gateKey{st.step.Group, imageKey(st.step.ToImage)}
+		if s.gates[k] != nil {
+			continue
+		}
+		ok, n := r.proven(k.group, k.image)
+		need := provenNeed(r.size[k.group])
+		g := &gate{proven: ok, window: 1, need: need}
+		g.why = fmt.Sprintf("%s runs healthy on %d of %d %s machines (%d needed to go at the full budget)",
+			model.ImageTag(st.step.ToImage), n, r.size[k.group], k.group, need)
+		s.gates[k] = g
+	}
+	s.observeLocked(r)
+}
+
+// observe takes a fresh fleet read.
+func (s *scheduler) observe(r *fleetRead) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.observeLocked(r)
+}
+
+func (s *scheduler) observeLocked(r *fleetRead) {
+	if prev := s.fleet; prev != nil {
+		fresh := map[string]int{}
+		for id, g := range r.down {
+			if prev.up[id] && !s.ours[id] {
+				fresh[g]++
+			}
+		}
+		s.recent = append(s.recent, fresh)
+		if len(s.recent) > reserveWindow {
+			s.recent = s.recent[1:]
+		}
+	}
+	s.pace = map[string]int{}
+	for _, fresh := range s.recent {
+		for g, n := range fresh {
+			s.pace[g] = max(s.pace[g], n)
+		}
+	}
+	s.fleet = r
+	s.recountLocked()
+	s.cond.Broadcast()
+}
+
+// recountLocked: external = down in the latest read and not ours.
+func (s *scheduler) recountLocked() {
+	s.external = map[string]int{}
+	if s.fleet == nil {
+		return
+	}
+	for id, g := range s.fleet.down {
+		if !s.ours[id] {
+			s.external[g]++
+		}
+	}
+}
+
+// servingNow says whether the latest read shows the machine serving; it
+// falls back to the planned state for machines the read does not know.
+func (s *scheduler) servingNowLocked(st *stepState) bool {
+	if s.fleet != nil {
+		if _, down := s.fleet.down[st.step.MachineID]; down {
+			return false
+		}
+		if s.fleet.size[st.step.Group] > 0 && st.step.MachineID != "" {
+			return true
+		}
+	}
+	return st.step.FromState == model.StateStarted
+}
+
+func (s *scheduler) freeLocked(group string) bool {
+	return s.inUse[group]+s.spent[group]+s.external[group]+s.reserveLocked(group) < s.limitOf(group)
+}
+
+// reserveLocked is the room kept for others: twice their pace per read,
+// more as the latest read ages.
+func (s *scheduler) reserveLocked(group string) int {
+	p := s.pace[group]
+	if p == 0 || s.fleet == nil || s.refresh <= 0 {
+		return p
+	}
+	return p * (2 + int(time.Since(s.fleet.at)/s.refresh))
+}
+
+// exhaustedLocked: the group's budget is all spent by our failures.
 func (s *scheduler) exhaustedLocked(group string) bool {
 	return s.spent[group] >= s.limitOf(group)
 }
 
-func (s *scheduler) freeLocked(group string) bool {
-	return s.inUse[group]+s.spent[group] < s.limitOf(group)
+func (s *scheduler) gateLocked(st *stepState) *gate {
+	if !changesImage(st.step) {
+		return nil
+	}
+	return s.gates[gateKey{st.step.Group, imageKey(st.step.ToImage)}]
 }
 
 // next blocks until a step can run, and returns nil when there is none left
-// or the run is stopping. The returned step holds a budget slot when
-// st.slot is set.
+// or the run is stopping. A returned step holds a budget slot when st.slot
+// is set; st.halted or st.doomed say it must not run at all.
 func (s *scheduler) next() *stepState {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -68,16 +225,25 @@ func (s *scheduler) next() *stepState {
 			return nil
 		}
 		for i, st := range s.pending {
-			need := needsSlot(st.step.Op, st.step.FromState)
+			g := st.step.Group
+			gt := s.gateLocked(st)
+			need := st.step.MachineID != "" && takesDown(st.step.Op) && s.servingNowLocked(st)
 			switch {
+			case s.breaker.halted[g] != "":
+				st.halted = s.breaker.halted[g]
+			case gt != nil && !gt.proven && gt.active >= gt.window:
+				continue
 			case !need:
-			case s.exhaustedLocked(st.step.Group):
+			case s.exhaustedLocked(g):
 				st.doomed = true
-			case s.freeLocked(st.step.Group):
-				s.inUse[st.step.Group]++
-				st.slot = true
+			case s.freeLocked(g):
+				s.takeSlotLocked(st)
 			default:
 				continue
+			}
+			if gt != nil && st.halted == "" && !st.doomed {
+				gt.active++
+				st.gated = true
 			}
 			s.pending = append(s.pending[:i], s.pending[i+1:]...)
 			return st
@@ -86,9 +252,45 @@ func (s *scheduler) next() *stepState {
 	}
 }
 
-// acquire takes a slot for a step that turned out to need one (the machine
-// was started after all). It fails when the group's budget is spent or ctx
-// ends.
+// takeSlotLocked charges a machine to the budget as ours: from now on it
+// counts in inUse (or spent), not as external.
+func (s *scheduler) takeSlotLocked(st *stepState) {
+	s.inUse[st.step.Group]++
+	st.slot = true
+	if st.step.MachineID != "" {
+		s.claimLocked(st.step.MachineID)
+	}
+}
+
+// claimLocked makes a machine ours: it no longer counts as external.
+func (s *scheduler) claimLocked(id string) {
+	if s.ours[id] {
+		return
+	}
+	s.ours[id] = true
+	if s.fleet != nil {
+		if g, down := s.fleet.down[id]; down {
+			s.external[g]--
+		}
+	}
+}
+
+// unclaimLocked gives a machine back to the fleet count.
+func (s *scheduler) unclaimLocked(id string) {
+	if !s.ours[id] {
+		return
+	}
+	delete(s.ours, id)
+	if s.fleet != nil {
+		if g, down := s.fleet.down[id]; down {
+			s.external[g]++
+		}
+	}
+}
+
+// acquire takes a slot for a step that turned out to need one (the fresh
+// read under the lease shows it serving after all). It fails when the
+// group's budget is spent, the group halted, or ctx ends.
 func (s *scheduler) acquire(ctx context.Context, st *stepState) error {
 	stop := context.AfterFunc(ctx, func() {
 		s.mu.Lock()
@@ -102,12 +304,14 @@ func (s *scheduler) acquire(ctx context.Context, st *stepState) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
+		if why := s.breaker.halted[st.step.Group]; why != "" {
+			return &errHalted{why}
+		}
 		if s.exhaustedLocked(st.step.Group) {
 			return errBudgetSpent
 		}
 		if s.freeLocked(st.step.Group) {
-			s.inUse[st.step.Group]++
-			st.slot = true
+			s.takeSlotLocked(st)
 			return nil
 		}
 		s.cond.Wait()
@@ -116,24 +320,134 @@ func (s *scheduler) acquire(ctx context.Context, st *stepState) error {
 
 // release gives a step's slot back: the machine is serving again (or never
 // stopped serving).
-func (s *scheduler) release(st *stepState) { s.freeSlot(st, false) }
-
-// spend keeps a failed step's slot charged for the rest of the run.
-func (s *scheduler) spend(st *stepState) { s.freeSlot(st, true) }
-
-// freeSlot lets another step of the group start; charge counts the machine
-// as still out of service for the rest of the run.
-func (s *scheduler) freeSlot(st *stepState, charge bool) {
+func (s *scheduler) release(st *stepState) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if st.slot {
-		st.slot = false
-		s.inUse[st.step.Group]--
-		if charge {
-			s.spent[st.step.Group]++
-		}
-		s.cond.Broadcast()
+	s.freeSlotLocked(st, false)
+}
+
+func (s *scheduler) freeSlotLocked(st *stepState, charge bool) {
+	if !st.slot {
+		return
 	}
+	st.slot = false
+	s.inUse[st.step.Group]--
+	if charge {
+		s.spent[st.step.Group]++
+	} else if st.step.MachineID != "" {
+		s.unclaimLocked(st.step.MachineID)
+	}
+	s.cond.Broadcast()
+}
+
+// end records how a step ended. A machine that failed verification stays
+// charged to the budget whatever its state (a started machine failing its
+// checks serves nobody), counts toward the group's breaker, and keeps the
+// canary window from widening; a verified one widens it.
+func (s *scheduler) end(st *stepState, out Outcome, cause string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g := st.step.Group
+	verifyFailed := out == OutcomeFailed && cause != ""
+	if gt := s.gateLocked(st); gt != nil && st.gated {
+		st.gated = false
+		gt.active--
+		if out == OutcomeOK {
+			gt.verified++
+			gt.window++
+			if gt.verified >= gt.need {
+				gt.proven = true
+			}
+		}
+	}
+	switch {
+	case verifyFailed:
+		// A machine that was down already when we came (a failed one we
+		// tried to repair) holds no slot: the fleet reads keep counting it.
+		s.freeSlotLocked(st, true)
+		proven := true
+		if gt := s.gateLocked(st); gt != nil {
+			proven = gt.proven
+		}
+		s.tripLocked(g, cause, proven)
+	default:
+		s.freeSlotLocked(st, false)
+	}
+	s.cond.Broadcast()
+}
+
+func (s *scheduler) fleetDownLocked(id string) bool {
+	if s.fleet == nil {
+		return false
+	}
+	_, down := s.fleet.down[id]
+	return down
+}
+
+// tripLocked counts a verification failure and halts the group when one
+// cause reaches the threshold.
+func (s *scheduler) tripLocked(group, cause string, proven bool) {
+	b := &s.breaker
+	if b.halted[group] != "" {
+		return
+	}
+	if b.failures[group] == nil {
+		b.failures[group] = map[string]int{}
+	}
+	b.failures[group][cause]++
+	n := b.failures[group][cause]
+	size := s.limit[group]
+	if s.fleet != nil && s.fleet.size[group] > 0 {
+		size = s.fleet.size[group]
+	}
+	if n >= haltThreshold(b.haltAfter, size, proven) {
+		b.halted[group] = fmt.Sprintf("%d machines of %s failed verification: %s", n, group, cause)
+		b.order = append(b.order, group)
+	}
+}
+
+// haltThreshold turns --halt-after into a count for a group of n: a
+// fraction of the group (rounded up), or a count; never more than the
+// group. Unset, it is 2 for an image not proven in the group, else 10% of
+// the group (at least 2).
+func haltThreshold(haltAfter float64, n int, proven bool) int {
+	var t int
+	switch {
+	case haltAfter >= 1:
+		t = int(haltAfter)
+	case haltAfter > 0:
+		t = int(math.Ceil(float64(n) * haltAfter))
+	case proven:
+		t = max(DefaultHaltAfterUnproven, int(math.Ceil(float64(n)*DefaultHaltAfterProven)))
+	default:
+		t = DefaultHaltAfterUnproven
+	}
+	return max(1, min(t, max(n, 1)))
+}
+
+// halts returns the halted groups and why, in the order they halted.
+func (s *scheduler) halts() []GroupHalt {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]GroupHalt, 0, len(s.breaker.order))
+	for _, g := range s.breaker.order {
+		out = append(out, GroupHalt{Group: g, Reason: s.breaker.halted[g]})
+	}
+	return out
+}
+
+// canaryGroups describes the gates, for the plan and the run's first event.
+func (s *scheduler) canaryGroups() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for k, g := range s.gates {
+		if !g.proven {
+			out = append(out, k.group+" goes canary-first: "+g.why)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // stop makes next return nil from now on and hands back what never ran.
@@ -145,4 +459,22 @@ func (s *scheduler) stop() []*stepState {
 	s.pending = nil
 	s.cond.Broadcast()
 	return left
+}
+
+// causeOf names a verification failure's cause for the breaker: failures
+// that share a cause are the same problem on different machines.
+func causeOf(err error) string {
+	var vf *verifyError
+	if ok := asVerify(err, &vf); ok {
+		return vf.cause
+	}
+	return ""
+}
+
+func joinHalts(h []GroupHalt) string {
+	parts := make([]string, len(h))
+	for i, x := range h {
+		parts[i] = x.Reason
+	}
+	return strings.Join(parts, "; ")
 }

@@ -21,11 +21,14 @@ const (
 	PhaseFailed      Phase = "failed"
 	PhaseSkipped     Phase = "skipped"
 	PhaseInterrupted Phase = "interrupted"
+	// PhaseHalted: the step's group halted before it ran. An event with
+	// this phase and no MachineID announces a group halting (Group set).
+	PhaseHalted Phase = "halted"
 )
 
 // Final reports whether the phase ends the step.
 func (p Phase) Final() bool {
-	return p == PhaseDone || p == PhaseFailed || p == PhaseSkipped || p == PhaseInterrupted
+	return p == PhaseDone || p == PhaseFailed || p == PhaseSkipped || p == PhaseInterrupted || p == PhaseHalted
 }
 
 // Event is one progress report. MachineID is empty for action-level events
@@ -38,6 +41,7 @@ type Event struct {
 	NewMachineID string
 	Op           Op
 	Phase        Phase
+	Group        string // for action-level events about one process group
 	Attempt      int
 	RetryIn      time.Duration // for PhaseRetrying
 	Reason       string        // skip reason, failure reason, retry cause
@@ -56,6 +60,9 @@ const (
 	OutcomeFailed      Outcome = "failed"
 	OutcomeSkipped     Outcome = "skipped"
 	OutcomeInterrupted Outcome = "interrupted"
+	// OutcomeHalted: never started because its group's breaker tripped;
+	// only an explicit resume of the action runs it.
+	OutcomeHalted Outcome = "halted"
 )
 
 // MachineResult is one step's outcome.
@@ -79,7 +86,17 @@ type Result struct {
 	Failed      int
 	Skipped     int
 	Interrupted int
-	Elapsed     time.Duration
+	Halted      int
+	// Halts are the groups whose breaker tripped, and why.
+	Halts   []GroupHalt
+	Elapsed time.Duration
+}
+
+// GroupHalt is a process group the run stopped touching: machines of it
+// failed verification for one cause.
+type GroupHalt struct {
+	Group  string
+	Reason string
 }
 
 // Run is an Execute in progress. Events arrive on Events() in order and the

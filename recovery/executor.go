@@ -13,14 +13,22 @@ import (
 // stepState is one step while it runs.
 type stepState struct {
 	step     Step
-	slot     bool // holds a unit of its group's unavailability budget
-	doomed   bool // its group's budget was spent by failures before it ran
+	slot     bool   // holds a unit of its group's unavailability budget
+	doomed   bool   // its group's budget was spent by failures before it ran
+	halted   string // its group halted before it ran: why
+	gated    bool   // counted in its group's canary window
 	attempts int
-	intent   bool               // the intent is journaled: we may have changed the machine
-	before   *flyclient.Machine // the machine when the intent was written
+	intent   bool               // the intent is journaled
+	before   *flyclient.Machine // the machine as read under our lease when the intent was written
 	last     *flyclient.Machine // the newest state we saw
 	newID    string             // a launched machine's ID
-	result   MachineResult
+	lease    *heldLease         // held across the step's attempts
+	// sent: the mutating call went out and may have changed the machine;
+	// a retry then reads and decides, never resends blindly.
+	sent        bool
+	markers     int64  // newest event timestamp before sending
+	newInstance string // the instance our update created, when its answer came
+	result      MachineResult
 }
 
 func (st *stepState) id() string {
@@ -82,14 +90,41 @@ func (e *Engine) execute(ctx context.Context, plan *Plan, run *Run) (*Result, er
 	defer graceCancel()
 	stopGrace := context.AfterFunc(runCtx, func() { time.AfterFunc(graceAfterCancel, graceCancel) })
 	defer stopGrace()
+	// A dead API ends the run at once, grace included: nobody will answer.
+	health := newAPIHealth(e.opts.APIDownAfter, func(cause error) {
+		abort(cause)
+		graceCancel()
+	})
+	runCtx = withHealth(runCtx, health)
+	graceCtx = withHealth(graceCtx, health)
 
 	budget := plan.Limits.GroupBudget
 	if budget == nil {
 		budget = map[string]int{}
 	}
-	sched := newScheduler(append([]*stepState(nil), states...), budget)
+	sched := newScheduler(append([]*stepState(nil), states...), budget, plan.Limits.HaltAfter, e.opts.FleetRefresh)
 	stopSched := context.AfterFunc(runCtx, func() { sched.stop() })
 	defer stopSched()
+	// The plan may be minutes old: budgets and canaries start from a
+	// fresh read of the whole fleet, then follow it while we run.
+	if len(states) > 0 {
+		if plan.seen != nil {
+			sched.observe(plan.seen)
+		}
+		read, err := e.readFleet(runCtx)
+		if err != nil {
+			abort(err)
+		} else {
+			sched.setGates(read)
+			for _, why := range sched.canaryGroups() {
+				run.emit(Event{Phase: PhaseQueued, Reason: why})
+			}
+		}
+	}
+	var watchers sync.WaitGroup
+	watchCtx, stopWatch := context.WithCancel(runCtx)
+	watchers.Add(1)
+	go e.watchFleet(watchCtx, sched, &watchers)
 
 	workers := min(max(plan.Limits.Concurrency, 1), max(len(states), 1))
 	var wg sync.WaitGroup
@@ -103,12 +138,18 @@ func (e *Engine) execute(ctx context.Context, plan *Plan, run *Run) (*Result, er
 		}()
 	}
 	wg.Wait()
+	stopWatch()
+	watchers.Wait()
 	for _, st := range sched.stop() {
 		reason := "not started: the run was cancelled"
 		if cause := context.Cause(runCtx); cause != nil && !errors.Is(cause, context.Canceled) {
 			reason = "not started: " + cause.Error()
 		}
 		e.finishStep(st, run, OutcomeInterrupted, reason)
+	}
+	res.Halts = sched.halts()
+	for _, h := range res.Halts {
+		run.emit(Event{Phase: PhaseHalted, Group: h.Group, Reason: "halted " + h.Group + ": " + h.Reason + "; its remaining machines were not touched (`flyrescue resume` continues it when you decide to)"})
 	}
 	for _, st := range states {
 		res.Machines = append(res.Machines, st.result)
@@ -119,6 +160,8 @@ func (e *Engine) execute(ctx context.Context, plan *Plan, run *Run) (*Result, er
 			res.Failed++
 		case OutcomeSkipped:
 			res.Skipped++
+		case OutcomeHalted:
+			res.Halted++
 		default:
 			res.Interrupted++
 		}
@@ -140,10 +183,16 @@ func (e *Engine) actionRecord(p *Plan) *ActionRecord {
 
 // runStep drives one step through its attempts and records its outcome.
 func (e *Engine) runStep(ctx, graceCtx context.Context, st *stepState, sched *scheduler, run *Run, abort context.CancelCauseFunc) {
+	if st.halted != "" {
+		e.finishStep(st, run, OutcomeHalted, "halted: "+st.halted)
+		return
+	}
 	if st.doomed {
+		sched.end(st, OutcomeFailed, "")
 		e.finishStep(st, run, OutcomeFailed, errBudgetSpent.Error())
 		return
 	}
+	defer func() { e.releaseLease(st.lease) }()
 	var err error
 	for attempt := 1; ; attempt++ {
 		st.attempts = attempt
@@ -159,28 +208,32 @@ func (e *Engine) runStep(ctx, graceCtx context.Context, st *stepState, sched *sc
 		}
 	}
 	var skip *errSkip
+	var halt *errHalted
 	switch {
 	case err == nil:
-		sched.release(st)
+		sched.end(st, OutcomeOK, "")
 		e.finishStep(st, run, OutcomeOK, "")
 	case errors.As(err, &skip):
-		sched.release(st)
+		sched.end(st, OutcomeSkipped, "")
 		e.finishStep(st, run, OutcomeSkipped, skip.reason)
+	case errors.As(err, &halt):
+		sched.end(st, OutcomeHalted, "")
+		e.finishStep(st, run, OutcomeHalted, "halted: "+halt.why)
 	case errors.Is(err, ErrJournal):
-		sched.release(st)
+		sched.end(st, OutcomeFailed, "")
 		abort(err)
 		e.finishStep(st, run, OutcomeFailed, err.Error())
-	case ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, errInterrupted) || !st.intent):
-		sched.release(st)
-		e.finishStep(st, run, OutcomeInterrupted, "interrupted: "+err.Error())
-	default:
-		// A machine we took out of service and could not bring back stays
-		// charged to the budget.
-		if st.last != nil && st.last.State != "started" {
-			sched.spend(st)
-		} else {
-			sched.release(st)
+	case retryable(err) && (ctx.Err() != nil || st.sent) || errors.Is(err, context.Canceled) || errors.Is(err, errInterrupted):
+		// Cancelled, cut off by a dead API, or out of retries after sending:
+		// we cannot say how it ended; resume reconciles it from live state.
+		sched.end(st, OutcomeInterrupted, "")
+		reason := "interrupted: " + err.Error()
+		if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
+			reason = "interrupted: " + cause.Error()
 		}
+		e.finishStep(st, run, OutcomeInterrupted, reason)
+	default:
+		sched.end(st, OutcomeFailed, causeOf(err))
 		msg := err.Error()
 		if st.attempts > 1 {
 			msg = fmt.Sprintf("%s (after %d attempts)", msg, st.attempts)
@@ -245,6 +298,9 @@ func (e *Engine) withLimits(l Limits) *Engine {
 	}
 	if l.LeaseTTL > 0 {
 		c.opts.LeaseTTL = l.LeaseTTL
+	}
+	if l.HaltAfter > 0 {
+		c.opts.HaltAfter = l.HaltAfter
 	}
 	c.opts.SkipHealthChecks = l.SkipHealthChecks
 	return &c

@@ -21,6 +21,19 @@ type fleet struct {
 	snap     *model.Snapshot
 	releases []model.Release
 	target   model.Target
+	read     *fleetRead
+}
+
+// budgetRead is the fleet as the budget sees it (computed once).
+func (f *fleet) budgetRead() *fleetRead {
+	if f.read == nil {
+		list := make([]*flyclient.Machine, 0, len(f.raw))
+		for _, m := range f.raw {
+			list = append(list, m)
+		}
+		f.read = newFleetRead(list)
+	}
+	return f.read
 }
 
 // survey lists the app's machines and releases. Releases are optional: a
@@ -125,13 +138,41 @@ func (e *Engine) newPlan(kind Kind, f *fleet, selection string) *Plan {
 		Args: map[string]string{}, CreatedAt: now,
 	}
 	p.GroupCounts, p.RegionCounts = f.counts()
+	p.seen = f.budgetRead()
 	p.Limits = Limits{
 		MaxUnavailable: e.opts.MaxUnavailable, Concurrency: e.opts.Concurrency, Retries: e.opts.Retries,
 		WaitTimeout: e.opts.WaitTimeout, SkipHealthChecks: e.opts.SkipHealthChecks, LeaseTTL: e.opts.LeaseTTL,
-		GroupBudget: map[string]int{},
+		HaltAfter: e.opts.HaltAfter, GroupBudget: map[string]int{},
 	}
 	for g, n := range p.GroupCounts {
 		p.Limits.GroupBudget[g] = groupBudget(e.opts.MaxUnavailable, n)
+	}
+	return p
+}
+
+// annotateCanary says, for each group a plan puts a new image on, whether
+// that image is already proven healthy there (full budget at once) or goes
+// to one machine first. The run decides again from a fresh read.
+func (p *Plan) annotateCanary(f *fleet) *Plan {
+	read := f.budgetRead()
+	seen := map[gateKey]bool{}
+	for _, s := range p.Steps {
+		k := gateKey{s.Group, imageKey(s.ToImage)}
+		if !changesImage(s) || seen[k] {
+			continue
+		}
+		seen[k] = true
+		ok, n := read.proven(s.Group, s.ToImage)
+		if ok {
+			continue
+		}
+		if p.Limits.Canary == nil {
+			p.Limits.Canary = map[string]string{}
+		}
+		why := fmt.Sprintf("%s runs healthy on %d of %d %s machines (%d needed)", model.ImageTag(s.ToImage), n, read.size[s.Group], s.Group, provenNeed(read.size[s.Group]))
+		p.Limits.Canary[s.Group] = why
+		p.Notes = append(p.Notes, fmt.Sprintf("%s goes canary-first: %s; one machine first, widening as machines verify; %d failures of one cause halt the group",
+			s.Group, why, haltThreshold(p.Limits.HaltAfter, read.size[s.Group], false)))
 	}
 	return p
 }

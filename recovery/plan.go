@@ -91,7 +91,7 @@ func (e *Engine) planUpdateOn(f *fleet, kind Kind, req UpdateRequest) (*Plan, er
 	if len(meta) == 0 {
 		p.Notes = append(p.Notes, "no release is known for "+image+": fly_release_* metadata is left as it is")
 	}
-	return p.sorted(), nil
+	return p.sorted().annotateCanary(f), nil
 }
 
 // updateTargetState keeps stopped machines stopped, as deploys do; anything

@@ -17,6 +17,11 @@ var (
 	errInterrupted = errors.New("interrupted")
 )
 
+// errHalted: the step's group halted (its breaker tripped) before it ran.
+type errHalted struct{ why string }
+
+func (e *errHalted) Error() string { return "halted: " + e.why }
+
 // permanentError is a failure retrying cannot fix: a bad image, failing
 // checks, a revert, a held lease.
 type permanentError struct{ err error }
@@ -36,7 +41,8 @@ func retryable(err error) bool {
 	if err == nil || errors.As(err, &p) {
 		return false
 	}
-	if errors.Is(err, context.Canceled) || errors.Is(err, errInterrupted) || errors.Is(err, errBudgetSpent) {
+	var h *errHalted
+	if errors.Is(err, context.Canceled) || errors.Is(err, errInterrupted) || errors.Is(err, errBudgetSpent) || errors.As(err, &h) {
 		return false
 	}
 	return flyclient.IsTransient(err)
@@ -65,6 +71,9 @@ func (e *Engine) call(ctx context.Context, action, scope string, fn func(context
 	err := fn(ctx)
 	if errors.Is(err, flyclient.ErrRateLimited) {
 		e.limiter.SlowDown()
+	}
+	if h := healthFrom(ctx); h != nil {
+		h.observe(err)
 	}
 	return err
 }

@@ -67,7 +67,7 @@ func (e *Engine) planScale(ctx context.Context, req ScaleRequest) (*Plan, error)
 	default:
 		p.Notes = append(p.Notes, fmt.Sprintf("group %s%s already has %d machines", req.Group, inRegion(req.Region), count))
 	}
-	return p.finish(), nil
+	return p.finish().annotateCanary(f), nil
 }
 
 func (e *Engine) planScaleUp(p *Plan, f *fleet, req ScaleRequest, members []int, regionCount map[string]int, add int) error {

@@ -46,14 +46,14 @@ func (e *Engine) verify(ctx context.Context, st *stepState, m *flyclient.Machine
 		return nil, fmt.Errorf("machine %s: no state after waiting", st.id())
 	}
 	if s.ToState != model.StateDestroyed && m.State == model.StateFailed {
-		return m, permanent("machine entered the failed state (does the image boot? see `fly logs -i %s`)", m.ID)
+		return m, verifyFailed(causeFailedBoot, "machine entered the failed state (does the image boot? see `fly logs -i %s`)", m.ID)
 	}
 	switch s.Op {
 	case OpUpdate:
 		before := st.before
 		img := configImage(m)
 		if !sameImage(img, s.ToImage) || (before != nil && m.InstanceID == before.InstanceID) {
-			return m, permanent("the update was reverted: machine is %s on %s, instance %s unchanged (flyd put the old version back; check the image)",
+			return m, verifyFailed(causeReverted, "the update was reverted: machine is %s on %s, instance %s unchanged (flyd put the old version back; check the image)",
 				m.State, model.ImageTag(img), m.InstanceID)
 		}
 		if newInstance != "" && m.InstanceID != newInstance {
@@ -61,13 +61,12 @@ func (e *Engine) verify(ctx context.Context, st *stepState, m *flyclient.Machine
 		}
 	case OpDestroy:
 		if m.State != model.StateDestroyed {
-			return m, fmt.Errorf("machine is %s, not destroyed", m.State)
+			return m, verifyFailed(causeNoState, "machine is %s, not destroyed", m.State)
 		}
 		return m, nil
 	}
 	if !stateIs(m.State, waitStates(s)) {
-		return m, &flyclient.Error{Kind: flyclient.ErrTimeout, Op: string(s.Op), App: e.opts.App, MachineID: m.ID,
-			Message: "machine is " + m.State + ", not " + s.ToState}
+		return m, verifyFailed(causeNoState, "machine is %s, not %s, after waiting %s", m.State, s.ToState, e.opts.WaitTimeout)
 	}
 	if s.ToState == model.StateStarted && !e.opts.SkipHealthChecks {
 		return e.waitChecks(ctx, m)
@@ -84,6 +83,35 @@ func stateIs(state string, states []string) bool {
 	return false
 }
 
+// Causes of verification failures: machines of a group failing for the
+// same cause trip the group's breaker.
+const (
+	causeFailedBoot = "the machine does not boot (failed state)"
+	causeChecks     = "health checks not passing"
+	causeReverted   = "the update was reverted by flyd"
+	causeNoState    = "the machine did not reach its state in time"
+)
+
+// maxFailedReads ends a wait after this many failed reads in a row.
+const maxFailedReads = 3
+
+// verifyError is a step that was carried out but whose machine did not end
+// up as it should: permanent (retrying cannot fix an image) and counted by
+// the breaker.
+type verifyError struct {
+	cause string
+	err   error
+}
+
+func (v *verifyError) Error() string { return v.err.Error() }
+func (v *verifyError) Unwrap() error { return v.err }
+
+func verifyFailed(cause, format string, args ...any) error {
+	return &verifyError{cause: cause, err: permanent(format, args...)}
+}
+
+func asVerify(err error, target **verifyError) bool { return errors.As(err, target) }
+
 // waitChecks polls until every check passes, like flyctl's deploy: it
 // counts the configured checks so a machine whose checks have not reported
 // yet is not mistaken for one without checks. Failing checks are not
@@ -94,6 +122,7 @@ func (e *Engine) waitChecks(ctx context.Context, m *flyclient.Machine) (*flyclie
 	// Start polling soon (checks often pass within a few seconds of a
 	// start) and back off; Get allows 5/s per machine.
 	poll := 50 * time.Millisecond
+	failedReads := 0
 	for {
 		passing, total, worst := checkSummary(m)
 		if total > 0 && passing == total && total >= configured {
@@ -103,20 +132,31 @@ func (e *Engine) waitChecks(ctx context.Context, m *flyclient.Machine) (*flyclie
 			return m, nil
 		}
 		if time.Now().After(deadline) {
-			return m, permanent("health checks not passing after %s: %s", e.opts.WaitTimeout, worst)
+			return m, verifyFailed(causeChecks, "health checks not passing after %s: %s", e.opts.WaitTimeout, worst)
 		}
 		if err := sleep(ctx, poll); err != nil {
 			return m, err
 		}
 		poll = min(poll*3/2, time.Second)
-		if err := e.call(ctx, "get", m.ID, func(ctx context.Context) error {
+		err := e.call(ctx, "get", m.ID, func(ctx context.Context) error {
 			next, err := e.api.Get(ctx, e.opts.App, m.ID)
 			if err == nil {
 				m = next
 			}
 			return err
-		}); err != nil && !retryable(err) {
+		})
+		switch {
+		case err == nil:
+			failedReads = 0
+		case !retryable(err):
 			return m, err
+		default:
+			// A run of failed reads is the API going away, not the
+			// machine failing its checks: say so instead of waiting out
+			// the whole timeout and blaming the machine.
+			if failedReads++; failedReads >= maxFailedReads {
+				return m, fmt.Errorf("%w (%d reads in a row failed while waiting for health checks; the machine's health is unknown)", err, failedReads)
+			}
 		}
 	}
 }

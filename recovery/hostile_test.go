@@ -1,0 +1,215 @@
+package recovery
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/flyrescue/flyrescue/flyclient/flysim"
+)
+
+// TestBadImageCanaryThenBreaker: the target image starts but fails its
+// health checks, and no machine runs it yet. An update of 200 machines
+// must touch at most 3 per group (a canary, then the breaker), record the
+// rest halted, and say which groups halted and why.
+func TestBadImageCanaryThenBreaker(t *testing.T) {
+	r := newRig(t, flysim.Options{Scenario: "total-failure", Machines: 200, NoRateLimit: true, Seed: 5})
+	r.sim.SetImageBehavior(r.sim.TargetImage(), flysim.ImageFailsChecks)
+	e := r.engine(Options{WaitTimeout: 2 * time.Second})
+	p, err := e.PlanUpdate(context.Background(), UpdateRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Limits.Canary) != 3 {
+		t.Errorf("plan should send every group canary-first, got %v", p.Limits.Canary)
+	}
+	if !strings.Contains(strings.Join(p.Notes, "\n"), "web goes canary-first") {
+		t.Errorf("plan notes do not say web goes canary-first: %q", p.Notes)
+	}
+	r.sim.ResetStats()
+	var halts []Event
+	var mu sync.Mutex
+	res, err := e.Execute(context.Background(), p, func(ev Event) {
+		if ev.Phase == PhaseHalted && ev.MachineID == "" {
+			mu.Lock()
+			halts = append(halts, ev)
+			mu.Unlock()
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stats := r.sim.Stats()
+	touched := map[string]int{}
+	live := r.machines()
+	for id, n := range stats.MutationsPerMachine {
+		touched[live[id].Group]++
+		if n != 1 {
+			t.Errorf("%s mutated %d times", id, n)
+		}
+	}
+	for g, n := range touched {
+		if n > 3 {
+			t.Errorf("group %s: %d machines got the failing image, want at most 3", g, n)
+		}
+	}
+	if len(res.Halts) != 3 || len(halts) != 3 {
+		t.Fatalf("want 3 halted groups, got %v (events %d)", res.Halts, len(halts))
+	}
+	for _, h := range halts {
+		if !strings.Contains(h.Reason, "health checks not passing") || h.Group == "" {
+			t.Errorf("halt event %+v does not name the group and cause", h)
+		}
+	}
+	if res.Halted < len(p.Steps)-9 || res.OK != 0 {
+		t.Errorf("want the rest halted and nothing ok: %+v", res)
+	}
+	// The journal records halted outcomes, so the log explains every machine.
+	recs, _, err := e.Journal().Records()
+	if err != nil {
+		t.Fatal(err)
+	}
+	halted := 0
+	for _, rec := range recs {
+		if rec.Outcome != nil && rec.Outcome.Outcome == OutcomeHalted {
+			halted++
+		}
+	}
+	if halted != res.Halted {
+		t.Errorf("journal has %d halted outcomes, result %d", halted, res.Halted)
+	}
+}
+
+// TestProvenImageGoesAtFullBudget: in the minority case the target already
+// runs healthy on a fifth of each group, so no group is canaried and the
+// first wave fills the budget.
+func TestProvenImageGoesAtFullBudget(t *testing.T) {
+	r := newRig(t, flysim.Options{Scenario: "minority", Machines: 200, NoRateLimit: true, Seed: 2, Speed: 20})
+	e := r.engine(Options{})
+	p, err := e.PlanUpdate(context.Background(), UpdateRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Limits.Canary) != 0 {
+		t.Fatalf("proven image canaried: %v", p.Limits.Canary)
+	}
+	r.sim.ResetStats()
+	res := r.run(e, p)
+	if res.OK < len(p.Steps)-2 {
+		t.Errorf("want (nearly) all ok: %+v", res)
+	}
+	stats := r.sim.Stats()
+	for g, peak := range stats.PeakUnavailable {
+		b := p.Limits.GroupBudget[g]
+		if peak > b {
+			t.Errorf("%s: peak %d over budget %d", g, peak, b)
+		}
+		if g == "web" && peak < b/2 {
+			t.Errorf("%s: peak %d: the proven image did not go at the budget %d", g, peak, b)
+		}
+	}
+}
+
+// TestTwoOperatorsSameSelection: two flyrescue engines (two journals, as two
+// processes would have) update the same selection at once. Lease, then
+// read: no machine is updated twice, and the group budgets hold across
+// both.
+func TestTwoOperatorsSameSelection(t *testing.T) {
+	r := newRig(t, flysim.Options{Scenario: "minority", Machines: 200, Seed: 9})
+	a := r.engine(Options{Operator: "alice"})
+	r2 := *r
+	r2.dir = t.TempDir()
+	b := r2.engine(Options{Operator: "bob"})
+	pa, err := a.PlanUpdate(context.Background(), UpdateRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pb, err := b.PlanUpdate(context.Background(), UpdateRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.sim.ResetStats()
+	var wg sync.WaitGroup
+	var ra, rb *Result
+	wg.Add(2)
+	go func() { defer wg.Done(); ra = r.run(a, pa) }()
+	go func() {
+		defer wg.Done()
+		time.Sleep(150 * time.Millisecond) // the second operator is a moment later
+		rb = r.run(b, pb)
+	}()
+	wg.Wait()
+	stats := r.sim.Stats()
+	for id, n := range stats.MutationsPerMachine {
+		if n > 1 {
+			t.Errorf("%s mutated %d times", id, n)
+		}
+	}
+	for g, peak := range stats.PeakUnavailable {
+		if b := pa.Limits.GroupBudget[g]; peak > b {
+			t.Errorf("%s: peak unavailable %d over the budget %d", g, peak, b)
+		}
+	}
+	target := r.sim.TargetImage()
+	for _, m := range r.machines() {
+		if m.Image != target && m.LeaseOwner != flysim.LeaseBot {
+			t.Errorf("%s left on %s", m.ID, m.Image)
+		}
+	}
+	t.Logf("alice: %d ok %d skipped %d failed; bob: %d ok %d skipped %d failed; peak %v budget %v",
+		ra.OK, ra.Skipped, ra.Failed, rb.OK, rb.Skipped, rb.Failed, stats.PeakUnavailable, pa.Limits.GroupBudget)
+}
+
+// TestBesideRunningDeploy: a deploy is still rolling the target out (it
+// alone keeps 15-20 web machines replacing) while we update the same fleet
+// at the default budget. We never re-update a machine the deploy already
+// moved, and the machines down at once, the deploy's and ours together,
+// stay within the budget.
+func TestBesideRunningDeploy(t *testing.T) {
+	// Simulated time runs 10x: the fleet is re-read every 100 ms, i.e.
+	// every simulated second.
+	r := newRig(t, flysim.Options{Scenario: "minority", Machines: 400, Seed: 4, Deploying: true, Speed: 10, NoRateLimit: true})
+	e := r.engine(Options{WaitTimeout: 20 * time.Second, FleetRefresh: 100 * time.Millisecond})
+	// The operator opens flyrescue while the deploy is under way: it
+	// started 3 s (simulated) in, and each machine takes 8 s, so by 20 s
+	// it has as many machines in flight as it will have.
+	time.Sleep(2 * time.Second)
+	if countDown(r, "web") == 0 {
+		t.Fatal("the deploy is not moving: nothing to test beside")
+	}
+	p, err := e.PlanUpdate(context.Background(), UpdateRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond) // the operator reads the plan
+	r.sim.ResetStats()
+	res := r.run(e, p)
+	stats := r.sim.Stats()
+	for id, n := range stats.MutationsPerMachine {
+		if n > 1 {
+			t.Errorf("%s mutated %d times", id, n)
+		}
+	}
+	for g, peak := range stats.PeakUnavailable {
+		if b := p.Limits.GroupBudget[g]; peak > b {
+			t.Errorf("%s: peak unavailable %d over the budget %d", g, peak, b)
+		}
+	}
+	if res.OK == 0 {
+		t.Error("did nothing beside the deploy")
+	}
+	t.Logf("ok %d skipped %d failed %d; peak %v budget %v", res.OK, res.Skipped, res.Failed, stats.PeakUnavailable, p.Limits.GroupBudget)
+}
+
+// countDown counts a group's live machines that are not started.
+func countDown(r *rig, group string) int {
+	n := 0
+	for _, m := range r.machines() {
+		if m.Group == group && m.State != "started" {
+			n++
+		}
+	}
+	return n
+}
