@@ -73,7 +73,11 @@ resume links) to paste into an incident channel. --since, --action and --kind fi
 			if err != nil {
 				return &exitError{exitUsage, err}
 			}
-			recs, warning, err := recovery.ReadJournal(recovery.JournalPath(dir, app))
+			path, err := recovery.JournalPath(dir, app)
+			if err != nil {
+				return &exitError{exitUsage, err}
+			}
+			recs, warning, err := recovery.ReadJournal(path)
 			if err != nil {
 				return &exitError{exitJournal, err}
 			}
