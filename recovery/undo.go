@@ -176,9 +176,9 @@ func (e *Engine) planUndoWith(ctx context.Context, req UndoRequest) (*Plan, erro
 	}
 	if len(p.Steps) == 0 && len(p.Skipped) == 0 {
 		if target.Action.Kind == KindRestart {
-			return nil, fmt.Errorf("action %s was a restart: a restart cannot be undone", target.Action.ID)
+			return nil, nothingToDo("action %s was a restart: a restart cannot be undone", target.Action.ID)
 		}
-		return nil, fmt.Errorf("action %s changed no machine that can be put back", target.Action.ID)
+		return nil, nothingToDo("action %s changed no machine that can be put back", target.Action.ID)
 	}
 	return p.sorted(), nil
 }
@@ -305,7 +305,7 @@ func undoTarget(hist []*ActionLog, id string) (*ActionLog, error) {
 			return nil, err
 		}
 		if a.UndoneBy != "" {
-			return nil, fmt.Errorf("action %s was already undone by %s", id, a.UndoneBy)
+			return nil, nothingToDo("action %s was already undone by %s", a.Action.ID, a.UndoneBy)
 		}
 		return a, nil
 	}
@@ -322,10 +322,21 @@ func undoTarget(hist []*ActionLog, id string) (*ActionLog, error) {
 			return a, nil
 		}
 	}
-	return nil, fmt.Errorf("nothing to undo: every journaled action is already undone")
+	return nil, nothingToDo("nothing to undo: every journaled action is already undone")
 }
 
 // actionGuard is checked under the journal's lock just before a plan's
 // action record is written (see Journal.AppendGuarded); nil means none.
 // TODO(helper): an undo must not be recorded twice for one action.
 func (e *Engine) actionGuard(p *Plan) func(hist []*ActionLog) error { return nil }
+
+// nothingToDoError has its own message and matches ErrNothingToDo, so the
+// command line can tell "nothing left to do" from a failure.
+type nothingToDoError struct{ msg string }
+
+func nothingToDo(format string, args ...any) error {
+	return &nothingToDoError{msg: fmt.Sprintf(format, args...)}
+}
+
+func (e *nothingToDoError) Error() string        { return e.msg }
+func (e *nothingToDoError) Is(target error) bool { return target == ErrNothingToDo }

@@ -2,6 +2,7 @@ package recovery
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -165,5 +166,34 @@ func TestUndoRefusesRedactedConfig(t *testing.T) {
 	}
 	if len(u.Steps) != 0 || len(u.Skipped) != 1 || !strings.Contains(u.Skipped[0].Reason, "by hand") {
 		t.Fatalf("undo of a redacted config: %d steps, skipped %+v", len(u.Steps), u.Skipped)
+	}
+}
+
+// "Nothing to undo" and "nothing to resume" match ErrNothingToDo, so the
+// command line can give them their own exit code.
+func TestNothingToUndoOrResume(t *testing.T) {
+	r := newRig(t, flysim.Options{Scenario: "healthy", Machines: 4, NoRateLimit: true})
+	e := r.engine(Options{})
+	ctx := context.Background()
+	_, err := e.PlanUndo(ctx, "")
+	if !errors.Is(err, ErrNothingToDo) || !strings.Contains(err.Error(), "nothing to undo") {
+		t.Errorf("undo on an empty journal: %v", err)
+	}
+	_, err = e.PlanResume(ctx, "")
+	if !errors.Is(err, ErrNothingToDo) || !strings.Contains(err.Error(), "nothing to resume") {
+		t.Errorf("resume on an empty journal: %v", err)
+	}
+	p, _ := e.PlanStop(ctx, Selector{MachineIDs: ids(r, 1, func(flysim.MachineView) bool { return true })})
+	r.run(e, p)
+	u, err := e.PlanUndo(ctx, p.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.run(e, u)
+	if _, err := e.PlanUndo(ctx, p.ID); !errors.Is(err, ErrNothingToDo) || !strings.Contains(err.Error(), "already undone by "+u.ID) {
+		t.Errorf("undo twice: %v", err)
+	}
+	if _, err := e.PlanUndo(ctx, "no-such-action"); err == nil || errors.Is(err, ErrNothingToDo) {
+		t.Errorf("an unknown action is not 'nothing to do': %v", err)
 	}
 }
