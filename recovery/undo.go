@@ -326,9 +326,28 @@ func undoTarget(hist []*ActionLog, id string) (*ActionLog, error) {
 }
 
 // actionGuard is checked under the journal's lock just before a plan's
-// action record is written (see Journal.AppendGuarded); nil means none.
-// TODO(helper): an undo must not be recorded twice for one action.
-func (e *Engine) actionGuard(p *Plan) func(hist []*ActionLog) error { return nil }
+// action record is written (see Journal.AppendGuarded): whatever another
+// flyrescue recorded since this plan was made, an action is undone once,
+// resumed once, and a plan runs once.
+func (e *Engine) actionGuard(p *Plan) func(hist []*ActionLog) error {
+	if p == nil {
+		return nil
+	}
+	id, undoes, resumes := p.ID, p.Undoes, p.Resumes
+	return func(hist []*ActionLog) error {
+		for _, a := range hist {
+			switch {
+			case a.Action.ID == id:
+				return fmt.Errorf("plan %s was already started (its action is in the journal): plan again to run it again; nothing was changed", id)
+			case undoes != "" && a.Action.Undoes == undoes:
+				return nothingToDo("action %s was already undone by %s (another flyrescue?): nothing was changed", undoes, a.Action.ID)
+			case resumes != "" && a.Action.Resumes == resumes:
+				return nothingToDo("action %s was already resumed by %s (another flyrescue?): nothing was changed; if that run did not finish, resume %s", resumes, a.Action.ID, a.Action.ID)
+			}
+		}
+		return nil
+	}
+}
 
 // nothingToDoError has its own message and matches ErrNothingToDo, so the
 // command line can tell "nothing left to do" from a failure.
