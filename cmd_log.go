@@ -73,7 +73,11 @@ resume links) to paste into an incident channel. --since, --action and --kind fi
 			if err != nil {
 				return &exitError{exitUsage, err}
 			}
-			recs, warning, err := recovery.ReadJournal(recovery.JournalPath(dir, app))
+			path, err := recovery.JournalPath(dir, app)
+			if err != nil {
+				return &exitError{exitUsage, err}
+			}
+			recs, warning, err := recovery.ReadJournal(path)
 			if err != nil {
 				return &exitError{exitJournal, err}
 			}
@@ -204,13 +208,22 @@ func printLog(w io.Writer, app string, hist []*recovery.ActionLog, filt logFilte
 func init() { subcommands = append(subcommands, newUndoCmd, newResumeCmd) }
 
 func newUndoCmd() *cobra.Command {
-	return withExample("  flyrescue undo -a my-app --dry-run\n  flyrescue undo -a my-app 01JD3Q6T4Y8XK2", newJournalActionCmd("undo [ACTION]",
+	var includeChanged bool
+	cmd := newJournalActionCmd("undo [ACTION]",
 		"Undo an action from the journal (default: the newest not yet undone)",
 		`Builds the inverse of a journaled action from what it recorded: updates go back to the saved
 configs, destroyed machines are relaunched from their saved configs (as NEW machines, same region and
 group), scaling is reversed, stop and start swap. A restart cannot be undone; nor can an action twice.
-ACTION is an action ID from "flyrescue log".`,
-		(*recovery.Engine).PlanUndo))
+ACTION is an action ID from "flyrescue log".
+
+Machines that changed since the action (a later action, a deploy, someone with fly CLI) are left out
+and listed with what changed, so the undo never silently overwrites that change; --include-changed
+puts them back too.`,
+		func(e *recovery.Engine, ctx context.Context, id string) (*recovery.Plan, error) {
+			return e.PlanUndoWith(ctx, recovery.UndoRequest{ActionID: id, IncludeChanged: includeChanged})
+		})
+	cmd.Flags().BoolVar(&includeChanged, "include-changed", false, "Also put back machines that changed since the action, overwriting that later change")
+	return withExample("  flyrescue undo -a my-app --dry-run\n  flyrescue undo -a my-app 01JD3Q6T4Y8XK2\n  flyrescue undo -a my-app 01JD3Q6T4Y8XK2 --include-changed --dry-run", cmd)
 }
 
 func newResumeCmd() *cobra.Command {

@@ -117,21 +117,47 @@ func DefaultJournalDir() string {
 }
 
 // JournalPath is where app's journal lives in dir ("" = DefaultJournalDir).
-func JournalPath(dir, app string) string {
+// An app name that is not a valid Fly app name is refused, so no name can
+// place a journal outside the state directory.
+func JournalPath(dir, app string) (string, error) {
+	if err := checkAppName(app); err != nil {
+		return "", err
+	}
 	if dir == "" {
 		dir = DefaultJournalDir()
 	}
-	return filepath.Join(dir, app+".jsonl")
+	return filepath.Join(dir, app+".jsonl"), nil
+}
+
+// maxAppNameLen is a DNS label's limit: an app is reached at <app>.fly.dev.
+const maxAppNameLen = 63
+
+// checkAppName accepts what Fly accepts as an app name: lowercase letters,
+// digits and dashes, not starting with a dash. The CLI checks names too;
+// this is the last line before the name becomes part of a file path.
+func checkAppName(app string) error {
+	if app == "" {
+		return fmt.Errorf("%w: no app name", ErrJournal)
+	}
+	ok := len(app) <= maxAppNameLen && app[0] != '-'
+	for i := 0; ok && i < len(app); i++ {
+		c := app[i]
+		ok = c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-'
+	}
+	if !ok {
+		return fmt.Errorf("%w: %q is not a Fly app name (lowercase letters, digits and dashes, at most %d): no journal is opened for it", ErrJournal, app, maxAppNameLen)
+	}
+	return nil
 }
 
 // OpenJournal opens (creating) app's journal for appending. A torn last
 // line is cut off so the next record starts on a line of its own, and
 // reported in TornTail.
 func OpenJournal(dir, app string) (*Journal, error) {
-	if app == "" {
-		return nil, fmt.Errorf("%w: no app name", ErrJournal)
+	path, err := JournalPath(dir, app)
+	if err != nil {
+		return nil, err
 	}
-	path := JournalPath(dir, app)
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrJournal, err)
 	}
@@ -174,22 +200,15 @@ func (j *Journal) Close() error {
 }
 
 // Append writes one record as one line and fsyncs it before returning, so a
-// record the caller has seen succeed survives a crash.
+// record the caller has seen succeed survives a crash. The line is redacted
+// first: a token echoed into an error must not live on in the journal.
 func (j *Journal) Append(r Record) error {
-	line, err := json.Marshal(r)
+	line, err := encodeRecord(r)
 	if err != nil {
-		return fmt.Errorf("%w: encoding record: %v", ErrJournal, err)
+		return err
 	}
-	line = append(line, '\n')
-	j.mu.Lock()
-	// flock keeps two flyrescue processes from interleaving lines.
-	fd := int(j.f.Fd())
-	_ = syscall.Flock(fd, syscall.LOCK_EX)
-	_, err = j.f.Write(line)
-	_ = syscall.Flock(fd, syscall.LOCK_UN)
-	j.mu.Unlock()
-	if err != nil {
-		return fmt.Errorf("%w: %s: %v", ErrJournal, j.path, err)
+	if err := j.write(line, nil); err != nil {
+		return err
 	}
 	// Sync outside the lock: concurrent appenders share the disk flush.
 	if err := j.f.Sync(); err != nil {
@@ -200,11 +219,62 @@ func (j *Journal) Append(r Record) error {
 
 // AppendGuarded appends r only if guard (given the journal's history as it
 // is on disk, read under the file lock) allows it, so two processes cannot
-// both record, e.g., an undo of one action. A nil guard is a plain Append.
-// TODO(helper): lock, re-read, check, append.
+// both record, e.g., an undo of one action: the check and the write happen
+// under one exclusive flock. guard's error is returned as it is, and
+// nothing is written. A nil guard is a plain Append.
 func (j *Journal) AppendGuarded(r Record, guard func(hist []*ActionLog) error) error {
+	if guard == nil {
+		return j.Append(r)
+	}
+	line, err := encodeRecord(r)
+	if err != nil {
+		return err
+	}
+	return j.write(line, guard)
+}
+
+// encodeRecord is r as one redacted JSON line.
+func encodeRecord(r Record) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	// Unescaped <, >, &: a secret must appear in the line as it is known to
+	// Redact, not as \u003c...
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(r); err != nil {
+		return nil, fmt.Errorf("%w: encoding record: %v", ErrJournal, err)
+	}
+	line := []byte(flyclient.Redact(string(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))))
+	if !json.Valid(line) {
+		// Redaction cut through the JSON: write nothing rather than a line
+		// that would make the whole journal unreadable.
+		return nil, fmt.Errorf("%w: record of type %s is not valid JSON after redaction", ErrJournal, r.Type)
+	}
+	return append(line, '\n'), nil
+}
+
+// write appends line under the process mutex and an exclusive flock on the
+// file (which keeps two flyrescue processes from interleaving lines), after
+// guard, if any, has approved the history read under that lock.
+func (j *Journal) write(line []byte, guard func(hist []*ActionLog) error) (err error) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	fd := int(j.f.Fd())
+	if err := flock(fd, syscall.LOCK_EX); err != nil {
+		return fmt.Errorf("%w: %s: locking: %v", ErrJournal, j.path, err)
+	}
+	defer func() {
+		if uerr := flock(fd, syscall.LOCK_UN); uerr != nil && err == nil {
+			err = fmt.Errorf("%w: %s: unlocking: %v", ErrJournal, j.path, uerr)
+		}
+	}()
+	// Another process may have died mid-line since we opened the file; a
+	// record written after its torn bytes would corrupt both lines.
+	data, err := j.tailLocked(guard != nil)
+	if err != nil {
+		return fmt.Errorf("%w: %s: %v", ErrJournal, j.path, err)
+	}
 	if guard != nil {
-		recs, _, err := j.Records()
+		recs, _, err := readRecords(bytes.NewReader(data), j.path)
 		if err != nil {
 			return fmt.Errorf("%w: %v", ErrJournal, err)
 		}
@@ -212,7 +282,57 @@ func (j *Journal) AppendGuarded(r Record, guard func(hist []*ActionLog) error) e
 			return err
 		}
 	}
-	return j.Append(r)
+	if _, err := j.f.Write(line); err != nil {
+		return fmt.Errorf("%w: %s: %v", ErrJournal, j.path, err)
+	}
+	if guard != nil {
+		// Durable before the lock is released: the next process's guard
+		// must never see a record a crash could still take back.
+		if err := j.f.Sync(); err != nil {
+			return fmt.Errorf("%w: %s: %v", ErrJournal, j.path, err)
+		}
+	}
+	return nil
+}
+
+// tailLocked cuts a torn last line, left by a process that died mid-write
+// since we opened the file (the caller holds the flock). With whole it
+// returns the file's (whole-lined) content.
+func (j *Journal) tailLocked(whole bool) ([]byte, error) {
+	fi, err := j.f.Stat()
+	if err != nil || fi.Size() == 0 {
+		return nil, err
+	}
+	size := fi.Size()
+	last := make([]byte, 1)
+	if _, err := j.f.ReadAt(last, size-1); err != nil {
+		return nil, err
+	}
+	torn := last[0] != '\n'
+	if !whole && !torn {
+		return nil, nil
+	}
+	data := make([]byte, size)
+	if _, err := j.f.ReadAt(data, 0); err != nil {
+		return nil, err
+	}
+	if torn {
+		data = data[:bytes.LastIndexByte(data, '\n')+1]
+		if err := j.f.Truncate(int64(len(data))); err != nil {
+			return nil, err
+		}
+	}
+	return data, nil
+}
+
+// flock retries an interrupted flock(2).
+func flock(fd, how int) error {
+	for {
+		err := syscall.Flock(fd, how)
+		if err != syscall.EINTR {
+			return err
+		}
+	}
 }
 
 // Records reads the whole journal (see ReadJournal).
@@ -230,9 +350,14 @@ func ReadJournal(path string) ([]Record, string, error) {
 		return nil, "", err
 	}
 	defer f.Close()
+	return readRecords(f, path)
+}
+
+// readRecords parses journal lines from r; path names it in errors.
+func readRecords(r io.Reader, path string) ([]Record, string, error) {
 	var recs []Record
 	var warning string
-	rd := bufio.NewReaderSize(f, 1<<20)
+	rd := bufio.NewReaderSize(r, 1<<20)
 	for lineNo := 1; ; lineNo++ {
 		line, err := rd.ReadBytes('\n')
 		if len(line) == 0 && err == io.EOF {

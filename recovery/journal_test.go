@@ -23,7 +23,7 @@ func TestJournalTornTailAndCorruptLine(t *testing.T) {
 		}
 	}
 	j.Close()
-	path := JournalPath(dir, "app")
+	path, _ := JournalPath(dir, "app")
 	if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o600 {
 		t.Errorf("journal mode %v, want 0600", fi.Mode().Perm())
 	}

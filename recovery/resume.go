@@ -44,7 +44,7 @@ func (e *Engine) planResume(ctx context.Context, id string) (*Plan, error) {
 		a = c[len(c)-1]
 	}
 	if a == nil {
-		return nil, fmt.Errorf("nothing to resume: every journaled step has an outcome")
+		return nil, nothingToDo("nothing to resume: every journaled step has an outcome")
 	}
 	f, err := e.survey(ctx, "")
 	if err != nil {

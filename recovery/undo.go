@@ -2,21 +2,57 @@ package recovery
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"strings"
 
+	"github.com/flyrescue/flyrescue/flyclient"
 	"github.com/flyrescue/flyrescue/model"
 )
 
-// planUndo builds the inverse of a journaled action from its intents: an
-// update goes back to the saved config, a destroy relaunches the saved
+// UndoRequest asks for the inverse of a journaled action.
+type UndoRequest struct {
+	// ActionID names the action (a unique suffix will do); "" is the
+	// newest action that is neither undone nor itself an undo.
+	ActionID string
+	// IncludeChanged also puts back machines that changed after the action
+	// (by a later action or by anyone outside flyrescue). By default they
+	// are left out and listed in Plan.Skipped with what changed, since
+	// putting them back would silently overwrite that later change.
+	IncludeChanged bool
+}
+
+// PlanUndoWith plans the inverse of a journaled action as req asks.
+// PlanUndo is its default form.
+func (e *Engine) PlanUndoWith(ctx context.Context, req UndoRequest) (*Plan, error) {
+	return e.planUndoWith(ctx, req)
+}
+
+func (e *Engine) planUndo(ctx context.Context, id string) (*Plan, error) {
+	return e.planUndoWith(ctx, UndoRequest{ActionID: id})
+}
+
+// undoItem is one machine an action (with its resumes) touched: the intent
+// written before the first touch, which holds what to go back to, and the
+// step that touched it last, whose outcome says what it was left as.
+type undoItem struct {
+	first *IntentRecord
+	last  MachineLog
+	by    *ActionLog
+}
+
+// planUndoWith builds the inverse of a journaled action from its intents:
+// an update goes back to the saved config, a destroy relaunches the saved
 // config (a new machine), a launch is destroyed, stop and start swap, a
 // restart cannot be undone. Steps a resume finished are undone too.
-func (e *Engine) planUndo(ctx context.Context, id string) (*Plan, error) {
+// Machines that are no longer as the action left them are left out unless
+// req.IncludeChanged.
+func (e *Engine) planUndoWith(ctx context.Context, req UndoRequest) (*Plan, error) {
 	hist, err := e.history()
 	if err != nil {
 		return nil, err
 	}
-	target, err := undoTarget(hist, id)
+	target, err := undoTarget(hist, req.ActionID)
 	if err != nil {
 		return nil, err
 	}
@@ -27,74 +63,109 @@ func (e *Engine) planUndo(ctx context.Context, id string) (*Plan, error) {
 	p := e.newPlan(KindUndo, f, "machines changed by "+target.Action.ID)
 	p.Undoes = target.Action.ID
 	p.Args["undoes_kind"] = string(target.Action.Kind)
+	if req.IncludeChanged {
+		p.Args["include_changed"] = "true"
+	}
 	logs := []*ActionLog{target}
 	for _, rid := range target.ResumedBy {
 		if r, err := FindAction(hist, rid); err == nil {
 			logs = append(logs, r)
 		}
 	}
+	var changed []string
 	restarts, relaunches := 0, 0
-	for _, a := range logs {
-		for _, ml := range a.Machines {
-			if ml.Intent == nil || ml.Status() == OutcomeSkipped {
-				continue // never touched
+	for _, it := range undoItems(logs) {
+		in, a := it.first, it.by
+		var s Step
+		var live *flyclient.Machine
+		switch in.Op {
+		case OpUpdate:
+			if in.ConfigBefore == nil {
+				continue
 			}
-			in := ml.Intent
-			switch in.Op {
-			case OpUpdate:
-				if in.ConfigBefore == nil {
-					continue
-				}
-				live := f.raw[in.MachineID]
-				if live == nil {
-					p.Notes = append(p.Notes, fmt.Sprintf("%s no longer exists: its update cannot be undone", in.MachineID))
-					continue
-				}
-				p.Steps = append(p.Steps, Step{MachineID: in.MachineID, Name: live.Name, Op: OpUpdate, Region: live.Region,
-					Group: in.Group, FromImage: configImage(live), ToImage: in.ImageBefore, FromState: live.State,
-					ToState: updateTargetState(in.StateBefore), FromInstanceID: live.InstanceID, Config: in.ConfigBefore,
-					Reason: "back to the config saved before " + a.Action.ID})
-			case OpDestroy:
-				if in.ConfigBefore == nil {
-					continue
-				}
-				relaunches++
-				p.Steps = append(p.Steps, Step{Op: OpLaunch, Region: in.Region, Group: in.Group, ToImage: in.ImageBefore,
-					ToState: model.StateStarted, Config: in.ConfigBefore,
-					Reason: "relaunch of destroyed " + in.MachineID + " as a new machine"})
-			case OpLaunch:
-				id := ""
-				if ml.Outcome != nil {
-					id = ml.Outcome.NewMachineID
-				}
-				if id == "" {
-					if m, err := e.findLaunched(ctx, in.LaunchTag); err == nil && m != nil {
-						id = m.ID
-					}
-				}
-				live := f.raw[id]
-				if live == nil {
-					continue
-				}
-				p.Steps = append(p.Steps, Step{MachineID: id, Name: live.Name, Op: OpDestroy, Region: live.Region,
-					Group: in.Group, FromImage: configImage(live), ToImage: configImage(live), FromState: live.State,
-					ToState: model.StateDestroyed, FromInstanceID: live.InstanceID, Force: true,
-					Reason: "launched by " + a.Action.ID})
-			case OpStop, OpStart:
-				live := f.raw[in.MachineID]
-				if live == nil {
-					continue
-				}
-				op, to := OpStart, model.StateStarted
-				if in.Op == OpStart {
-					op, to = OpStop, model.StateStopped
-				}
-				p.Steps = append(p.Steps, Step{MachineID: in.MachineID, Name: live.Name, Op: op, Region: live.Region,
-					Group: in.Group, FromImage: configImage(live), ToImage: configImage(live), FromState: live.State,
-					ToState: to, FromInstanceID: live.InstanceID, Reason: "undo of " + string(in.Op)})
-			case OpRestart:
-				restarts++
+			if live = f.raw[in.MachineID]; live == nil {
+				p.Notes = append(p.Notes, fmt.Sprintf("%s no longer exists: its update cannot be undone", in.MachineID))
+				continue
 			}
+			s = Step{MachineID: in.MachineID, Name: live.Name, Op: OpUpdate, Region: live.Region,
+				Group: in.Group, FromImage: configImage(live), ToImage: in.ImageBefore, FromState: live.State,
+				ToState: updateTargetState(in.StateBefore), FromInstanceID: live.InstanceID, Config: in.ConfigBefore,
+				Reason: "back to the config saved before " + a.Action.ID}
+		case OpDestroy:
+			if in.ConfigBefore == nil {
+				continue
+			}
+			s = Step{Op: OpLaunch, Region: in.Region, Group: in.Group, ToImage: in.ImageBefore,
+				ToState: model.StateStarted, Config: in.ConfigBefore,
+				Reason: "relaunch of destroyed " + in.MachineID + " as a new machine"}
+		case OpLaunch:
+			id := ""
+			if it.last.Outcome != nil {
+				id = it.last.Outcome.NewMachineID
+			}
+			if id == "" {
+				if m, err := e.findLaunched(ctx, in.LaunchTag); err == nil && m != nil {
+					id = m.ID
+				}
+			}
+			if live = f.raw[id]; live == nil {
+				continue
+			}
+			s = Step{MachineID: id, Name: live.Name, Op: OpDestroy, Region: live.Region,
+				Group: in.Group, FromImage: configImage(live), ToImage: configImage(live), FromState: live.State,
+				ToState: model.StateDestroyed, FromInstanceID: live.InstanceID, Force: true,
+				Reason: "launched by " + a.Action.ID}
+		case OpStop, OpStart:
+			if live = f.raw[in.MachineID]; live == nil {
+				continue
+			}
+			op, to := OpStart, model.StateStarted
+			if in.Op == OpStart {
+				op, to = OpStop, model.StateStopped
+			}
+			s = Step{MachineID: in.MachineID, Name: live.Name, Op: op, Region: live.Region,
+				Group: in.Group, FromImage: configImage(live), ToImage: configImage(live), FromState: live.State,
+				ToState: to, FromInstanceID: live.InstanceID, Reason: "undo of " + string(in.Op)}
+		case OpRestart:
+			restarts++
+			continue
+		default:
+			continue
+		}
+		if s.Config != nil && configRedacted(s.Config) {
+			s.Reason = "its saved config held text shaped like a token, which the journal keeps only redacted: putting it back would break the machine; restore it by hand"
+			p.Skipped = append(p.Skipped, s)
+			continue
+		}
+		if live != nil {
+			if what := changedSince(live, it); what != "" {
+				why := "changed since " + target.Action.ID + laterBy(hist, logs, live.ID) + ": " + what
+				changed = append(changed, live.ID)
+				if !req.IncludeChanged {
+					s.Reason = why
+					p.Skipped = append(p.Skipped, s)
+					continue
+				}
+				s.Reason += "; put back although " + why
+			}
+		}
+		if s.Op == OpLaunch {
+			relaunches++
+		}
+		p.Steps = append(p.Steps, s)
+	}
+	if n := len(changed); n > 0 {
+		shown := changed[:min(n, 5)]
+		more := ""
+		if n > len(shown) {
+			more = fmt.Sprintf(" and %d more", n-len(shown))
+		}
+		if req.IncludeChanged {
+			p.Notes = append(p.Notes, fmt.Sprintf("%d machines changed since %s are put back anyway, as asked (%s%s): their later changes are overwritten",
+				n, target.Action.ID, strings.Join(shown, ", "), more))
+		} else {
+			p.Notes = append(p.Notes, fmt.Sprintf("%d machines changed since %s are left out (%s%s): undoing them would overwrite a later change; see the skipped reasons, and include them on purpose with undo --include-changed",
+				n, target.Action.ID, strings.Join(shown, ", "), more))
 		}
 	}
 	if restarts > 0 {
@@ -103,13 +174,126 @@ func (e *Engine) planUndo(ctx context.Context, id string) (*Plan, error) {
 	if relaunches > 0 {
 		p.Notes = append(p.Notes, fmt.Sprintf("%d destroyed machines are relaunched from their saved configs as NEW machines (new IDs, same region and group)", relaunches))
 	}
-	if len(p.Steps) == 0 {
+	if len(p.Steps) == 0 && len(p.Skipped) == 0 {
 		if target.Action.Kind == KindRestart {
-			return nil, fmt.Errorf("action %s was a restart: a restart cannot be undone", target.Action.ID)
+			return nil, nothingToDo("action %s was a restart: a restart cannot be undone", target.Action.ID)
 		}
-		return nil, fmt.Errorf("action %s changed no machine that can be put back", target.Action.ID)
+		return nil, nothingToDo("action %s changed no machine that can be put back", target.Action.ID)
 	}
 	return p.sorted(), nil
+}
+
+// undoItems lists the machines logs touched, once each, in journal order.
+// A step a resume ran again after an interruption belongs to the machine
+// the interrupted step began on: the first intent says what it was before,
+// the resume's outcome what it was left as. Launches have no ID to match
+// on until they are done and stay apart.
+func undoItems(logs []*ActionLog) []*undoItem {
+	var items []*undoItem
+	byMachine := map[string]*undoItem{}
+	for _, a := range logs {
+		for _, ml := range a.Machines {
+			if ml.Intent == nil || ml.Status() == OutcomeSkipped {
+				continue // never touched
+			}
+			id := ml.Intent.MachineID
+			if it := byMachine[id]; id != "" && it != nil {
+				it.last, it.by = ml, a
+				continue
+			}
+			it := &undoItem{first: ml.Intent, last: ml, by: a}
+			items = append(items, it)
+			if id != "" {
+				byMachine[id] = it
+			}
+		}
+	}
+	return items
+}
+
+// changedSince says how live differs from what the action left it as
+// ("" when it does not, or when that is not known). The outcome of the
+// last step is the record; when a step has none (interrupted, never
+// resumed), an update is still caught by an image that is neither the one
+// it set nor the one before.
+func changedSince(live *flyclient.Machine, it *undoItem) string {
+	now := describeMachine(configImage(live), live.InstanceID, live.State)
+	if o := it.last.Outcome; o != nil && (o.InstanceAfter != "" || o.ImageAfter != "" || o.StateAfter != "") {
+		differs := o.InstanceAfter != "" && live.InstanceID != o.InstanceAfter ||
+			o.ImageAfter != "" && !sameImage(configImage(live), o.ImageAfter) ||
+			// A state the step saw mid-transition says nothing about where
+			// the machine was headed.
+			o.StateAfter != "" && !model.IsTransitional(o.StateAfter) && !sameState(live.State, o.StateAfter)
+		if differs {
+			return "now " + now + "; expected " + describeMachine(o.ImageAfter, o.InstanceAfter, o.StateAfter)
+		}
+		return ""
+	}
+	in := it.last.Intent
+	if in.Op == OpUpdate && in.ToImage != "" && !sameImage(configImage(live), in.ToImage) && !sameImage(configImage(live), in.ImageBefore) {
+		return "now " + now + "; expected " + imageTag(in.ToImage) + " (or " + imageTag(in.ImageBefore) + " if the interrupted update never took)"
+	}
+	return ""
+}
+
+func describeMachine(image, instance, state string) string {
+	var parts []string
+	if image != "" {
+		parts = append(parts, "on "+imageTag(image))
+	}
+	if instance != "" {
+		parts = append(parts, "instance "+instance)
+	}
+	if state != "" {
+		parts = append(parts, state)
+	}
+	return strings.Join(parts, ", ")
+}
+
+func imageTag(image string) string {
+	if t := model.ImageTag(image); t != "" {
+		return t
+	}
+	return image
+}
+
+func sameState(a, b string) bool {
+	stopped := func(s string) bool { return s == model.StateStopped || s == model.StateSuspended }
+	return a == b || stopped(a) && stopped(b)
+}
+
+// laterBy names the newest journaled action, other than logs, that touched
+// machine id after them, or says nothing in the journal did.
+func laterBy(hist, logs []*ActionLog, id string) string {
+	own := map[*ActionLog]bool{}
+	for _, a := range logs {
+		own[a] = true
+	}
+	for i := len(hist) - 1; i >= 0 && hist[i] != logs[0]; i-- {
+		a := hist[i]
+		if own[a] {
+			continue
+		}
+		for _, ml := range a.Machines {
+			if ml.Intent == nil || ml.Status() == OutcomeSkipped {
+				continue
+			}
+			if ml.Intent.MachineID == id || ml.Outcome != nil && ml.Outcome.NewMachineID == id {
+				return " by " + a.Action.ID + " (" + string(a.Action.Kind) + ")"
+			}
+		}
+	}
+	return " outside flyrescue's journal (a deploy, fly CLI, another tool or flyd)"
+}
+
+// redactedMark is what flyclient.Redact puts in place of a secret.
+const redactedMark = "[REDACTED]"
+
+// configRedacted says whether a saved config lost part of itself to the
+// journal's redaction; applying it would write the mark into the machine.
+func configRedacted(c *flyclient.MachineConfig) bool {
+	b, err := json.Marshal(c)
+	return err != nil || strings.Contains(string(b), redactedMark)
 }
 
 // undoTarget finds the action to undo: the named one, else the newest that
@@ -121,7 +305,7 @@ func undoTarget(hist []*ActionLog, id string) (*ActionLog, error) {
 			return nil, err
 		}
 		if a.UndoneBy != "" {
-			return nil, fmt.Errorf("action %s was already undone by %s", id, a.UndoneBy)
+			return nil, nothingToDo("action %s was already undone by %s", a.Action.ID, a.UndoneBy)
 		}
 		return a, nil
 	}
@@ -138,10 +322,40 @@ func undoTarget(hist []*ActionLog, id string) (*ActionLog, error) {
 			return a, nil
 		}
 	}
-	return nil, fmt.Errorf("nothing to undo: every journaled action is already undone")
+	return nil, nothingToDo("nothing to undo: every journaled action is already undone")
 }
 
 // actionGuard is checked under the journal's lock just before a plan's
-// action record is written (see Journal.AppendGuarded); nil means none.
-// TODO(helper): an undo must not be recorded twice for one action.
-func (e *Engine) actionGuard(p *Plan) func(hist []*ActionLog) error { return nil }
+// action record is written (see Journal.AppendGuarded): whatever another
+// flyrescue recorded since this plan was made, an action is undone once,
+// resumed once, and a plan runs once.
+func (e *Engine) actionGuard(p *Plan) func(hist []*ActionLog) error {
+	if p == nil {
+		return nil
+	}
+	id, undoes, resumes := p.ID, p.Undoes, p.Resumes
+	return func(hist []*ActionLog) error {
+		for _, a := range hist {
+			switch {
+			case a.Action.ID == id:
+				return fmt.Errorf("plan %s was already started (its action is in the journal): plan again to run it again; nothing was changed", id)
+			case undoes != "" && a.Action.Undoes == undoes:
+				return nothingToDo("action %s was already undone by %s (another flyrescue?): nothing was changed", undoes, a.Action.ID)
+			case resumes != "" && a.Action.Resumes == resumes:
+				return nothingToDo("action %s was already resumed by %s (another flyrescue?): nothing was changed; if that run did not finish, resume %s", resumes, a.Action.ID, a.Action.ID)
+			}
+		}
+		return nil
+	}
+}
+
+// nothingToDoError has its own message and matches ErrNothingToDo, so the
+// command line can tell "nothing left to do" from a failure.
+type nothingToDoError struct{ msg string }
+
+func nothingToDo(format string, args ...any) error {
+	return &nothingToDoError{msg: fmt.Sprintf(format, args...)}
+}
+
+func (e *nothingToDoError) Error() string        { return e.msg }
+func (e *nothingToDoError) Is(target error) bool { return target == ErrNothingToDo }
