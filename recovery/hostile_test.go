@@ -2,6 +2,7 @@ package recovery
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"sync"
 	"testing"
@@ -79,6 +80,18 @@ func TestBadImageCanaryThenBreaker(t *testing.T) {
 	}
 	if halted != res.Halted {
 		t.Errorf("journal has %d halted outcomes, result %d", halted, res.Halted)
+	}
+	// A plain resume does not push the failing image on: halted steps
+	// wait for the operator to name the action.
+	if _, err := e.PlanResume(context.Background(), ""); !errors.Is(err, ErrNothingToDo) {
+		t.Errorf("resume with no action: %v, want nothing to do", err)
+	}
+	rp, err := e.PlanResume(context.Background(), p.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rp.Steps) < res.Halted || len(rp.Limits.Canary) != 3 {
+		t.Errorf("resume of %s: %d steps (want >= %d halted), canary %v", p.ID, len(rp.Steps), res.Halted, rp.Limits.Canary)
 	}
 }
 

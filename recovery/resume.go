@@ -11,6 +11,9 @@ import (
 
 // Resumable lists actions with steps that never got a final outcome (the
 // process died, or the run was cancelled) and that no resume has taken on.
+// Steps halted by a group's breaker do not count: the image they were to
+// get failed on their group, and only a resume naming the action (the
+// operator deciding to go on) runs them.
 func Resumable(hist []*ActionLog) []*ActionLog {
 	var out []*ActionLog
 	for _, a := range hist {
@@ -62,8 +65,12 @@ func (e *Engine) planResume(ctx context.Context, id string) (*Plan, error) {
 	}
 	p.Args["resumes"] = a.Action.ID
 	reconciled := 0
+	halted := 0
 	for _, ml := range a.Machines {
-		if st := ml.Status(); st != "" && st != OutcomeInterrupted {
+		st := ml.Status()
+		if st == OutcomeHalted && id != "" {
+			halted++
+		} else if st != "" && st != OutcomeInterrupted {
 			continue
 		}
 		s, ok := steps[ml.Seq]
@@ -112,7 +119,10 @@ func (e *Engine) planResume(ctx context.Context, id string) (*Plan, error) {
 		p.Steps = append(p.Steps, s)
 	}
 	p.Notes = append(p.Notes, fmt.Sprintf("resumes %s (%s): %d interrupted steps were found done and marked so", a.Action.ID, a.Action.Kind, reconciled))
-	return p.sorted(), nil
+	if halted > 0 {
+		p.Notes = append(p.Notes, fmt.Sprintf("includes %d machines a breaker halted: canary-first again, and the breaker still applies", halted))
+	}
+	return p.sorted().annotateCanary(f), nil
 }
 
 // reconcile says whether an interrupted step took effect, from live state.

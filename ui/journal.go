@@ -190,6 +190,9 @@ func outcomeText(a *recovery.ActionLog) string {
 	if n := c[recovery.OutcomeInterrupted]; n > 0 {
 		parts = append(parts, fmt.Sprintf("%d interrupted", n))
 	}
+	if n := c[recovery.OutcomeHalted]; n > 0 {
+		parts = append(parts, fmt.Sprintf("%d halted", n))
+	}
 	if n := c[""]; n > 0 {
 		parts = append(parts, fmt.Sprintf("%d pending", n))
 	}

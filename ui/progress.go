@@ -42,6 +42,9 @@ type runState struct {
 	result    *recovery.Result
 	err       error
 	started   time.Time
+	// halts are the groups the run stopped touching (their breaker
+	// tripped), one line each: said once, kept on screen.
+	halts []string
 }
 
 func (r *runState) stepFor(id string) *stepState {
@@ -59,7 +62,7 @@ func (r *runState) counts() (done, failed, skipped, inFlight, retrying, queued i
 			done++
 		case recovery.PhaseFailed, recovery.PhaseInterrupted:
 			failed++
-		case recovery.PhaseSkipped:
+		case recovery.PhaseSkipped, recovery.PhaseHalted:
 			skipped++
 		case recovery.PhaseRetrying:
 			retrying++
@@ -127,7 +130,12 @@ func (m *Model) applyEvents(msg runEventsMsg) tea.Cmd {
 	}
 	for _, ev := range msg.events {
 		if ev.MachineID == "" && ev.Seq == 0 {
-			continue // action-level event; the result arrives with runDoneMsg
+			// Action-level events; the result arrives with runDoneMsg.
+			if ev.Phase == recovery.PhaseHalted && ev.Group != "" {
+				rs.halts = append(rs.halts, ev.Reason)
+				m.status = ev.Reason
+			}
+			continue
 		}
 		st := rs.steps[ev.Seq]
 		if st == nil {
@@ -170,6 +178,10 @@ func (m *Model) finishRun(msg runDoneMsg) tea.Cmd {
 		r := msg.result
 		m.status = fmt.Sprintf("%s %s finished: %d ok, %d failed, %d skipped, %d interrupted in %s",
 			rs.kind, shortID(rs.actionID), r.OK, r.Failed, r.Skipped, r.Interrupted, r.Elapsed.Round(time.Second))
+		if r.Halted > 0 {
+			m.status = fmt.Sprintf("%s %s HALTED %d groups (%d machines untouched): %d ok, %d failed in %s; R resumes it when you decide to",
+				rs.kind, shortID(rs.actionID), len(r.Halts), r.Halted, r.OK, r.Failed, r.Elapsed.Round(time.Second))
+		}
 	}
 	if m.quitting {
 		return tea.Quit
@@ -229,6 +241,9 @@ func (m *Model) progressLines(width, maxFailures int) []string {
 			line += t.Muted.Render("  c clears")
 		}
 		out = append(out, truncate(line, width))
+		for _, h := range rs.halts {
+			out = append(out, truncate(t.Bad.Render(" ■ ")+h, width))
+		}
 	}
 	shown := m.failures
 	if len(shown) > maxFailures {

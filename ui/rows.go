@@ -162,6 +162,8 @@ func stepText(s *stepState, spinner string) string {
 		return "- skipped"
 	case recovery.PhaseInterrupted:
 		return "! interrupted"
+	case recovery.PhaseHalted:
+		return "■ halted"
 	case recovery.PhaseQueued:
 		return "· queued"
 	case recovery.PhaseRetrying:

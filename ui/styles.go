@@ -131,7 +131,7 @@ func (t Theme) Step(p recovery.Phase) lipgloss.Style {
 	switch p {
 	case recovery.PhaseDone:
 		return t.OK
-	case recovery.PhaseFailed, recovery.PhaseInterrupted:
+	case recovery.PhaseFailed, recovery.PhaseInterrupted, recovery.PhaseHalted:
 		return t.Bad
 	case recovery.PhaseRetrying:
 		return t.Warn
