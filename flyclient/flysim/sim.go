@@ -33,6 +33,14 @@ type Options struct {
 	// API answers it 403 on this app.
 	ForeignToken string
 	Deploying    bool // old-image machines keep moving to the target, like a running immediate deploy
+
+	// TargetBehavior is how the deploy target (TargetImage) behaves, for
+	// updates from now on and, consistently, for the machines the scenario
+	// already shows on it (see buildScenario). bad-release implies
+	// ImageFailsChecks unless another non-OK behaviour is given.
+	TargetBehavior ImageBehavior
+	// Leases are held by other operators from the start (see HeldLease).
+	Leases []HeldLease
 }
 
 // ImageBehavior says what happens to a machine updated or started on an image.
@@ -44,6 +52,29 @@ const (
 	ImageReverts                   // flyd reverts the update: old version, still started (flyctl PR #4921)
 	ImageFailsStart                // the new version never boots: ends failed
 )
+
+var imageBehaviorNames = []string{"ok", "fails-checks", "reverts", "fails-start"}
+
+func (b ImageBehavior) String() string {
+	if b < 0 || int(b) >= len(imageBehaviorNames) {
+		return fmt.Sprintf("ImageBehavior(%d)", int(b))
+	}
+	return imageBehaviorNames[b]
+}
+
+// ImageBehaviors lists the names ParseImageBehavior accepts.
+var ImageBehaviors = []string{"ok", "fails-checks", "fails-start", "reverts"}
+
+// ParseImageBehavior reads ok, fails-checks, fails-start or reverts (the
+// sim's --target flag).
+func ParseImageBehavior(v string) (ImageBehavior, error) {
+	for i, n := range imageBehaviorNames {
+		if n == v {
+			return ImageBehavior(i), nil
+		}
+	}
+	return ImageOK, fmt.Errorf("image behaviour %q: want %s", v, strings.Join(ImageBehaviors, ", "))
+}
 
 // MachineFault is a per-machine misbehaviour injected by tests or scenarios.
 type MachineFault int
@@ -60,7 +91,7 @@ type MachineView struct {
 	Env, Metadata                                     map[string]string
 	ChecksPassing                                     bool
 	Destroyed                                         bool
-	LeaseOwner                                        string
+	LeaseOwner, LeaseDescription                      string
 	Fault                                             MachineFault // what the scenario or a test injected
 }
 
@@ -135,6 +166,9 @@ func New(opts Options) (*Sim, error) {
 	if opts.FaultRate < 0 || opts.FaultRate > 1 {
 		return nil, fmt.Errorf("flysim: fault rate must be within [0,1], got %g", opts.FaultRate)
 	}
+	if opts.TargetBehavior < ImageOK || opts.TargetBehavior > ImageFailsStart {
+		return nil, fmt.Errorf("flysim: unknown target behavior %d", opts.TargetBehavior)
+	}
 	valid := false
 	for _, sc := range Scenarios {
 		valid = valid || sc == opts.Scenario
@@ -159,6 +193,9 @@ func New(opts Options) (*Sim, error) {
 	}
 	s.stats.reset()
 	buildScenario(s)
+	if err := s.placeLeases(opts.Leases); err != nil {
+		return nil, err
+	}
 	s.recountUnavailable()
 	// A fresh sim counts its starting fleet as the first "moment".
 	s.stats.peak = map[string]int{}
@@ -242,26 +279,58 @@ func (s *Sim) viewLocked(m *machine) MachineView {
 		ChecksPassing: m.checksPassing, Destroyed: m.state == stateDestroyed, Fault: m.fault,
 	}
 	if l := m.activeLease(time.Now()); l != nil {
-		v.LeaseOwner = l.owner
+		v.LeaseOwner, v.LeaseDescription = l.owner, l.description
 	}
 	return v
 }
 
 // HoldLease makes owner hold machineID's lease for ttl (real time), as
-// another operator or a crashed deploy would.
+// another operator or a crashed deploy would; HoldLeases adds a description.
 func (s *Sim) HoldLease(machineID, owner string, ttl time.Duration) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	m, ok := s.machines[machineID]
-	if !ok {
-		return fmt.Errorf("flysim: machine %s not found", machineID)
+	return s.holdLeaseLocked(machineID, owner, "", ttl)
+}
+
+// Unavailable returns process group -> machines currently not started
+// (destroyed ones excluded): the live value PeakUnavailable is the maximum of.
+func (s *Sim) Unavailable() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.advanceLocked()
+	out := map[string]int{}
+	for g, n := range s.unavailable {
+		if n != 0 {
+			out[g] = n
+		}
 	}
-	if l := m.activeLease(time.Now()); l != nil && l.owner != owner {
-		return fmt.Errorf("flysim: machine %s lease already held by %s", machineID, l.owner)
+	return out
+}
+
+// SetTargetBehavior decides how the deploy target behaves from now on. Checks
+// are continuous, so started machines already on the target pass or fail at
+// once; boot behaviour (fails-start, reverts) applies from their next update.
+func (s *Sim) SetTargetBehavior(b ImageBehavior) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.advanceLocked()
+	s.images[s.target.image] = b
+	now := time.Now()
+	for _, m := range s.machines {
+		if m.cfg.Image == s.target.image && m.state == stateStarted {
+			m.checksPassing = b != ImageFailsChecks
+			m.checksOutput, m.checksAt = checkOutput(m.checksPassing), now
+			m.touch()
+		}
 	}
-	m.lease = &lease{nonce: s.hexID(12), owner: owner, expires: time.Now().Add(ttl)}
-	m.touch()
-	return nil
+	s.notifyLocked()
+}
+
+// TargetBehavior reports how the deploy target behaves.
+func (s *Sim) TargetBehavior() ImageBehavior {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.images[s.target.image]
 }
 
 // SetImageBehavior decides how machines behave on image from now on.
