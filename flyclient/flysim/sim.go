@@ -39,6 +39,19 @@ type Options struct {
 	// already shows on it (see buildScenario). bad-release implies
 	// ImageFailsChecks unless another non-OK behaviour is given.
 	TargetBehavior ImageBehavior
+	// LostAnswerRate: fraction of successful mutating calls that are applied
+	// and then answered by closing the connection without a byte.
+	LostAnswerRate float64
+	// AppliedErrorRate: fraction of successful mutating calls that are
+	// applied and then answered 500 (a gateway failing after forwarding).
+	AppliedErrorRate float64
+	// Outage starts at construction and lasts OutageFor real time (<= 0:
+	// until SetOutage(OutageNone, 0)).
+	Outage    OutageMode
+	OutageFor time.Duration
+	// EchoAuth makes every API error message quote the request's
+	// Authorization header, as some gateways do.
+	EchoAuth bool
 	// Leases are held by other operators from the start (see HeldLease).
 	Leases []HeldLease
 }
@@ -129,6 +142,10 @@ type Sim struct {
 	changed chan struct{}
 
 	faultRate   float64
+	lostRate    float64 // Options.LostAnswerRate
+	appliedRate float64 // Options.AppliedErrorRate
+	echoAuth    bool
+	outage      outage
 	rateLimit   bool
 	throttled   bool // every Machines API request is refused with 429
 	latency     time.Duration
@@ -163,11 +180,19 @@ func New(opts Options) (*Sim, error) {
 	if opts.Speed < 0 {
 		return nil, fmt.Errorf("flysim: speed must be > 0, got %g", opts.Speed)
 	}
-	if opts.FaultRate < 0 || opts.FaultRate > 1 {
-		return nil, fmt.Errorf("flysim: fault rate must be within [0,1], got %g", opts.FaultRate)
+	for _, r := range []struct {
+		name string
+		v    float64
+	}{{"fault rate", opts.FaultRate}, {"lost answer rate", opts.LostAnswerRate}, {"applied error rate", opts.AppliedErrorRate}} {
+		if r.v < 0 || r.v > 1 {
+			return nil, fmt.Errorf("flysim: %s must be within [0,1], got %g", r.name, r.v)
+		}
 	}
 	if opts.TargetBehavior < ImageOK || opts.TargetBehavior > ImageFailsStart {
 		return nil, fmt.Errorf("flysim: unknown target behavior %d", opts.TargetBehavior)
+	}
+	if opts.Outage < OutageNone || opts.Outage > OutageDrip {
+		return nil, fmt.Errorf("flysim: unknown outage mode %d", opts.Outage)
 	}
 	valid := false
 	for _, sc := range Scenarios {
@@ -186,6 +211,10 @@ func New(opts Options) (*Sim, error) {
 		images:      map[string]ImageBehavior{},
 		changed:     make(chan struct{}),
 		faultRate:   opts.FaultRate,
+		lostRate:    opts.LostAnswerRate,
+		appliedRate: opts.AppliedErrorRate,
+		echoAuth:    opts.EchoAuth,
+		outage:      outage{changed: make(chan struct{})},
 		rateLimit:   !opts.NoRateLimit,
 		latency:     opts.Latency,
 		limiter:     newLimiter(),
@@ -201,6 +230,9 @@ func New(opts Options) (*Sim, error) {
 	s.stats.peak = map[string]int{}
 	for g, n := range s.unavailable {
 		s.stats.peak[g] = n
+	}
+	if opts.Outage != OutageNone {
+		s.SetOutage(opts.Outage, opts.OutageFor)
 	}
 	return s, nil
 }
@@ -354,6 +386,30 @@ func (s *Sim) SetFaultRate(f float64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.faultRate = f
+}
+
+// SetLostAnswerRate changes the fraction of successful mutating calls whose
+// answer is lost after the change was applied (Options.LostAnswerRate).
+func (s *Sim) SetLostAnswerRate(f float64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.lostRate = f
+}
+
+// SetAppliedErrorRate changes the fraction of successful mutating calls
+// answered 500 after the change was applied (Options.AppliedErrorRate).
+func (s *Sim) SetAppliedErrorRate(f float64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.appliedRate = f
+}
+
+// SetEchoAuth makes API error messages quote the request's Authorization
+// header (Options.EchoAuth).
+func (s *Sim) SetEchoAuth(on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.echoAuth = on
 }
 
 // SetRateLimit switches the documented rate limits on or off.
