@@ -379,3 +379,18 @@ func TestEchoAuthLeaksTokenIntoErrors(t *testing.T) {
 		}
 	}
 }
+
+// The trap behind "sent once": rehttp re-sends any request, POST included,
+// whose transport error says Temporary(). A header timeout on the transport
+// is such an error, so a mutation that hangs is sent four times.
+func TestFlyGoResendsMutationsOnTransportTimeouts(t *testing.T) {
+	e := newEnv(t, Options{Scenario: "healthy", Machines: 4, NoRateLimit: true, Outage: OutageHang})
+	c := ownClient(t, e.srv, "t", &http.Transport{ResponseHeaderTimeout: 50 * time.Millisecond})
+	err := c.Cordon(ctx(t), e.app, e.sim.Machines()[0].ID, "")
+	if err == nil || !strings.Contains(err.Error(), "timeout awaiting response headers") {
+		t.Fatalf("cordon: %v", err)
+	}
+	if n := e.sim.Stats().OutageDropped; n != 4 {
+		t.Fatalf("the cordon reached the sim %d times, want 4 (1 + rehttp's 3 retries)", n)
+	}
+}
