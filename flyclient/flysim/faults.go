@@ -123,3 +123,27 @@ func (s *Sim) echoHeader(r *http.Request) string {
 	}
 	return r.Header.Get("Authorization")
 }
+
+// SetLostAnswerRate changes the fraction of successful mutating calls whose
+// answer is lost after the change was applied (Options.LostAnswerRate).
+func (s *Sim) SetLostAnswerRate(f float64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.lostRate = f
+}
+
+// SetAppliedErrorRate changes the fraction of successful mutating calls
+// answered 500 after the change was applied (Options.AppliedErrorRate).
+func (s *Sim) SetAppliedErrorRate(f float64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.appliedRate = f
+}
+
+// SetEchoAuth makes API error messages quote the request's Authorization
+// header (Options.EchoAuth).
+func (s *Sim) SetEchoAuth(on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.echoAuth = on
+}
