@@ -23,6 +23,7 @@ type demoOptions struct {
 	seed     int64
 	readOnly bool
 	theme    string
+	faults   simFaults
 }
 
 // newDemoCmd runs the dashboard against an embedded simulator: no token, no
@@ -35,8 +36,9 @@ func newDemoCmd() *cobra.Command {
 		Long: "demo starts the Fly Machines API simulator on 127.0.0.1 with a broken deploy from one of the\n" +
 			"runbook's scenarios and opens the dashboard on it. Actions really run against the simulator;\n" +
 			"their journal goes to a temporary directory, never to your real journals.",
-		Example: "  flyrescue demo\n  flyrescue demo --scenario stuck --machines 2000 --speed 10",
-		Args:    cobra.NoArgs,
+		Example: "  flyrescue demo\n  flyrescue demo --scenario stuck --machines 2000 --speed 10\n" +
+			"  flyrescue demo --target fails-checks --lost-answers 0.2 --lease-any 5=alice@example.com",
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runDemo(cmd.Context(), o)
 		},
@@ -48,6 +50,7 @@ func newDemoCmd() *cobra.Command {
 	f.Float64Var(&o.speed, "speed", 1, "Simulated-time factor (10 = ten times faster)")
 	f.Int64Var(&o.seed, "seed", 1, "Seed; the same seed gives the same fleet")
 	f.BoolVar(&o.readOnly, "read-only", false, "Disable every mutating action")
+	o.faults.addFlags(cmd, false)
 	addLookFlags(cmd, &o.theme)
 	return cmd
 }
@@ -59,9 +62,13 @@ func runDemo(ctx context.Context, o *demoOptions) error {
 	if err := validTheme(o.theme); err != nil {
 		return err
 	}
-	srv, err := flysim.Start(flysim.Options{
+	opts := flysim.Options{
 		App: "demo-app", Scenario: o.scenario, Machines: o.machines, Seed: o.seed, Speed: o.speed, Deploying: true,
-	})
+	}
+	if err := o.faults.apply(&opts); err != nil {
+		return &exitError{exitUsage, err}
+	}
+	srv, err := flysim.Start(opts)
 	if err != nil {
 		return &exitError{exitUsage, err}
 	}

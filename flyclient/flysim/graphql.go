@@ -22,7 +22,11 @@ type gqlError struct {
 
 // gqlFail answers like Fly's GraphQL API: HTTP 200 with errors, so fly-go
 // surfaces the message (and graphql.IsUnauthorizedError / NOT_FOUND codes).
-func gqlFail(w http.ResponseWriter, msg, code string) {
+// With EchoAuth the message quotes the request's Authorization header.
+func gqlFail(w http.ResponseWriter, echo, msg, code string) {
+	if echo != "" {
+		msg += echoAuth(echo)
+	}
 	e := gqlError{Message: msg}
 	if code != "" {
 		e.Extensions = map[string]string{"code": code}
@@ -42,28 +46,30 @@ func (s *Sim) releaseNode(r *release) map[string]any {
 // handleGraphQL routes on operationName, else on the aliases fly-go v0.9.3
 // uses (§6 of the reference): releasesUnprocessed, currentRelease,
 // LatestImage, appcompact.
-func (s *Sim) handleGraphQL(rw http.ResponseWriter, r *http.Request) {
-	w := &statusWriter{ResponseWriter: rw}
-	defer func() {
-		s.mu.Lock()
-		s.recordRequestLocked("POST /graphql", w.status)
-		s.mu.Unlock()
-	}()
+func (s *Sim) handleGraphQL(w http.ResponseWriter, r *http.Request) {
+	s.withOutage(w, r, "POST /graphql", func(w http.ResponseWriter) { s.serveGraphQL(w, r) })
+}
+
+func (s *Sim) serveGraphQL(rw http.ResponseWriter, r *http.Request) {
+	const route = "POST /graphql"
+	w := &statusWriter{ResponseWriter: rw, route: route}
+	echo := s.echoHeader(r) // GraphQL errors are 200s: gqlFail quotes it itself
+	defer s.record(w)
 	if !s.sleepLatency(r.Context()) {
 		return
 	}
 	if !s.authorized(r.Header.Get("Authorization")) {
-		gqlFail(w, "You must be authenticated to view this.", "UNAUTHORIZED")
+		gqlFail(w, echo, "You must be authenticated to view this.", "UNAUTHORIZED")
 		return
 	}
 	var req gqlRequest
 	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
-		gqlFail(w, "could not parse request: "+err.Error(), "BAD_REQUEST")
+		gqlFail(w, echo, "could not parse request: "+err.Error(), "BAD_REQUEST")
 		return
 	}
 	appName, _ := req.Variables["appName"].(string)
 	if appName != s.app {
-		gqlFail(w, fmt.Sprintf("Could not find App %q", appName), "NOT_FOUND")
+		gqlFail(w, echo, fmt.Sprintf("Could not find App %q", appName), "NOT_FOUND")
 		return
 	}
 	s.mu.Lock()
@@ -96,7 +102,7 @@ func (s *Sim) handleGraphQL(rw http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"data": map[string]any{"appbasic": s.appCompact()}})
 		return
 	default:
-		gqlFail(w, "flysim: unsupported GraphQL operation (supported: releases, currentRelease, LatestImage, appcompact)", "BAD_REQUEST")
+		gqlFail(w, echo, "flysim: unsupported GraphQL operation (supported: releases, currentRelease, LatestImage, appcompact)", "BAD_REQUEST")
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"data": map[string]any{"app": app}})

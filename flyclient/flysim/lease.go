@@ -1,10 +1,80 @@
 package flysim
 
 import (
+	"fmt"
 	"net/http"
 	"strconv"
 	"time"
 )
+
+// HeldLease is a lease another operator holds on a machine. An empty
+// MachineID picks the first started, unleased machine of the previous
+// (old) image in ID order, so "any N old machines" is the same N for a seed.
+type HeldLease struct {
+	MachineID, Owner, Description string
+	TTL                           time.Duration // real time; 0 = 24 h, like a stalled deploy's
+}
+
+// HoldLeases makes each lease held (see HeldLease) and returns the machines
+// leased, in order.
+func (s *Sim) HoldLeases(leases ...HeldLease) ([]string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.advanceLocked()
+	return s.holdLeasesLocked(leases)
+}
+
+// placeLeases applies Options.Leases while New builds the sim.
+func (s *Sim) placeLeases(leases []HeldLease) error {
+	_, err := s.holdLeasesLocked(leases)
+	return err
+}
+
+func (s *Sim) holdLeasesLocked(leases []HeldLease) ([]string, error) {
+	now := time.Now()
+	ids := make([]string, 0, len(leases))
+	for _, hl := range leases {
+		if hl.Owner == "" {
+			return ids, fmt.Errorf("flysim: lease on %q needs an owner", hl.MachineID)
+		}
+		ttl := hl.TTL
+		if ttl == 0 {
+			ttl = 24 * time.Hour
+		}
+		id := hl.MachineID
+		if id == "" {
+			for _, cand := range s.order {
+				m := s.machines[cand]
+				if m.state == stateStarted && m.cfg.Image == s.previous.image && m.activeLease(now) == nil {
+					id = cand
+					break
+				}
+			}
+			if id == "" {
+				return ids, fmt.Errorf("flysim: no started, unleased machine of the previous image left for %s's lease", hl.Owner)
+			}
+		}
+		if err := s.holdLeaseLocked(id, hl.Owner, hl.Description, ttl); err != nil {
+			return ids, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, nil
+}
+
+func (s *Sim) holdLeaseLocked(machineID, owner, description string, ttl time.Duration) error {
+	m, ok := s.machines[machineID]
+	if !ok {
+		return fmt.Errorf("flysim: machine %s not found", machineID)
+	}
+	now := time.Now()
+	if l := m.activeLease(now); l != nil && l.owner != owner {
+		return fmt.Errorf("flysim: machine %s lease already held by %s", machineID, l.owner)
+	}
+	m.lease = &lease{nonce: s.hexID(12), owner: owner, description: description, expires: now.Add(ttl)}
+	m.touch()
+	return nil
+}
 
 // defaultLeaseTTL applies when ?ttl= is absent (seconds, real time).
 const defaultLeaseTTL = 30

@@ -33,7 +33,19 @@ import (
 //
 // With Options.Deploying, v62 is "running" and every unleased, started,
 // previous-image machine is updated to the target over time (one every 1.5 s
-// simulated, from 3 s on), like an immediate deploy still in progress.
+// simulated, from 3 s on), like an immediate deploy still in progress. Each
+// update keeps its machine replacing for 8 s (updateDuration), so the mover
+// has 5 or 6 machines in flight at once, counted over the whole fleet, not
+// per group. With a target that fails to start, the failed ones stay
+// unavailable: one more every 1.5 s.
+//
+// Options.TargetBehavior applies to the machines a scenario already shows on
+// the target, because a bad image is bad everywhere: with ImageFailsChecks
+// those started have critical checks (as in bad-release); with
+// ImageFailsStart they are failed instead of started; with ImageReverts they
+// stay as they are (a revert is flyd's answer to an update, and these already
+// run the version), while those still replacing revert to the previous image.
+// ScenarioCounts gives the numbers for the scenario's own target behaviour.
 func ScenarioCounts(scenario string, n int) Counts {
 	c := Counts{Leased: n / 100}
 	switch scenario {
@@ -74,8 +86,12 @@ type Counts struct {
 	Leased                              int // held by deploy-bot@example.com
 }
 
-// LeaseBot owns the leases scenarios start with, like a crashed deploy.
-const LeaseBot = "deploy-bot@example.com"
+// LeaseBot owns the leases scenarios start with, like a crashed deploy;
+// LeaseBotDescription is their lease description.
+const (
+	LeaseBot            = "deploy-bot@example.com"
+	LeaseBotDescription = "deploy-bot: fly deploy (stalled)"
+)
 
 var regions = []string{"iad", "ord", "lhr", "syd"}
 
@@ -202,9 +218,11 @@ func buildScenario(s *Sim) {
 	now := time.Now()
 	n := s.opts.Machines
 	s.buildReleases(now)
-	if s.opts.Scenario == "bad-release" {
-		s.images[s.target.image] = ImageFailsChecks
+	behavior := s.opts.TargetBehavior
+	if behavior == ImageOK && s.opts.Scenario == "bad-release" {
+		behavior = ImageFailsChecks
 	}
+	s.images[s.target.image] = behavior
 	c := ScenarioCounts(s.opts.Scenario, n)
 	roles := scenarioRoles(c, n)
 	s.rng.Shuffle(len(roles), func(i, j int) { roles[i], roles[j] = roles[j], roles[i] })
@@ -241,7 +259,7 @@ func buildScenario(s *Sim) {
 		switch r {
 		case rolePrevious:
 			if leased < c.Leased {
-				m.lease = &lease{nonce: s.hexID(12), owner: LeaseBot, description: "deploy", expires: now.Add(24 * time.Hour)}
+				m.lease = &lease{nonce: s.hexID(12), owner: LeaseBot, description: LeaseBotDescription, expires: now.Add(24 * time.Hour)}
 				leased++
 			} else if s.opts.Deploying {
 				s.scheduleAt(m, s.simNow(), 3*time.Second+time.Duration(deploySlot)*1500*time.Millisecond, step{kind: stepDeploy})
@@ -250,8 +268,14 @@ func buildScenario(s *Sim) {
 			last = created.Add(4 * time.Second)
 		case roleTarget:
 			s.eventLocked(m, last, "update", "replacing", "user", nil)
+			if behavior == ImageFailsStart {
+				last = last.Add(9 * time.Second)
+				m.state = stateFailed
+				s.eventLocked(m, last, "exit", "failed", "flyd", exitRequest(1, last))
+				break
+			}
 			s.eventLocked(m, last.Add(8*time.Second), "start", "started", "flyd", nil)
-			m.checksPassing = s.images[m.cfg.Image] != ImageFailsChecks
+			m.checksPassing = behavior != ImageFailsChecks
 			m.checksOutput = checkOutput(m.checksPassing)
 			last = last.Add(8 * time.Second)
 		case roleReplacing:

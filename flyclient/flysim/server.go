@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -46,6 +47,8 @@ func Listen(addr string, opts Options) (*Server, error) {
 // Close stops the listener and waits (briefly) for in-flight requests such as
 // long waits, which are cancelled through their contexts.
 func (s *Server) Close() {
+	// A hanging or dripping outage would hold Shutdown for its whole grace.
+	s.Sim.SetOutage(OutageNone, 0)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	if err := s.srv.Shutdown(ctx); err != nil {
@@ -71,7 +74,7 @@ const (
 type route struct {
 	action   string // rate-limit action name
 	scope    scope
-	mutating bool // subject to FaultRate
+	mutating bool // subject to FaultRate, LostAnswerRate and AppliedErrorRate
 }
 
 func (s *Sim) buildMux() {
@@ -107,10 +110,34 @@ func (s *Sim) buildMux() {
 	s.mux = mux
 }
 
-// statusWriter remembers the status for the request statistics.
+// statusWriter remembers the status for the request statistics and applies
+// EchoAuth to error bodies.
 type statusWriter struct {
 	http.ResponseWriter
-	status int
+	route    string
+	status   int
+	echo     string // Authorization header to quote in error messages
+	dropped  string // why no answer was sent, recorded instead of a status
+	recorded bool
+}
+
+// record counts the request once, in Stats.Requests. A dropped connection
+// is recorded before it closes, so a caller that saw the drop sees the count.
+func (s *Sim) record(w *statusWriter) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !w.recorded {
+		w.recorded = true
+		s.recordRequestLocked(w.route, w.label())
+	}
+}
+
+// label is how the request is recorded in Stats.Requests.
+func (w *statusWriter) label() string {
+	if w.dropped != "" {
+		return w.dropped
+	}
+	return strconv.Itoa(w.status)
 }
 
 func (w *statusWriter) WriteHeader(code int) {
@@ -124,59 +151,70 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 	if w.status == 0 {
 		w.status = http.StatusOK
 	}
+	if w.echo != "" && w.status >= 400 {
+		// Error bodies are written whole by writeRaw, so one rewrite suffices.
+		if _, err := w.ResponseWriter.Write(echoAuthBody(b, w.echo)); err != nil {
+			return 0, err
+		}
+		return len(b), nil
+	}
 	return w.ResponseWriter.Write(b)
 }
 
 // wrap applies what every Machines API route shares, in the real API's order:
-// latency, auth (401), app (404), rate limit (429), injected fault (500).
+// outage, latency, auth (401), app (404), rate limit (429), injected fault
+// (500), then for mutations a lost answer or a 500 after applying.
 func (s *Sim) wrap(pattern string, rt route, next http.HandlerFunc) http.Handler {
-	key := pattern
-	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		w := &statusWriter{ResponseWriter: rw}
-		defer func() {
-			s.mu.Lock()
-			s.recordRequestLocked(key, w.status)
-			s.mu.Unlock()
-		}()
-		if !s.sleepLatency(r.Context()) {
-			writeError(w, http.StatusRequestTimeout, "deadline_exceeded: request cancelled")
-			return
-		}
-		if !s.authorized(r.Header.Get("Authorization")) {
-			writeError(w, http.StatusUnauthorized, "unauthorized")
-			return
-		}
-		if s.foreign(r.Header.Get("Authorization")) {
-			// A valid token of an org that does not own the app.
-			writeError(w, http.StatusForbidden, "forbidden: token does not have access to this app")
-			return
-		}
-		if r.PathValue("app") != s.app {
-			writeError(w, http.StatusNotFound, "app not found")
-			return
-		}
-		s.mu.Lock()
-		limited, throttled := s.rateLimit, s.throttled
-		fault := rt.mutating && s.faultRate > 0 && s.rng.Float64() < s.faultRate
-		if fault {
-			s.stats.faults++
-		}
-		s.mu.Unlock()
-		scopeID := r.PathValue("app")
-		if rt.scope == scopeMachine {
-			scopeID = r.PathValue("id")
-		}
-		if throttled || limited && !s.limiter.allow(rt.action, scopeID, time.Now()) {
-			writeError(w, http.StatusTooManyRequests, "rate limit exceeded")
-			return
-		}
-		if fault {
-			// 500, never 502/503: fly-go retries those with an empty body (§0.8).
-			writeError(w, http.StatusInternalServerError, "internal: simulated fault")
-			return
-		}
-		next(w, r)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.withOutage(w, r, pattern, func(w http.ResponseWriter) { s.serveAPI(w, r, pattern, rt, next) })
 	})
+}
+
+func (s *Sim) serveAPI(rw http.ResponseWriter, r *http.Request, key string, rt route, next http.HandlerFunc) {
+	w := &statusWriter{ResponseWriter: rw, route: key, echo: s.echoHeader(r)}
+	defer s.record(w)
+	if !s.sleepLatency(r.Context()) {
+		writeError(w, http.StatusRequestTimeout, "deadline_exceeded: request cancelled")
+		return
+	}
+	if !s.authorized(r.Header.Get("Authorization")) {
+		writeError(w, http.StatusUnauthorized, "unauthorized")
+		return
+	}
+	if s.foreign(r.Header.Get("Authorization")) {
+		// A valid token of an org that does not own the app.
+		writeError(w, http.StatusForbidden, "forbidden: token does not have access to this app")
+		return
+	}
+	if r.PathValue("app") != s.app {
+		writeError(w, http.StatusNotFound, "app not found")
+		return
+	}
+	s.mu.Lock()
+	limited, throttled := s.rateLimit, s.throttled
+	fault := rt.mutating && s.faultRate > 0 && s.rng.Float64() < s.faultRate
+	if fault {
+		s.stats.faults++
+	}
+	s.mu.Unlock()
+	scopeID := r.PathValue("app")
+	if rt.scope == scopeMachine {
+		scopeID = r.PathValue("id")
+	}
+	if throttled || limited && !s.limiter.allow(rt.action, scopeID, time.Now()) {
+		writeError(w, http.StatusTooManyRequests, "rate limit exceeded")
+		return
+	}
+	if fault {
+		// 500, never 502/503: fly-go retries those with an empty body (§0.8).
+		writeError(w, http.StatusInternalServerError, "internal: simulated fault")
+		return
+	}
+	if rt.mutating {
+		s.serveMutation(w, r, next)
+		return
+	}
+	next(w, r)
 }
 
 func (s *Sim) sleepLatency(ctx context.Context) bool {

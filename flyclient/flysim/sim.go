@@ -33,17 +33,28 @@ type Options struct {
 	// API answers it 403 on this app.
 	ForeignToken string
 	Deploying    bool // old-image machines keep moving to the target, like a running immediate deploy
+
+	// TargetBehavior is how the deploy target (TargetImage) behaves, for
+	// updates from now on and, consistently, for the machines the scenario
+	// already shows on it (see buildScenario). bad-release implies
+	// ImageFailsChecks unless another non-OK behaviour is given.
+	TargetBehavior ImageBehavior
+	// LostAnswerRate: fraction of successful mutating calls that are applied
+	// and then answered by closing the connection without a byte.
+	LostAnswerRate float64
+	// AppliedErrorRate: fraction of successful mutating calls that are
+	// applied and then answered 500 (a gateway failing after forwarding).
+	AppliedErrorRate float64
+	// Outage starts at construction and lasts OutageFor real time (<= 0:
+	// until SetOutage(OutageNone, 0)).
+	Outage    OutageMode
+	OutageFor time.Duration
+	// EchoAuth makes every API error message quote the request's
+	// Authorization header, as some gateways do.
+	EchoAuth bool
+	// Leases are held by other operators from the start (see HeldLease).
+	Leases []HeldLease
 }
-
-// ImageBehavior says what happens to a machine updated or started on an image.
-type ImageBehavior int
-
-const (
-	ImageOK          ImageBehavior = iota
-	ImageFailsChecks               // starts, but its health checks stay critical
-	ImageReverts                   // flyd reverts the update: old version, still started (flyctl PR #4921)
-	ImageFailsStart                // the new version never boots: ends failed
-)
 
 // MachineFault is a per-machine misbehaviour injected by tests or scenarios.
 type MachineFault int
@@ -60,7 +71,7 @@ type MachineView struct {
 	Env, Metadata                                     map[string]string
 	ChecksPassing                                     bool
 	Destroyed                                         bool
-	LeaseOwner                                        string
+	LeaseOwner, LeaseDescription                      string
 	Fault                                             MachineFault // what the scenario or a test injected
 }
 
@@ -98,6 +109,10 @@ type Sim struct {
 	changed chan struct{}
 
 	faultRate   float64
+	lostRate    float64 // Options.LostAnswerRate
+	appliedRate float64 // Options.AppliedErrorRate
+	echoAuth    bool
+	outage      outage
 	rateLimit   bool
 	throttled   bool // every Machines API request is refused with 429
 	latency     time.Duration
@@ -132,8 +147,19 @@ func New(opts Options) (*Sim, error) {
 	if opts.Speed < 0 {
 		return nil, fmt.Errorf("flysim: speed must be > 0, got %g", opts.Speed)
 	}
-	if opts.FaultRate < 0 || opts.FaultRate > 1 {
-		return nil, fmt.Errorf("flysim: fault rate must be within [0,1], got %g", opts.FaultRate)
+	for _, r := range []struct {
+		name string
+		v    float64
+	}{{"fault rate", opts.FaultRate}, {"lost answer rate", opts.LostAnswerRate}, {"applied error rate", opts.AppliedErrorRate}} {
+		if r.v < 0 || r.v > 1 {
+			return nil, fmt.Errorf("flysim: %s must be within [0,1], got %g", r.name, r.v)
+		}
+	}
+	if opts.TargetBehavior < ImageOK || opts.TargetBehavior > ImageFailsStart {
+		return nil, fmt.Errorf("flysim: unknown target behavior %d", opts.TargetBehavior)
+	}
+	if opts.Outage < OutageNone || opts.Outage > OutageDrip {
+		return nil, fmt.Errorf("flysim: unknown outage mode %d", opts.Outage)
 	}
 	valid := false
 	for _, sc := range Scenarios {
@@ -152,6 +178,10 @@ func New(opts Options) (*Sim, error) {
 		images:      map[string]ImageBehavior{},
 		changed:     make(chan struct{}),
 		faultRate:   opts.FaultRate,
+		lostRate:    opts.LostAnswerRate,
+		appliedRate: opts.AppliedErrorRate,
+		echoAuth:    opts.EchoAuth,
+		outage:      outage{changed: make(chan struct{})},
 		rateLimit:   !opts.NoRateLimit,
 		latency:     opts.Latency,
 		limiter:     newLimiter(),
@@ -159,11 +189,17 @@ func New(opts Options) (*Sim, error) {
 	}
 	s.stats.reset()
 	buildScenario(s)
+	if err := s.placeLeases(opts.Leases); err != nil {
+		return nil, err
+	}
 	s.recountUnavailable()
 	// A fresh sim counts its starting fleet as the first "moment".
 	s.stats.peak = map[string]int{}
 	for g, n := range s.unavailable {
 		s.stats.peak[g] = n
+	}
+	if opts.Outage != OutageNone {
+		s.SetOutage(opts.Outage, opts.OutageFor)
 	}
 	return s, nil
 }
@@ -242,33 +278,32 @@ func (s *Sim) viewLocked(m *machine) MachineView {
 		ChecksPassing: m.checksPassing, Destroyed: m.state == stateDestroyed, Fault: m.fault,
 	}
 	if l := m.activeLease(time.Now()); l != nil {
-		v.LeaseOwner = l.owner
+		v.LeaseOwner, v.LeaseDescription = l.owner, l.description
 	}
 	return v
 }
 
 // HoldLease makes owner hold machineID's lease for ttl (real time), as
-// another operator or a crashed deploy would.
+// another operator or a crashed deploy would; HoldLeases adds a description.
 func (s *Sim) HoldLease(machineID, owner string, ttl time.Duration) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	m, ok := s.machines[machineID]
-	if !ok {
-		return fmt.Errorf("flysim: machine %s not found", machineID)
-	}
-	if l := m.activeLease(time.Now()); l != nil && l.owner != owner {
-		return fmt.Errorf("flysim: machine %s lease already held by %s", machineID, l.owner)
-	}
-	m.lease = &lease{nonce: s.hexID(12), owner: owner, expires: time.Now().Add(ttl)}
-	m.touch()
-	return nil
+	return s.holdLeaseLocked(machineID, owner, "", ttl)
 }
 
-// SetImageBehavior decides how machines behave on image from now on.
-func (s *Sim) SetImageBehavior(image string, b ImageBehavior) {
+// Unavailable returns process group -> machines currently not started
+// (destroyed ones excluded): the live value PeakUnavailable is the maximum of.
+func (s *Sim) Unavailable() map[string]int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.images[image] = b
+	s.advanceLocked()
+	out := map[string]int{}
+	for g, n := range s.unavailable {
+		if n != 0 {
+			out[g] = n
+		}
+	}
+	return out
 }
 
 // SetMachineFault injects f into one machine.

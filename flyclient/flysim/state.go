@@ -124,7 +124,7 @@ func (s *Sim) applyLocked(q *queued) {
 			m.checksAt = at
 		}
 	case stepDeploy:
-		s.deployStepLocked(m)
+		s.deployStepLocked(m, q.at)
 	}
 	m.touch()
 }
@@ -192,10 +192,12 @@ func (s *Sim) eventLocked(m *machine, at time.Time, typ, status, source string, 
 	m.touch()
 }
 
-// beginUpdateLocked swaps in a new version and starts replacing it, keeping
-// the old version so flyd-style reverts can restore it.
-func (s *Sim) beginUpdateLocked(m *machine, cfg machineConfig, skipLaunch bool, source string) {
-	now := time.Now()
+// beginUpdateLocked swaps in a new version and starts replacing it at
+// simAt, keeping the old version so flyd-style reverts can restore it.
+// Timing from simAt, not from whenever the queue is drained, keeps a lazily
+// applied deploy step from stretching its update (and peak_unavailable).
+func (s *Sim) beginUpdateLocked(m *machine, cfg machineConfig, skipLaunch bool, source string, simAt time.Time) {
+	now := s.realAt(simAt)
 	m.gen++
 	m.prevCfg, m.prevRef, m.prevInstanceID, m.prevState = m.cfg, m.ref, m.instanceID, m.state
 	s.uncountLocked(m)
@@ -206,7 +208,7 @@ func (s *Sim) beginUpdateLocked(m *machine, cfg machineConfig, skipLaunch bool, 
 	s.setStateLocked(m, stateReplacing, now)
 	s.eventLocked(m, now, "update", "replacing", source, nil)
 	launch := !skipLaunch && m.prevState != stateStopped && m.prevState != stateSuspended
-	s.schedule(m, updateDuration, step{kind: stepUpdateDone, launch: launch})
+	s.scheduleAt(m, simAt, updateDuration, step{kind: stepUpdateDone, launch: launch})
 }
 
 func (s *Sim) finishUpdateLocked(m *machine, simAt time.Time, launch bool) {
@@ -255,7 +257,7 @@ func exitRequest(code int, at time.Time) json.RawMessage {
 
 // deployStepLocked is the background deploy of Options.Deploying reaching m.
 // Like flyctl it skips machines someone else holds a lease on.
-func (s *Sim) deployStepLocked(m *machine) {
+func (s *Sim) deployStepLocked(m *machine, simAt time.Time) {
 	if m.cfg.Image == s.target.image || m.activeLease(time.Now()) != nil {
 		return
 	}
@@ -264,5 +266,5 @@ func (s *Sim) deployStepLocked(m *machine) {
 	}
 	cfg := m.cfg.clone()
 	s.applyRelease(&cfg, s.target)
-	s.beginUpdateLocked(m, cfg, false, "user")
+	s.beginUpdateLocked(m, cfg, false, "user", simAt)
 }

@@ -1,16 +1,21 @@
 package flysim
 
-import "strconv"
-
 // Stats is what GET /_sim/stats reports.
 type Stats struct {
-	// Requests: "METHOD /route/pattern" -> HTTP status -> count.
+	// Requests: "METHOD /route/pattern" -> HTTP status -> count; requests
+	// that got no answer count under "lost" or "outage" instead of a status.
 	Requests map[string]map[string]int `json:"requests"`
 	// MutationsPerMachine: accepted mutating calls per machine (leases excluded).
 	MutationsPerMachine map[string]int `json:"mutations_per_machine"`
 	RateLimited         int            `json:"rate_limited"`
 	LeaseConflicts      int            `json:"lease_conflicts"`
 	Faults              int            `json:"faults_injected"`
+	// LostAnswers: applied mutations answered by closing the connection.
+	LostAnswers int `json:"lost_answers"`
+	// AppliedErrors: applied mutations answered 500.
+	AppliedErrors int `json:"applied_errors"`
+	// OutageDropped: requests that met an outage (reset, hang or drip).
+	OutageDropped int `json:"outage_dropped"`
 	// PeakUnavailable: process group -> most machines not started at one moment.
 	PeakUnavailable map[string]int `json:"peak_unavailable"`
 }
@@ -21,6 +26,9 @@ type stats struct {
 	rateLimited    int
 	leaseConflicts int
 	faults         int
+	lostAnswers    int
+	appliedErrors  int
+	outageDropped  int
 	peak           map[string]int
 }
 
@@ -28,15 +36,14 @@ func (st *stats) reset() {
 	*st = stats{requests: map[string]map[string]int{}, mutations: map[string]int{}, peak: map[string]int{}}
 }
 
-func (s *Sim) recordRequestLocked(route string, status int) {
+func (s *Sim) recordRequestLocked(route, status string) {
 	byStatus := s.stats.requests[route]
 	if byStatus == nil {
 		byStatus = map[string]int{}
 		s.stats.requests[route] = byStatus
 	}
-	byStatus[strconv.Itoa(status)]++
-	switch status {
-	case 429:
+	byStatus[status]++
+	if status == "429" {
 		s.stats.rateLimited++
 	}
 }
@@ -52,6 +59,9 @@ func (s *Sim) Stats() Stats {
 		RateLimited:         s.stats.rateLimited,
 		LeaseConflicts:      s.stats.leaseConflicts,
 		Faults:              s.stats.faults,
+		LostAnswers:         s.stats.lostAnswers,
+		AppliedErrors:       s.stats.appliedErrors,
+		OutageDropped:       s.stats.outageDropped,
 		PeakUnavailable:     copyIntMap(s.stats.peak),
 	}
 	for k, v := range s.stats.requests {
