@@ -63,6 +63,7 @@ func (e *Engine) attempt(ctx, graceCtx context.Context, st *stepState, sched *sc
 		return err
 	}
 	st.last = m
+	sched.saw(m.ID, s.Group, serving(m))
 	if st.sent {
 		// We sent the change before and did not learn how it ended: decide
 		// from the machine, never by sending it again blindly.

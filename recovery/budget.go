@@ -174,6 +174,33 @@ func (s *scheduler) recountLocked() {
 	}
 }
 
+// saw folds a fresher read of one machine (ours, under our lease) into the
+// fleet view, so a machine someone else took down since the last fleet read
+// is counted now, not at the next read.
+func (s *scheduler) saw(id, group string, up bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.fleet == nil || id == "" {
+		return
+	}
+	_, wasDown := s.fleet.down[id]
+	switch {
+	case up && wasDown:
+		delete(s.fleet.down, id)
+		s.fleet.up[id] = true
+		if !s.ours[id] {
+			s.external[group]--
+		}
+		s.cond.Broadcast()
+	case !up && !wasDown:
+		s.fleet.down[id] = group
+		delete(s.fleet.up, id)
+		if !s.ours[id] {
+			s.external[group]++
+		}
+	}
+}
+
 // servingNow says whether the latest read shows the machine serving; it
 // falls back to the planned state for machines the read does not know.
 func (s *scheduler) servingNowLocked(st *stepState) bool {

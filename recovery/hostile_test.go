@@ -176,19 +176,19 @@ func TestTwoOperatorsSameSelection(t *testing.T) {
 }
 
 // TestBesideRunningDeploy: a deploy is still rolling the target out (it
-// alone keeps 15-20 web machines replacing) while we update the same fleet
-// at the default budget. We never re-update a machine the deploy already
-// moved, and the machines down at once, the deploy's and ours together,
-// stay within the budget.
+// keeps 5-9 machines replacing, most of them web) while we update the same
+// fleet with a budget of 12 per group. We never re-update a machine the
+// deploy already moved, and the machines down at once, the deploy's and
+// ours together, stay within the budget.
 func TestBesideRunningDeploy(t *testing.T) {
-	// Simulated time runs 10x: the fleet is re-read every 100 ms, i.e.
+	// Simulated time runs 20x: the fleet is re-read every 50 ms, i.e.
 	// every simulated second.
-	r := newRig(t, flysim.Options{Scenario: "minority", Machines: 400, Seed: 4, Deploying: true, Speed: 10, NoRateLimit: true})
-	e := r.engine(Options{WaitTimeout: 20 * time.Second, FleetRefresh: 100 * time.Millisecond})
+	r := newRig(t, flysim.Options{Scenario: "minority", Machines: 200, Seed: 4, Deploying: true, Speed: 20, NoRateLimit: true})
+	e := r.engine(Options{MaxUnavailable: 12, WaitTimeout: 20 * time.Second, FleetRefresh: 50 * time.Millisecond})
 	// The operator opens flyrescue while the deploy is under way: it
 	// started 3 s (simulated) in, and each machine takes 8 s, so by 20 s
 	// it has as many machines in flight as it will have.
-	time.Sleep(2 * time.Second)
+	time.Sleep(time.Second)
 	if countDown(r, "web") == 0 {
 		t.Fatal("the deploy is not moving: nothing to test beside")
 	}
@@ -196,7 +196,7 @@ func TestBesideRunningDeploy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(300 * time.Millisecond) // the operator reads the plan
+	time.Sleep(150 * time.Millisecond) // the operator reads the plan
 	r.sim.ResetStats()
 	res := r.run(e, p)
 	stats := r.sim.Stats()
@@ -225,4 +225,82 @@ func countDown(r *rig, group string) int {
 		}
 	}
 	return n
+}
+
+// TestLostAnswersNeverApplyTwice: 30% of mutating calls are carried out and
+// then their connection is closed without an answer, and 10% more are
+// carried out and answered 500. A retry must read the machine and see that
+// the change landed: no machine is updated or restarted twice, and every
+// one ends verified.
+func TestLostAnswersNeverApplyTwice(t *testing.T) {
+	for _, op := range []Op{OpUpdate, OpRestart, OpStop, OpDestroy} {
+		t.Run(string(op), func(t *testing.T) {
+			r := newRig(t, flysim.Options{Scenario: "minority", Machines: 200, NoRateLimit: true, Seed: 11, LostAnswerRate: 0.3, AppliedErrorRate: 0.1})
+			e := r.engine(Options{})
+			var p *Plan
+			var err error
+			sel := Selector{Query: "image:old"}
+			switch op {
+			case OpUpdate:
+				p, err = e.PlanUpdate(context.Background(), UpdateRequest{})
+			case OpRestart:
+				p, err = e.PlanRestart(context.Background(), sel)
+			case OpStop:
+				p, err = e.PlanStop(context.Background(), sel)
+			case OpDestroy:
+				p, err = e.PlanDestroy(context.Background(), DestroyRequest{Selector: sel, Force: true})
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			r.sim.ResetStats()
+			res := r.run(e, p)
+			stats := r.sim.Stats()
+			if stats.LostAnswers == 0 || stats.AppliedErrors == 0 {
+				t.Fatalf("no answers were lost (%d) or failed after applying (%d)", stats.LostAnswers, stats.AppliedErrors)
+			}
+			twice := 0
+			for id, n := range stats.MutationsPerMachine {
+				if n > 1 {
+					twice++
+					t.Errorf("%s mutated %d times", id, n)
+				}
+			}
+			for _, m := range failures(res) {
+				if !contains(m.Error, flysim.LeaseBot) {
+					t.Errorf("%s: %s %s", m.MachineID, m.Outcome, m.Error)
+				}
+			}
+			t.Logf("%s: %d steps, %d ok; %d lost answers, %d 500s after applying, %d machines mutated twice",
+				op, len(p.Steps), res.OK, stats.LostAnswers, stats.AppliedErrors, twice)
+		})
+	}
+}
+
+// TestLostAnswersScaleUpLaunchesOnce: creates whose answers are lost must
+// not become two machines: a retry finds the machine its step tagged.
+func TestLostAnswersScaleUpLaunchesOnce(t *testing.T) {
+	r := newRig(t, flysim.Options{Scenario: "healthy", Machines: 100, NoRateLimit: true, Seed: 12, LostAnswerRate: 0.3})
+	e := r.engine(Options{})
+	before := len(r.machines())
+	web := 0
+	for _, m := range r.machines() {
+		if m.Group == "web" {
+			web++
+		}
+	}
+	p, err := e.PlanScale(context.Background(), ScaleRequest{Group: "web", Count: web + 30})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := r.run(e, p)
+	if res.OK != 30 {
+		t.Errorf("want 30 launches ok: %+v", failures(res))
+	}
+	if got := len(r.machines()); got != before+30 {
+		t.Errorf("%d machines after scaling up by 30 from %d: a lost answer launched twice", got, before)
+	}
+	if r.sim.Stats().LostAnswers == 0 {
+		t.Error("no answer was lost")
+	}
 }
