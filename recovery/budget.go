@@ -43,6 +43,8 @@ type scheduler struct {
 	// they keep going between our read and our act.
 	pace    map[string]int
 	refresh time.Duration
+	// budgetWait bounds how long a step waits for room in its group.
+	budgetWait time.Duration
 	recent  []map[string]int // others' new downs per read, newest last
 	gates   map[gateKey]*gate
 	breaker breaker
@@ -73,10 +75,10 @@ type breaker struct {
 	order     []string                  // halted groups, in the order they halted
 }
 
-func newScheduler(steps []*stepState, limit map[string]int, haltAfter float64, refresh time.Duration) *scheduler {
+func newScheduler(steps []*stepState, limit map[string]int, haltAfter float64, refresh, budgetWait time.Duration) *scheduler {
 	s := &scheduler{pending: steps, limit: limit, inUse: map[string]int{}, spent: map[string]int{},
 		ours: map[string]bool{}, external: map[string]int{}, pace: map[string]int{}, gates: map[gateKey]*gate{},
-		refresh: refresh, breaker: breaker{haltAfter: haltAfter, failures: map[string]map[string]int{}, halted: map[string]string{}}}
+		refresh: refresh, budgetWait: budgetWait, breaker: breaker{haltAfter: haltAfter, failures: map[string]map[string]int{}, halted: map[string]string{}}}
 	s.cond = sync.NewCond(&s.mu)
 	return s
 }
@@ -243,7 +245,7 @@ func (s *scheduler) gateLocked(st *stepState) *gate {
 
 // next blocks until a step can run, and returns nil when there is none left
 // or the run is stopping. A returned step holds a budget slot when st.slot
-// is set; st.halted or st.doomed say it must not run at all.
+// is set; st.halted or st.refused say it must not run at all.
 func (s *scheduler) next() *stepState {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -262,13 +264,15 @@ func (s *scheduler) next() *stepState {
 				continue
 			case !need:
 			case s.exhaustedLocked(g):
-				st.doomed = true
+				st.refused = errBudgetSpent.Error()
 			case s.freeLocked(g):
 				s.takeSlotLocked(st)
 			default:
-				continue
+				if st.refused = s.starvedLocked(st); st.refused == "" {
+					continue
+				}
 			}
-			if gt != nil && st.halted == "" && !st.doomed {
+			if gt != nil && st.halted == "" && st.refused == "" {
 				gt.active++
 				st.gated = true
 			}
@@ -277,6 +281,30 @@ func (s *scheduler) next() *stepState {
 		}
 		s.cond.Wait()
 	}
+}
+
+// starvedLocked says why a step that needs a slot will not get one, or ""
+// while waiting may still help. Waiting helps while machines of the group
+// are moving (ours in flight, others' in transition or being taken down);
+// a group held over its budget by machines that sit stopped or failed would
+// wait forever, so the step is refused at once with the reason, and so is
+// one that has waited budgetWait.
+func (s *scheduler) starvedLocked(st *stepState) string {
+	g := st.step.Group
+	now := time.Now()
+	if st.waitingSince.IsZero() {
+		st.waitingSince = now
+	}
+	moving := s.inUse[g] > 0 || s.pace[g] > 0 || (s.fleet != nil && s.fleet.moving[g] > 0)
+	if moving && now.Sub(st.waitingSince) < s.budgetWait {
+		return ""
+	}
+	down := s.external[g] + s.spent[g]
+	why := fmt.Sprintf("not taken down: %d machines of %s are already not serving and its budget is %d", down, g, s.limitOf(g))
+	if moving {
+		why += fmt.Sprintf(" (waited %s for room)", s.budgetWait)
+	}
+	return why + "; bring those back (or destroy and scale), or raise --max-unavailable"
 }
 
 // takeSlotLocked charges a machine to the budget as ours: from now on it
@@ -340,6 +368,9 @@ func (s *scheduler) acquire(ctx context.Context, st *stepState) error {
 		if s.freeLocked(st.step.Group) {
 			s.takeSlotLocked(st)
 			return nil
+		}
+		if why := s.starvedLocked(st); why != "" {
+			return permanent("%s", why)
 		}
 		s.cond.Wait()
 	}

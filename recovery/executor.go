@@ -14,7 +14,9 @@ import (
 type stepState struct {
 	step     Step
 	slot     bool   // holds a unit of its group's unavailability budget
-	doomed   bool   // its group's budget was spent by failures before it ran
+	refused  string // why it may not take its machine down (budget), before it ran
+	// waitingSince: when it first waited for room in its group's budget.
+	waitingSince time.Time
 	halted   string // its group halted before it ran: why
 	gated    bool   // counted in its group's canary window
 	attempts int
@@ -102,7 +104,7 @@ func (e *Engine) execute(ctx context.Context, plan *Plan, run *Run) (*Result, er
 	if budget == nil {
 		budget = map[string]int{}
 	}
-	sched := newScheduler(append([]*stepState(nil), states...), budget, plan.Limits.HaltAfter, e.opts.FleetRefresh)
+	sched := newScheduler(append([]*stepState(nil), states...), budget, plan.Limits.HaltAfter, e.opts.FleetRefresh, e.settleTimeout())
 	stopSched := context.AfterFunc(runCtx, func() { sched.stop() })
 	defer stopSched()
 	// The plan may be minutes old: budgets and canaries start from a
@@ -187,9 +189,9 @@ func (e *Engine) runStep(ctx, graceCtx context.Context, st *stepState, sched *sc
 		e.finishStep(st, run, OutcomeHalted, "halted: "+st.halted)
 		return
 	}
-	if st.doomed {
+	if st.refused != "" {
 		sched.end(st, OutcomeFailed, "")
-		e.finishStep(st, run, OutcomeFailed, errBudgetSpent.Error())
+		e.finishStep(st, run, OutcomeFailed, st.refused)
 		return
 	}
 	defer func() { e.releaseLease(st.lease) }()

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flyrescue/flyrescue/flyclient"
 	"github.com/flyrescue/flyrescue/flyclient/flysim"
 )
 
@@ -302,5 +303,111 @@ func TestLostAnswersScaleUpLaunchesOnce(t *testing.T) {
 	}
 	if r.sim.Stats().LostAnswers == 0 {
 		t.Error("no answer was lost")
+	}
+}
+
+// TestDeadAPIEndsRunInterrupted: the API starts resetting every connection
+// in the middle of an update. The run must end soon after (not wait out
+// its retries and timeouts), with exit-5 material (ErrUnreachable), and
+// record what it could not finish as interrupted, never as failed: the
+// machines did nothing wrong. Resume finishes the job once the API is back,
+// applying nothing twice.
+func TestDeadAPIEndsRunInterrupted(t *testing.T) {
+	r := newRig(t, flysim.Options{Scenario: "minority", Machines: 200, NoRateLimit: true, Seed: 13, Speed: 50})
+	e := r.engine(Options{APIDownAfter: time.Second, Concurrency: 16})
+	p, err := e.PlanUpdate(context.Background(), UpdateRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.sim.ResetStats()
+	var cut time.Time
+	var once sync.Once
+	res, err := e.Execute(context.Background(), p, func(ev Event) {
+		if ev.Phase == PhaseDone && ev.MachineID != "" {
+			once.Do(func() {
+				cut = time.Now()
+				r.sim.SetOutage(flysim.OutageReset, 0)
+			})
+		}
+	})
+	ended := time.Since(cut)
+	if !errors.Is(err, flyclient.ErrUnreachable) {
+		t.Fatalf("run ended with %v, want the API unreachable", err)
+	}
+	if ended > 10*time.Second {
+		t.Errorf("the run took %s to notice the API was gone", ended)
+	}
+	if res.Interrupted == 0 {
+		t.Errorf("want interrupted steps, got %d ok %d failed %d interrupted", res.OK, res.Failed, res.Interrupted)
+	}
+	for _, m := range res.Machines {
+		if m.Outcome == OutcomeFailed && !contains(m.Error, flysim.LeaseBot) {
+			t.Errorf("%s failed: %s", m.MachineID, m.Error)
+		}
+	}
+	r.sim.SetOutage(flysim.OutageNone, 0)
+	rp, err := e.PlanResume(context.Background(), p.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.run(e, rp)
+	for id, n := range r.sim.Stats().MutationsPerMachine {
+		if n > 1 {
+			t.Errorf("%s mutated %d times across the run and its resume", id, n)
+		}
+	}
+	target := r.sim.TargetImage()
+	for _, m := range r.machines() {
+		if m.Image != target && m.LeaseOwner != flysim.LeaseBot {
+			t.Errorf("%s left on %s after resume", m.ID, m.Image)
+		}
+	}
+	t.Logf("ended %s after the API went away: %d ok, %d interrupted", ended.Round(time.Millisecond), res.OK, res.Interrupted)
+}
+
+// TestGroupHeldOverBudgetByOthers: a group whose budget is already used up
+// by machines someone else stopped gets no more machines taken down, and
+// the run says so at once instead of waiting forever.
+func TestGroupHeldOverBudgetByOthers(t *testing.T) {
+	r := newRig(t, flysim.Options{Scenario: "minority", Machines: 40, NoRateLimit: true, Seed: 3})
+	ctx := context.Background()
+	var workers []string
+	for _, m := range r.machines() {
+		if m.Group == "worker" && m.State == "started" && m.LeaseOwner == "" {
+			workers = append(workers, m.ID)
+		}
+	}
+	// worker has 12 machines: a budget of 4 at 0.33. Stop 4 outside flyrescue.
+	for _, id := range workers[:4] {
+		if err := r.client.Stop(ctx, r.sim.App(), id, "", time.Second); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, id := range workers[:4] {
+		if _, err := r.client.WaitFor(ctx, r.sim.App(), id, []string{"stopped"}, "", 10*time.Second); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e := r.engine(Options{})
+	p, err := e.PlanRestart(ctx, Selector{MachineIDs: workers[4:8]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.sim.ResetStats()
+	began := time.Now()
+	res := r.run(e, p)
+	if took := time.Since(began); took > 5*time.Second {
+		t.Errorf("took %s to give up on a group held over its budget", took)
+	}
+	if res.Failed != 4 {
+		t.Fatalf("want the 4 restarts refused, got %+v", res)
+	}
+	for _, m := range res.Machines {
+		if !contains(m.Error, "already not serving") {
+			t.Errorf("%s: %s", m.MachineID, m.Error)
+		}
+	}
+	if n := len(r.sim.Stats().MutationsPerMachine); n != 0 {
+		t.Errorf("%d machines were touched", n)
 	}
 }

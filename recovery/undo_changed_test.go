@@ -20,7 +20,9 @@ const hotfixImage = "registry.fly.io/demo-app:hotfix-99"
 // them too only when asked.
 func TestUndoLeavesOutMachinesChangedSince(t *testing.T) {
 	r := newRig(t, flysim.Options{Scenario: "healthy", Machines: 12, NoRateLimit: true})
-	e := r.engine(Options{})
+	// Groups of 3 to 6 machines, one of which gets stopped: a budget of 4
+	// leaves room for the undo (budgets are tested elsewhere).
+	e := r.engine(Options{MaxUnavailable: 4})
 	ctx := context.Background()
 	target, previous := r.sim.TargetImage(), r.sim.PreviousImage()
 

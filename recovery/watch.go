@@ -20,6 +20,7 @@ type fleetRead struct {
 	healthy map[string]map[string]int
 	size    map[string]int // live machines per group
 	up      map[string]bool
+	moving  map[string]int // machines per group in a transitional state
 }
 
 // serving says whether a machine carries traffic: started, on a healthy
@@ -41,7 +42,7 @@ func serving(m *flyclient.Machine) bool {
 }
 
 func newFleetRead(list []*flyclient.Machine) *fleetRead {
-	r := &fleetRead{at: time.Now(), down: map[string]string{}, healthy: map[string]map[string]int{}, size: map[string]int{}, up: map[string]bool{}}
+	r := &fleetRead{at: time.Now(), down: map[string]string{}, healthy: map[string]map[string]int{}, size: map[string]int{}, up: map[string]bool{}, moving: map[string]int{}}
 	for _, m := range list {
 		if m == nil || m.State == model.StateDestroyed {
 			continue
@@ -52,6 +53,9 @@ func newFleetRead(list []*flyclient.Machine) *fleetRead {
 		}
 		if !serving(m) {
 			r.down[m.ID] = g
+			if model.IsTransitional(m.State) || m.State == model.StateStarted {
+				r.moving[g]++ // on its way somewhere (a started one: checks pending)
+			}
 			continue
 		}
 		r.up[m.ID] = true
