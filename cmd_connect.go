@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -27,16 +29,45 @@ const (
 // connection holds the flags every command that talks to Fly shares, named
 // as flyctl names them.
 type connection struct {
-	app         string
-	configPath  string
-	accessToken string
+	app            string
+	configPath     string
+	accessToken    string
+	requestTimeout time.Duration
 }
+
+// requestTimeoutEnv sets the deadline of each API call (like --request-timeout).
+const requestTimeoutEnv = "FLYRESCUE_REQUEST_TIMEOUT"
 
 func (c *connection) addFlags(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.StringVarP(&c.app, "app", "a", "", "Fly app name (default: FLY_APP, then app in fly.toml)")
 	f.StringVarP(&c.configPath, "config", "c", "", "Path to the app's fly.toml (for its app name)")
 	f.StringVarP(&c.accessToken, "access-token", "t", "", "Fly API access token (default: FLY_ACCESS_TOKEN, FLY_API_TOKEN, then ~/.fly/config.yml)")
+	// Hidden: for tests and odd networks; FLYRESCUE_REQUEST_TIMEOUT does the same.
+	f.DurationVar(&c.requestTimeout, "request-timeout", 0, "How long one API call may take to answer completely (default: "+requestTimeoutEnv+", else 30s)")
+	_ = f.MarkHidden("request-timeout")
+}
+
+// timeout is the per-request deadline: the flag, else the environment,
+// else flyclient's default.
+func (c *connection) timeout() (time.Duration, error) {
+	d, from := c.requestTimeout, "--request-timeout"
+	if d == 0 {
+		if env := os.Getenv(requestTimeoutEnv); env != "" {
+			from = requestTimeoutEnv
+			var err error
+			if d, err = time.ParseDuration(env); err != nil {
+				return 0, fmt.Errorf("%s=%q is not a duration: write it like 30s or 2m", requestTimeoutEnv, env)
+			}
+		}
+	}
+	switch {
+	case d == 0:
+		return flyclient.DefaultRequestTimeout, nil
+	case d < 100*time.Millisecond || d > 10*time.Minute:
+		return 0, fmt.Errorf("%s %s is out of range: give a duration from 100ms to 10m, like 30s", from, d)
+	}
+	return d, nil
 }
 
 // connect resolves the app and token and builds a client. It does not call
@@ -52,7 +83,11 @@ func (c *connection) connect(ctx context.Context) (*flyclient.Client, string, er
 	case tokErr != nil:
 		return nil, "", &exitError{exitAuth, tokErr}
 	}
-	client, err := flyclient.New(ctx, flyclient.Config{Token: token, UserAgent: "flyrescue/" + version})
+	timeout, err := c.timeout()
+	if err != nil {
+		return nil, "", &exitError{exitUsage, err}
+	}
+	client, err := flyclient.New(ctx, flyclient.Config{Token: token, UserAgent: "flyrescue/" + version, RequestTimeout: timeout})
 	if err != nil {
 		return nil, "", &exitError{exitUsage, err}
 	}
