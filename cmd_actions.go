@@ -146,7 +146,7 @@ func runAction(cmd *cobra.Command, f *actionFlags, plan planFunc) error {
 	if len(p.Steps) == 0 {
 		fmt.Fprintln(out, "Nothing to do.")
 		if len(p.Skipped) == 0 && p.Kind != recovery.KindScale {
-			return &exitError{exitNothingToDo, fmt.Errorf("the selection (%s) matched no machine of %s: check it against `flyrescue status -a %s`; nothing was changed", p.Selection, p.App, p.App)}
+			return &exitError{exitNothingToDo, fmt.Errorf("the selection (%s) matched no machine of %s: check it against `flyrescue status -a %s`; nothing was changed", flyclient.PrintableLine(p.Selection), p.App, p.App)}
 		}
 		return nil
 	}
@@ -229,7 +229,7 @@ func confirm(in io.Reader, out io.Writer, p *recovery.Plan) error {
 func isTerminal(f *os.File) bool { return term.IsTerminal(f.Fd()) }
 
 func printPlan(w io.Writer, p *recovery.Plan, every bool) {
-	fmt.Fprintf(w, "Plan %s: %s %d machines of %s (%s)\n", p.ID, p.Kind, len(p.Steps), p.App, p.Selection)
+	fmt.Fprintf(w, "Plan %s: %s %d machines of %s (%s)\n", p.ID, p.Kind, len(p.Steps), p.App, flyclient.PrintableLine(p.Selection))
 	if p.Undoes != "" {
 		fmt.Fprintf(w, "  undoes %s\n", p.Undoes)
 	}
@@ -272,7 +272,7 @@ func printPlan(w io.Writer, p *recovery.Plan, every bool) {
 		fmt.Fprintf(w, "  %d machines need nothing (e.g. %s: %s)\n", len(p.Skipped), p.Skipped[0].MachineID, p.Skipped[0].Reason)
 	}
 	for _, n := range p.Notes {
-		fmt.Fprintf(w, "  note: %s\n", n)
+		fmt.Fprintf(w, "  note: %s\n", flyclient.PrintableLine(n))
 	}
 	if every {
 		for _, s := range p.Steps {
@@ -314,7 +314,7 @@ func printOutcome(w io.Writer, ev recovery.Event) {
 		line += fmt.Sprintf(" after %d attempts", ev.Attempt)
 	}
 	if ev.Reason != "" {
-		line += "  " + ev.Reason
+		line += "  " + flyclient.PrintableLine(ev.Reason)
 	}
 	fmt.Fprintln(w, line)
 }
