@@ -13,6 +13,7 @@ import (
 	"os"
 	"strings"
 	"time"
+	"unicode"
 
 	fly "github.com/superfly/fly-go"
 	"github.com/superfly/fly-go/flaps"
@@ -64,7 +65,12 @@ type Client struct {
 func New(ctx context.Context, cfg Config) (*Client, error) {
 	if strings.TrimSpace(cfg.Token) == "" {
 		// tokens.Parse("") is not Empty() and would send "Bearer ".
-		return nil, fmt.Errorf("no Fly API token: run `fly auth login` or set FLY_API_TOKEN")
+		return nil, &Error{Kind: ErrUnauthorized, Op: "connect", Message: "no Fly API token"}
+	}
+	if strings.ContainsFunc(cfg.Token, unicode.IsControl) {
+		// It could not be sent in a header; fly-go would fail it as a
+		// network error.
+		return nil, &Error{Kind: ErrUnauthorized, Op: "connect", Message: "the token has a newline or another control character in it: check FLY_API_TOKEN / --access-token"}
 	}
 	flapsURL, err := resolveBaseURL(cfg.FlapsBaseURL, "FLY_FLAPS_BASE_URL", DefaultFlapsBaseURL)
 	if err != nil {
