@@ -20,7 +20,7 @@ const (
 	exitNotFound     = 4  // unknown app, machine or release
 	exitUnreachable  = 5  // the API did not answer
 	exitRateLimited  = 6  // rate limited for too long
-	exitNothingToDo  = 7  // the selection matched nothing
+	exitNothingToDo  = 7  // the selection matched nothing, or nothing to undo or resume
 	exitJournal      = 8  // the journal cannot be read or written
 	exitActionFailed = 9  // an action ran and some machines failed
 	exitRefused      = 10 // confirmation refused or impossible
@@ -88,7 +88,10 @@ func (c *connection) connect(ctx context.Context) (*flyclient.Client, string, er
 		return nil, "", &exitError{exitUsage, err}
 	}
 	client, err := flyclient.New(ctx, flyclient.Config{Token: token, UserAgent: "flyrescue/" + version, RequestTimeout: timeout})
-	if err != nil {
+	switch {
+	case errors.Is(err, flyclient.ErrUnauthorized):
+		return nil, "", &exitError{exitAuth, err}
+	case err != nil:
 		return nil, "", &exitError{exitUsage, err}
 	}
 	return client, app, nil
@@ -112,6 +115,11 @@ func apiExit(err error) error {
 		return &exitError{exitUnreachable, err}
 	case errors.Is(err, flyclient.ErrRateLimited):
 		return &exitError{exitRateLimited, err}
+	case errors.Is(err, flyclient.ErrInvalid):
+		// The API refused the request as malformed (400, 422): retrying the
+		// same command cannot help, the arguments it was built from (app,
+		// image, region, machine ID) must change. Scripts read 2 that way.
+		return &exitError{exitUsage, err}
 	}
 	return err
 }

@@ -27,6 +27,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	root.SetOut(out)
 	root.SetErr(errOut)
 	root.SetArgs(args)
+	usageExits(root)
 	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return 0, nil
