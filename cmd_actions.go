@@ -17,6 +17,7 @@ import (
 	"github.com/charmbracelet/x/term"
 	"github.com/spf13/cobra"
 
+	"github.com/flyrescue/flyrescue/config"
 	"github.com/flyrescue/flyrescue/flyclient"
 	"github.com/flyrescue/flyrescue/recovery"
 )
@@ -44,7 +45,13 @@ type actionFlags struct {
 	// scoped commands (stop, restart, destroy) act on the whole app only
 	// with --all: a forgotten --select must not take the app down.
 	scoped, all bool
+	// readsJournal: the plan is built from the journal (scale --back), so
+	// it cannot be made without one.
+	readsJournal bool
 }
+
+// journalPlanners are the commands whose plans come from the journal.
+var journalPlanners = map[string]bool{"undo": true, "resume": true}
 
 // requireScope makes cmd refuse to act on every machine without --all
 // (simpleCmd's extra-flags shape).
@@ -94,7 +101,11 @@ func (f *actionFlags) selector(args []string, region string) recovery.Selector {
 
 // actionConnect is the one place the action commands get their client, app
 // and journal.
-func actionConnect(ctx context.Context, f *actionFlags, errOut io.Writer) (*recovery.Engine, error) {
+//
+// A plan that only gets printed (--dry-run, --read-only) and is not built
+// from the journal does not need a sound journal: on a corrupt one it warns
+// and plans without it (the engine then refuses to execute anything).
+func actionConnect(ctx context.Context, f *actionFlags, planOnly bool, errOut io.Writer) (*recovery.Engine, error) {
 	client, app, err := f.conn.connect(ctx)
 	if err != nil {
 		return nil, err
@@ -107,9 +118,13 @@ func actionConnect(ctx context.Context, f *actionFlags, errOut io.Writer) (*reco
 	// resume anything, so nothing runs on top of it.
 	if _, _, err := journal.Records(); err != nil {
 		journal.Close()
-		return nil, &exitError{exitJournal, fmt.Errorf("%w (fix or delete that line, or move the file aside, then retry; nothing was changed)", err)}
+		if !planOnly || f.readsJournal {
+			return nil, &exitError{exitJournal, fmt.Errorf("%w (fix or delete that line, or move the file aside, then retry; nothing was changed)", err)}
+		}
+		fmt.Fprintf(errOut, "warning: the journal is corrupt: %v\nwarning: nothing can run until that line is fixed or the file is moved aside; planning without the journal\n", err)
+		journal = nil
 	}
-	if journal.TornTail != "" {
+	if journal != nil && journal.TornTail != "" {
 		fmt.Fprintln(errOut, "warning:", journal.TornTail)
 	}
 	retries := f.retries
@@ -133,22 +148,23 @@ func runAction(cmd *cobra.Command, f *actionFlags, plan planFunc) error {
 	if err := validLimits(f.maxUnavailable, f.concurrency); err != nil {
 		return err
 	}
-	e, err := actionConnect(ctx, f, errOut)
+	if journalPlanners[cmd.Name()] {
+		f.readsJournal = true
+	}
+	e, err := actionConnect(ctx, f, f.dryRun || f.readOnly, errOut)
 	if err != nil {
 		return err
 	}
-	defer e.Journal().Close()
+	if j := e.Journal(); j != nil {
+		defer j.Close()
+	}
 	p, err := plan(ctx, e)
 	if err != nil {
 		return planExit(err)
 	}
 	printPlan(out, p, f.verbose || f.dryRun)
 	if len(p.Steps) == 0 {
-		fmt.Fprintln(out, "Nothing to do.")
-		if len(p.Skipped) == 0 && p.Kind != recovery.KindScale {
-			return &exitError{exitNothingToDo, fmt.Errorf("the selection (%s) matched no machine of %s: check it against `flyrescue status -a %s`; nothing was changed", p.Selection, p.App, p.App)}
-		}
-		return nil
+		return nothingToRun(out, p)
 	}
 	if f.dryRun {
 		fmt.Fprintln(out, "Dry run: nothing was changed.")
@@ -184,12 +200,33 @@ func runAction(cmd *cobra.Command, f *actionFlags, plan planFunc) error {
 	return nil
 }
 
+// nothingToRun ends a plan without steps: done when nothing was needed
+// (every machine already fine, a resume whose steps all turned out done),
+// exit 7 when nothing matched.
+func nothingToRun(out io.Writer, p *recovery.Plan) error {
+	switch {
+	case p.Resumes != "":
+		// planResume journaled every step it found done against live state.
+		fmt.Fprintf(out, "Nothing left to resume: every step of action %s was found done against live state, and the journal now says so.\n", p.Resumes)
+		return nil
+	case p.Undoes != "" && len(p.Skipped) == 0:
+		fmt.Fprintln(out, "Nothing to do.")
+		return &exitError{exitNothingToDo, fmt.Errorf("undoing %s needs no change to any machine of %s; nothing was changed", p.Undoes, p.App)}
+	case len(p.Skipped) == 0 && p.Kind != recovery.KindScale:
+		fmt.Fprintln(out, "Nothing to do.")
+		return &exitError{exitNothingToDo, fmt.Errorf("the selection (%s) matched no machine of %s: check it against `flyrescue status -a %s`; nothing was changed", flyclient.PrintableLine(p.Selection), p.App, p.App)}
+	}
+	fmt.Fprintln(out, "Nothing to do.")
+	return nil
+}
+
 // validLimits checks --max-unavailable and --concurrency, which the
 // settings file also feeds.
 func validLimits(maxUnavailable float64, concurrency int) error {
+	if err := config.CheckMaxUnavailable(maxUnavailable); err != nil {
+		return &exitError{exitUsage, fmt.Errorf("--max-unavailable %w", err)}
+	}
 	switch {
-	case maxUnavailable <= 0:
-		return &exitError{exitUsage, errors.New("--max-unavailable must be above 0 (a fraction like 0.33 or a count like 10)")}
 	case concurrency < 1:
 		return &exitError{exitUsage, errors.New("--concurrency must be at least 1")}
 	}
@@ -203,8 +240,11 @@ func planExit(err error) error {
 		return err
 	case errors.Is(err, recovery.ErrJournal):
 		return &exitError{exitJournal, err}
+	case errors.Is(err, recovery.ErrNothingToDo):
+		return &exitError{exitNothingToDo, err}
 	case errors.Is(err, flyclient.ErrUnauthorized), errors.Is(err, flyclient.ErrNotFound), errors.Is(err, flyclient.ErrUnreachable),
-		errors.Is(err, flyclient.ErrServer), errors.Is(err, flyclient.ErrTimeout), errors.Is(err, flyclient.ErrRateLimited):
+		errors.Is(err, flyclient.ErrServer), errors.Is(err, flyclient.ErrTimeout), errors.Is(err, flyclient.ErrRateLimited),
+		errors.Is(err, flyclient.ErrInvalid):
 		return apiExit(err)
 	}
 	return &exitError{exitUsage, err}
@@ -229,7 +269,7 @@ func confirm(in io.Reader, out io.Writer, p *recovery.Plan) error {
 func isTerminal(f *os.File) bool { return term.IsTerminal(f.Fd()) }
 
 func printPlan(w io.Writer, p *recovery.Plan, every bool) {
-	fmt.Fprintf(w, "Plan %s: %s %d machines of %s (%s)\n", p.ID, p.Kind, len(p.Steps), p.App, p.Selection)
+	fmt.Fprintf(w, "Plan %s: %s %d machines of %s (%s)\n", p.ID, p.Kind, len(p.Steps), p.App, flyclient.PrintableLine(p.Selection))
 	if p.Undoes != "" {
 		fmt.Fprintf(w, "  undoes %s\n", p.Undoes)
 	}
@@ -272,7 +312,7 @@ func printPlan(w io.Writer, p *recovery.Plan, every bool) {
 		fmt.Fprintf(w, "  %d machines need nothing (e.g. %s: %s)\n", len(p.Skipped), p.Skipped[0].MachineID, p.Skipped[0].Reason)
 	}
 	for _, n := range p.Notes {
-		fmt.Fprintf(w, "  note: %s\n", n)
+		fmt.Fprintf(w, "  note: %s\n", flyclient.PrintableLine(n))
 	}
 	if every {
 		for _, s := range p.Steps {
@@ -314,7 +354,7 @@ func printOutcome(w io.Writer, ev recovery.Event) {
 		line += fmt.Sprintf(" after %d attempts", ev.Attempt)
 	}
 	if ev.Reason != "" {
-		line += "  " + ev.Reason
+		line += "  " + flyclient.PrintableLine(ev.Reason)
 	}
 	fmt.Fprintln(w, line)
 }
@@ -433,6 +473,7 @@ count the journal first recorded for it, i.e. before the incident.
 		Args:    cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			req := recovery.ScaleRequest{Group: args[0], Region: region, Back: back}
+			f.readsJournal = back
 			switch {
 			case back && len(args) == 2:
 				return &exitError{exitUsage, errors.New("give a COUNT or --back, not both")}
@@ -440,8 +481,15 @@ count the journal first recorded for it, i.e. before the incident.
 				return &exitError{exitUsage, errors.New("give a COUNT, or --back for the count the journal remembers")}
 			case !back:
 				n, err := strconv.Atoi(args[1])
+				if errors.Is(err, strconv.ErrRange) && !strings.HasPrefix(args[1], "-") {
+					return &exitError{exitUsage, fmt.Errorf("scale count %s is above the limit of %d machines per process group; give a smaller count", args[1], recovery.MaxScaleCount)}
+				}
 				if err != nil || n < 0 {
 					return &exitError{exitUsage, countError(args[1])}
+				}
+				// Before connecting: a count this large is never planned.
+				if err := recovery.CheckScaleCount(n); err != nil {
+					return &exitError{exitUsage, err}
 				}
 				req.Count = n
 			}

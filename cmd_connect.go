@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -18,7 +20,7 @@ const (
 	exitNotFound     = 4  // unknown app, machine or release
 	exitUnreachable  = 5  // the API did not answer
 	exitRateLimited  = 6  // rate limited for too long
-	exitNothingToDo  = 7  // the selection matched nothing
+	exitNothingToDo  = 7  // the selection matched nothing, or nothing to undo or resume
 	exitJournal      = 8  // the journal cannot be read or written
 	exitActionFailed = 9  // an action ran and some machines failed
 	exitRefused      = 10 // confirmation refused or impossible
@@ -27,16 +29,45 @@ const (
 // connection holds the flags every command that talks to Fly shares, named
 // as flyctl names them.
 type connection struct {
-	app         string
-	configPath  string
-	accessToken string
+	app            string
+	configPath     string
+	accessToken    string
+	requestTimeout time.Duration
 }
+
+// requestTimeoutEnv sets the deadline of each API call (like --request-timeout).
+const requestTimeoutEnv = "FLYRESCUE_REQUEST_TIMEOUT"
 
 func (c *connection) addFlags(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.StringVarP(&c.app, "app", "a", "", "Fly app name (default: FLY_APP, then app in fly.toml)")
 	f.StringVarP(&c.configPath, "config", "c", "", "Path to the app's fly.toml (for its app name)")
 	f.StringVarP(&c.accessToken, "access-token", "t", "", "Fly API access token (default: FLY_ACCESS_TOKEN, FLY_API_TOKEN, then ~/.fly/config.yml)")
+	// Hidden: for tests and odd networks; FLYRESCUE_REQUEST_TIMEOUT does the same.
+	f.DurationVar(&c.requestTimeout, "request-timeout", 0, "How long one API call may take to answer completely (default: "+requestTimeoutEnv+", else 30s)")
+	_ = f.MarkHidden("request-timeout")
+}
+
+// timeout is the per-request deadline: the flag, else the environment,
+// else flyclient's default.
+func (c *connection) timeout() (time.Duration, error) {
+	d, from := c.requestTimeout, "--request-timeout"
+	if d == 0 {
+		if env := os.Getenv(requestTimeoutEnv); env != "" {
+			from = requestTimeoutEnv
+			var err error
+			if d, err = time.ParseDuration(env); err != nil {
+				return 0, fmt.Errorf("%s=%q is not a duration: write it like 30s or 2m", requestTimeoutEnv, env)
+			}
+		}
+	}
+	switch {
+	case d == 0:
+		return flyclient.DefaultRequestTimeout, nil
+	case d < 100*time.Millisecond || d > 10*time.Minute:
+		return 0, fmt.Errorf("%s %s is out of range: give a duration from 100ms to 10m, like 30s", from, d)
+	}
+	return d, nil
 }
 
 // connect resolves the app and token and builds a client. It does not call
@@ -52,8 +83,15 @@ func (c *connection) connect(ctx context.Context) (*flyclient.Client, string, er
 	case tokErr != nil:
 		return nil, "", &exitError{exitAuth, tokErr}
 	}
-	client, err := flyclient.New(ctx, flyclient.Config{Token: token, UserAgent: "flyrescue/" + version})
+	timeout, err := c.timeout()
 	if err != nil {
+		return nil, "", &exitError{exitUsage, err}
+	}
+	client, err := flyclient.New(ctx, flyclient.Config{Token: token, UserAgent: "flyrescue/" + version, RequestTimeout: timeout})
+	switch {
+	case errors.Is(err, flyclient.ErrUnauthorized):
+		return nil, "", &exitError{exitAuth, err}
+	case err != nil:
 		return nil, "", &exitError{exitUsage, err}
 	}
 	return client, app, nil
@@ -77,6 +115,11 @@ func apiExit(err error) error {
 		return &exitError{exitUnreachable, err}
 	case errors.Is(err, flyclient.ErrRateLimited):
 		return &exitError{exitRateLimited, err}
+	case errors.Is(err, flyclient.ErrInvalid):
+		// The API refused the request as malformed (400, 422): retrying the
+		// same command cannot help, the arguments it was built from (app,
+		// image, region, machine ID) must change. Scripts read 2 that way.
+		return &exitError{exitUsage, err}
 	}
 	return err
 }

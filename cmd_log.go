@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/flyrescue/flyrescue/config"
+	"github.com/flyrescue/flyrescue/flyclient"
 	"github.com/flyrescue/flyrescue/recovery"
 )
 
@@ -84,7 +85,13 @@ resume links) to paste into an incident channel. --since, --action and --kind fi
 			if warning != "" {
 				fmt.Fprintln(cmd.ErrOrStderr(), "warning:", warning)
 			}
+			// Journals written by older versions may hold a token in an error
+			// text: the token this run would use is redacted with the rest.
+			if token, _, err := config.Token(conn.accessToken, os.Getenv); err == nil {
+				flyclient.RegisterSecret(token)
+			}
 			hist := recovery.History(recs)
+			printableHistory(hist)
 			if actionID != "" {
 				a, err := recovery.FindAction(hist, actionID)
 				if err != nil {
@@ -122,6 +129,39 @@ resume links) to paste into an incident channel. --since, --action and --kind fi
 	})
 	cmd.Flags().StringVar(&dir, "journal-dir", "", "Where the action journal lives (default: FLYRESCUE_STATE_DIR, else $XDG_STATE_HOME/flyrescue)")
 	return cmd
+}
+
+// printableHistory redacts secrets and escapes control characters in the
+// journal's free text, for every format: the journal is a file anyone may
+// have edited, and was written by versions that redacted less. (JSON keeps
+// the escapes as text, so `jq -r` cannot replay them either.)
+func printableHistory(hist []*recovery.ActionLog) {
+	for _, a := range hist {
+		act := &a.Action
+		act.ID, act.App, act.Operator = flyclient.PrintableLine(act.ID), flyclient.PrintableLine(act.App), flyclient.PrintableLine(act.Operator)
+		act.Selection, act.Undoes, act.Resumes = flyclient.PrintableLine(act.Selection), flyclient.PrintableLine(act.Undoes), flyclient.PrintableLine(act.Resumes)
+		if act.Args != nil {
+			args := make(map[string]string, len(act.Args))
+			for k, v := range act.Args {
+				args[flyclient.PrintableLine(k)] = flyclient.PrintableLine(v)
+			}
+			act.Args = args
+		}
+		for i, n := range act.Notes {
+			act.Notes[i] = flyclient.PrintableLine(n)
+		}
+		a.UndoneBy = flyclient.PrintableLine(a.UndoneBy)
+		for i, id := range a.ResumedBy {
+			a.ResumedBy[i] = flyclient.PrintableLine(id)
+		}
+		for i := range a.Machines {
+			m := &a.Machines[i]
+			m.MachineID = flyclient.PrintableLine(m.MachineID)
+			if o := m.Outcome; o != nil {
+				o.Error, o.NewMachineID = flyclient.PrintableLine(o.Error), flyclient.PrintableLine(o.NewMachineID)
+			}
+		}
+	}
 }
 
 func strOrNil(s string) *string {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"fmt"
 
 	"github.com/spf13/cobra"
 )
@@ -48,6 +49,40 @@ a token nor a network.`,
 		root.AddCommand(cmd)
 	}
 	return root
+}
+
+// usageExits makes every argument and flag error cobra finds (an unknown
+// command or flag, a missing or extra argument, a bad flag value) exit 2
+// and point at the command's help. Commands that set their own flag error
+// function (the action commands) keep it. Call it after SetOut: cobra's
+// completion command takes its output writer when it is added.
+func usageExits(root *cobra.Command) {
+	usage := func(c *cobra.Command, err error) error {
+		var ee *exitError
+		if errors.As(err, &ee) {
+			return err
+		}
+		return &exitError{exitUsage, fmt.Errorf("%v (see `%s --help`)", err, c.CommandPath())}
+	}
+	root.SetFlagErrorFunc(usage)
+	// cobra adds these two itself at Execute; add them now to reach them.
+	root.InitDefaultHelpCmd()
+	root.InitDefaultCompletionCmd()
+	var walk func(*cobra.Command)
+	walk = func(c *cobra.Command) {
+		if check := c.Args; check != nil {
+			c.Args = func(cmd *cobra.Command, args []string) error {
+				if err := check(cmd, args); err != nil {
+					return usage(cmd, err)
+				}
+				return nil
+			}
+		}
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(root)
 }
 
 // commandGroups sorts the commands in the root's help, as flyctl groups

@@ -129,7 +129,7 @@ func TestDashboardFlagErrors(t *testing.T) {
 	}{
 		{[]string{"-a", "shop", "--refresh", "200ms"}, "below the 1s floor"},
 		{[]string{"-a", "shop", "--theme", "purple"}, "auto, dark or light"},
-		{[]string{"-a", "shop", "--max-unavailable", "0"}, "--max-unavailable must be above 0"},
+		{[]string{"-a", "shop", "--max-unavailable", "0"}, "--max-unavailable 0 is not above 0"},
 		{[]string{"-a", "shop", "--concurrency", "0"}, "--concurrency must be at least 1"},
 		{[]string{"demo", "--theme", "sepia"}, "auto, dark or light"},
 	} {

@@ -161,7 +161,7 @@ func printStatus(w io.Writer, s *model.Snapshot, c model.Classification, release
 	}
 	fmt.Fprintf(w, "Target %s (from %s)\n", target, from)
 	if releasesErr != nil {
-		fmt.Fprintf(w, "Warning: releases unavailable (%v); the target was guessed from the machines\n", releasesErr)
+		fmt.Fprintf(w, "Warning: releases unavailable (%s); the target was guessed from the machines\n", flyclient.PrintableLine(releasesErr.Error()))
 	}
 	fmt.Fprintf(w, "States %s\n\n", formatStates(s.States))
 

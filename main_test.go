@@ -17,22 +17,13 @@ type cliResult struct {
 	err            error
 }
 
-// runCLI runs flyrescue with args in this process, as main would, with no
-// terminal on stdin.
+// runCLI runs flyrescue with args in this process, as main does (the
+// "Error:" line included, in stderr), with no terminal on stdin.
 func runCLI(t *testing.T, args ...string) cliResult {
 	t.Helper()
-	root := newRootCmd()
 	var out, errOut bytes.Buffer
-	root.SetOut(&out)
-	root.SetErr(&errOut)
-	root.SetIn(strings.NewReader(""))
-	root.SetArgs(args)
-	err := root.ExecuteContext(context.Background())
-	r := cliResult{stdout: out.String(), stderr: errOut.String(), err: err}
-	if err != nil {
-		r.code = exitCode(err)
-	}
-	return r
+	code, err := run(context.Background(), args, strings.NewReader(""), &out, &errOut)
+	return cliResult{stdout: out.String(), stderr: errOut.String(), err: err, code: code}
 }
 
 // isolate gives the test a clean environment: no real token, config or

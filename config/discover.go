@@ -31,6 +31,17 @@ type TokenSource string
 // FLY_API_TOKEN, then access_token in $FLY_CONFIG_DIR/config.yml or
 // ~/.fly/config.yml.
 func Token(flag string, env Env) (string, TokenSource, error) {
+	tok, src, err := findToken(flag, env)
+	if err == nil {
+		err = checkToken(tok, src)
+	}
+	if err != nil {
+		return "", "", err
+	}
+	return tok, src, nil
+}
+
+func findToken(flag string, env Env) (string, TokenSource, error) {
 	if t := strings.TrimSpace(flag); t != "" {
 		return t, "--access-token", nil
 	}
@@ -75,12 +86,13 @@ func flyConfigPath(env Env) string {
 
 // App finds the app name in flyctl's order: the flag, FLY_APP, then the app
 // key of fly.toml (configPath, or ./fly.toml).
+// The name is checked (CheckAppName) wherever it came from.
 func App(flag, configPath string, env Env) (string, error) {
 	if a := strings.TrimSpace(flag); a != "" {
-		return a, nil
+		return checkedApp(a, "-a/--app")
 	}
 	if a := strings.TrimSpace(env("FLY_APP")); a != "" {
-		return a, nil
+		return checkedApp(a, "FLY_APP")
 	}
 	explicit := configPath != ""
 	if !explicit {
@@ -108,9 +120,16 @@ func App(flag, configPath string, env Env) (string, error) {
 		return "", fmt.Errorf("%s: %v (fix the file or pass -a/--app)", configPath, err)
 	}
 	if a := strings.TrimSpace(ft.App); a != "" {
-		return a, nil
+		return checkedApp(a, configPath)
 	}
 	return "", fmt.Errorf("%s has no app = \"...\" line: pass -a/--app or set FLY_APP", configPath)
+}
+
+func checkedApp(name, source string) (string, error) {
+	if err := CheckAppName(name, source); err != nil {
+		return "", err
+	}
+	return name, nil
 }
 
 // yamlLine keeps yaml's "line N: ..." wording, which already names the line.

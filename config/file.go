@@ -168,8 +168,8 @@ func (s Settings) validate() error {
 		return s.Errorf("refresh", "%v", CheckRefresh(s.Refresh))
 	case s.StuckAfter <= 0:
 		return s.Errorf("stuck_after", "stuck_after must be positive, e.g. 5m")
-	case s.MaxUnavailable <= 0:
-		return s.Errorf("max_unavailable", "max_unavailable must be a fraction like 0.33 or a count like 5")
+	case CheckMaxUnavailable(s.MaxUnavailable) != nil:
+		return s.Errorf("max_unavailable", "max_unavailable %v", CheckMaxUnavailable(s.MaxUnavailable))
 	case s.Concurrency < 1:
 		return s.Errorf("concurrency", "concurrency must be at least 1")
 	case strings.TrimSpace(s.LabelEnv) == "":

@@ -12,6 +12,8 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"time"
+	"unicode"
 
 	fly "github.com/superfly/fly-go"
 	"github.com/superfly/fly-go/flaps"
@@ -40,8 +42,14 @@ type Config struct {
 	FlapsBaseURL string
 	APIBaseURL   string
 	UserAgent    string
-	// Transport is the base transport; nil uses http.DefaultTransport.
+	// Transport is the base transport; nil uses http.DefaultTransport with
+	// connecting bounded to 5s.
 	Transport http.RoundTripper
+	// RequestTimeout bounds every API call, fly-go's retries included:
+	// connecting, the response headers and the whole body (a wait gets the
+	// time the server may hold it on top). 0 means DefaultRequestTimeout. A
+	// call with no complete answer in time fails with ErrUnreachable.
+	RequestTimeout time.Duration
 }
 
 // Client talks to one Fly organisation's Machines API and GraphQL API.
@@ -50,13 +58,19 @@ type Client struct {
 	gql      *fly.Client
 	flapsURL string
 	apiURL   string
+	timeout  time.Duration
 }
 
 // New builds a client. It does not touch the network.
 func New(ctx context.Context, cfg Config) (*Client, error) {
 	if strings.TrimSpace(cfg.Token) == "" {
 		// tokens.Parse("") is not Empty() and would send "Bearer ".
-		return nil, fmt.Errorf("no Fly API token: run `fly auth login` or set FLY_API_TOKEN")
+		return nil, &Error{Kind: ErrUnauthorized, Op: "connect", Message: "no Fly API token"}
+	}
+	if strings.ContainsFunc(cfg.Token, unicode.IsControl) {
+		// It could not be sent in a header; fly-go would fail it as a
+		// network error.
+		return nil, &Error{Kind: ErrUnauthorized, Op: "connect", Message: "the token has a newline or another control character in it: check FLY_API_TOKEN / --access-token"}
 	}
 	flapsURL, err := resolveBaseURL(cfg.FlapsBaseURL, "FLY_FLAPS_BASE_URL", DefaultFlapsBaseURL)
 	if err != nil {
@@ -66,9 +80,13 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
+	timeout := cfg.RequestTimeout
+	if timeout <= 0 {
+		timeout = DefaultRequestTimeout
+	}
 	base := cfg.Transport
 	if base == nil {
-		base = http.DefaultTransport
+		base = newTransport(timeout)
 	}
 	ua := cfg.UserAgent
 	if ua == "" {
@@ -96,11 +114,14 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 		Version:   ver,
 		Transport: &fly.Transport{UnderlyingTransport: base},
 	})
-	return &Client{flaps: fc, gql: gql, flapsURL: flapsURL.String(), apiURL: apiURL.String()}, nil
+	return &Client{flaps: fc, gql: gql, flapsURL: flapsURL.String(), apiURL: apiURL.String(), timeout: timeout}, nil
 }
 
 // FlapsURL is the Machines API base URL in use.
 func (c *Client) FlapsURL() string { return c.flapsURL }
+
+// RequestTimeout is the deadline of one API call.
+func (c *Client) RequestTimeout() time.Duration { return c.timeout }
 
 // APIURL is the GraphQL API base URL in use.
 func (c *Client) APIURL() string { return c.apiURL }

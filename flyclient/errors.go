@@ -82,6 +82,9 @@ func (e *Error) hint() string {
 	case ErrServer:
 		return "a Fly API failure; usually transient, retry"
 	case ErrUnreachable:
+		if isNoAnswer(e.Err) {
+			return "the API took the request but did not answer in time: retry in a minute, check https://status.flyio.net, and FLY_FLAPS_BASE_URL / FLY_API_BASE_URL"
+		}
 		return "check the network and FLY_FLAPS_BASE_URL / FLY_API_BASE_URL"
 	}
 	return ""

@@ -42,7 +42,9 @@ func (c *Client) AcquireLease(ctx context.Context, app, id string, ttl time.Dura
 		return nil, &LeaseHeldError{MachineID: id, Owner: held.Owner, ExpiresAt: held.ExpiresAt}
 	}
 	secs := max(1, int(ttl.Seconds()))
-	actx, cancel := context.WithTimeout(ctx, acquireAttemptTimeout)
+	bctx, bcancel := c.bound(ctx, machinesAPI, 0)
+	defer bcancel()
+	actx, cancel := context.WithTimeout(bctx, acquireAttemptTimeout)
 	defer cancel()
 	l, err := c.flaps.AcquireLease(actx, app, id, &secs)
 	if err == nil {
@@ -53,6 +55,9 @@ func (c *Client) AcquireLease(ctx context.Context, app, id string, ttl time.Dura
 	}
 	if ctx.Err() != nil {
 		return nil, wrap(ctx.Err(), "lease", app, id)
+	}
+	if bctx.Err() != nil {
+		return nil, finish(bctx, err, "lease", app, id)
 	}
 	// Someone may have taken it between our look and our request; the
 	// timeout swallowed the 409's text, so look again to name them.
@@ -82,9 +87,11 @@ func ownerFromMessage(msg string) string {
 // RefreshLease extends a lease we hold.
 func (c *Client) RefreshLease(ctx context.Context, app, id, nonce string, ttl time.Duration) (*Lease, error) {
 	secs := max(1, int(ttl.Seconds()))
+	ctx, cancel := c.bound(ctx, machinesAPI, 0)
+	defer cancel()
 	l, err := c.flaps.RefreshLease(ctx, app, id, &secs, nonce)
 	if err != nil {
-		return nil, wrap(err, "refresh lease on", app, id)
+		return nil, finish(ctx, err, "refresh lease on", app, id)
 	}
 	lease := leaseFrom(l)
 	if lease == nil || lease.Nonce != nonce {
@@ -96,7 +103,9 @@ func (c *Client) RefreshLease(ctx context.Context, app, id, nonce string, ttl ti
 // ReleaseLease gives a lease back. A lease that already expired is not an
 // error.
 func (c *Client) ReleaseLease(ctx context.Context, app, id, nonce string) error {
-	err := wrap(c.flaps.ReleaseLease(ctx, app, id, nonce), "release lease on", app, id)
+	ctx, cancel := c.bound(ctx, machinesAPI, 0)
+	defer cancel()
+	err := finish(ctx, c.flaps.ReleaseLease(ctx, app, id, nonce), "release lease on", app, id)
 	if errors.Is(err, ErrNotFound) {
 		return nil
 	}
@@ -105,9 +114,11 @@ func (c *Client) ReleaseLease(ctx context.Context, app, id, nonce string) error 
 
 // FindLease returns the machine's current lease, or nil when it has none.
 func (c *Client) FindLease(ctx context.Context, app, id string) (*Lease, error) {
+	ctx, cancel := c.bound(ctx, machinesAPI, 0)
+	defer cancel()
 	l, err := c.flaps.FindLease(ctx, app, id)
 	if err != nil {
-		werr := wrap(err, "look up lease on", app, id)
+		werr := finish(ctx, err, "look up lease on", app, id)
 		var e *Error
 		if errors.As(werr, &e) && e.Kind == ErrNotFound && strings.Contains(strings.ToLower(e.Message), "lease") {
 			return nil, nil

@@ -34,8 +34,10 @@ func (o ListOptions) query() string {
 
 // List returns the app's machines.
 func (c *Client) List(ctx context.Context, app string, opts ListOptions) ([]*Machine, error) {
+	ctx, cancel := c.bound(ctx, machinesAPI, 0)
+	defer cancel()
 	ms, err := c.flaps.List(ctx, app, opts.query())
-	return ms, wrap(err, "list machines of", app, "")
+	return ms, finish(ctx, err, "list machines of", app, "")
 }
 
 // Get returns one machine.
@@ -44,8 +46,10 @@ func (c *Client) Get(ctx context.Context, app, id string) (*Machine, error) {
 		// fly-go would hit the list URL and fail to decode.
 		return nil, &Error{Kind: ErrInvalid, Op: "get", App: app, Message: "empty machine ID"}
 	}
+	ctx, cancel := c.bound(ctx, machinesAPI, 0)
+	defer cancel()
 	m, err := c.flaps.Get(ctx, app, id)
-	return m, wrap(err, "get", app, id)
+	return m, finish(ctx, err, "get", app, id)
 }
 
 // UpdateInput replaces a machine's whole config (the API has no partial
@@ -59,10 +63,12 @@ type UpdateInput struct {
 
 // Update sends a new config; the machine gets a new instance ID.
 func (c *Client) Update(ctx context.Context, app string, in UpdateInput) (*Machine, error) {
+	ctx, cancel := c.bound(ctx, machinesAPI, 0)
+	defer cancel()
 	m, err := c.flaps.Update(ctx, app, fly.LaunchMachineInput{
 		ID: in.ID, Region: in.Region, Name: in.Name, Config: in.Config, SkipLaunch: in.SkipLaunch,
 	}, in.Nonce)
-	return m, wrap(err, "update", app, in.ID)
+	return m, finish(ctx, err, "update", app, in.ID)
 }
 
 // LaunchInput creates a machine.
@@ -75,16 +81,20 @@ type LaunchInput struct {
 
 // Launch creates a machine (the way flyctl clones one).
 func (c *Client) Launch(ctx context.Context, app string, in LaunchInput) (*Machine, error) {
+	ctx, cancel := c.bound(ctx, machinesAPI, 0)
+	defer cancel()
 	m, err := c.flaps.Launch(ctx, app, fly.LaunchMachineInput{
 		Region: in.Region, Name: in.Name, Config: in.Config, SkipLaunch: in.SkipLaunch, LeaseTTL: in.LeaseTTL,
 	})
-	return m, wrap(err, "launch", app, "")
+	return m, finish(ctx, err, "launch", app, "")
 }
 
 // Start starts a stopped machine.
 func (c *Client) Start(ctx context.Context, app, id, nonce string) error {
+	ctx, cancel := c.bound(ctx, machinesAPI, 0)
+	defer cancel()
 	_, err := c.flaps.Start(ctx, app, id, nonce)
-	return wrap(err, "start", app, id)
+	return finish(ctx, err, "start", app, id)
 }
 
 // Stop stops a machine, killing it after timeout (0: the API's default).
@@ -93,15 +103,21 @@ func (c *Client) Stop(ctx context.Context, app, id, nonce string, timeout time.D
 	if timeout > 0 {
 		in.Timeout = fly.Duration{Duration: timeout}
 	}
-	return wrap(c.flaps.Stop(ctx, app, in, nonce), "stop", app, id)
+	ctx, cancel := c.bound(ctx, machinesAPI, 0)
+	defer cancel()
+	return finish(ctx, c.flaps.Stop(ctx, app, in, nonce), "stop", app, id)
 }
 
 // Restart restarts a machine; forceStop kills it instead of waiting.
 func (c *Client) Restart(ctx context.Context, app, id, nonce string, forceStop bool) error {
-	return wrap(c.flaps.Restart(ctx, app, fly.RestartMachineInput{ID: id, ForceStop: forceStop}, nonce), "restart", app, id)
+	ctx, cancel := c.bound(ctx, machinesAPI, 0)
+	defer cancel()
+	return finish(ctx, c.flaps.Restart(ctx, app, fly.RestartMachineInput{ID: id, ForceStop: forceStop}, nonce), "restart", app, id)
 }
 
 // Destroy removes a machine; force kills it if it is running.
 func (c *Client) Destroy(ctx context.Context, app, id, nonce string, force bool) error {
-	return wrap(c.flaps.Destroy(ctx, app, fly.RemoveMachineInput{ID: id, Kill: force}, nonce), "destroy", app, id)
+	ctx, cancel := c.bound(ctx, machinesAPI, 0)
+	defer cancel()
+	return finish(ctx, c.flaps.Destroy(ctx, app, fly.RemoveMachineInput{ID: id, Kill: force}, nonce), "destroy", app, id)
 }

@@ -11,9 +11,11 @@ import (
 // Releases returns up to limit releases, newest first, with their images (what
 // `fly releases --image` shows).
 func (c *Client) Releases(ctx context.Context, app string, limit int) ([]model.Release, error) {
+	ctx, cancel := c.bound(ctx, graphqlAPI, 0)
+	defer cancel()
 	rs, err := c.gql.GetAppReleasesMachines(ctx, app, "", limit)
 	if err != nil {
-		return nil, wrap(err, "list releases of", app, "")
+		return nil, finish(ctx, err, "list releases of", app, "")
 	}
 	out := make([]model.Release, 0, len(rs))
 	for _, r := range rs {
@@ -25,9 +27,11 @@ func (c *Client) Releases(ctx context.Context, app string, limit int) ([]model.R
 
 // CurrentRelease returns the app's current release.
 func (c *Client) CurrentRelease(ctx context.Context, app string) (*model.Release, error) {
+	ctx, cancel := c.bound(ctx, graphqlAPI, 0)
+	defer cancel()
 	r, err := c.gql.GetAppCurrentReleaseMachines(ctx, app)
 	if err != nil {
-		return nil, wrap(err, "get current release of", app, "")
+		return nil, finish(ctx, err, "get current release of", app, "")
 	}
 	if r == nil {
 		return nil, &Error{Kind: ErrNotFound, Op: "get current release of", App: app, Message: "the app has no release"}
@@ -53,9 +57,11 @@ type App struct {
 
 // App returns the app's details; an unknown app is ErrNotFound.
 func (c *Client) App(ctx context.Context, name string) (*App, error) {
+	ctx, cancel := c.bound(ctx, machinesAPI, 0)
+	defer cancel()
 	a, err := c.flaps.GetApp(ctx, name)
 	if err != nil {
-		return nil, wrap(err, "get", name, "")
+		return nil, finish(ctx, err, "get", name, "")
 	}
 	return &App{Name: a.Name, Status: a.Status, Organization: a.Organization.Slug, MachineCount: int(a.MachineCount)}, nil
 }

@@ -50,7 +50,9 @@ func retryTransient(ctx context.Context, call func() error) error {
 	delay := 250 * time.Millisecond
 	var err error
 	for attempt := 1; ; attempt++ {
-		if err = call(); err == nil || !IsTransient(err) || attempt == surveyAttempts {
+		// An API that gave no answer within the request deadline is not
+		// asked again: each try would cost the whole deadline.
+		if err = call(); err == nil || !IsTransient(err) || isNoAnswer(err) || attempt == surveyAttempts {
 			return err
 		}
 		select {

@@ -21,14 +21,18 @@ const maxServerWait = 60 * time.Second
 // Wait blocks on the API until the machine reaches one of the states or the
 // timeout (at most 60 s) passes; a timeout is ErrTimeout.
 func (c *Client) Wait(ctx context.Context, app, id string, opts WaitOptions) error {
-	wo := []flaps.WaitOption{flaps.WithWaitTimeout(min(max(opts.Timeout, time.Second), maxServerWait))}
+	serverWait := min(max(opts.Timeout, time.Second), maxServerWait)
+	wo := []flaps.WaitOption{flaps.WithWaitTimeout(serverWait)}
 	if len(opts.States) > 0 {
 		wo = append(wo, flaps.WithWaitStates(opts.States...))
 	}
 	if opts.InstanceID != "" {
 		wo = append(wo, flaps.WithWaitVersion(opts.InstanceID))
 	}
-	return wrap(c.flaps.Wait(ctx, app, id, wo...), "wait for", app, id)
+	// The server may hold the request for serverWait before it answers.
+	ctx, cancel := c.bound(ctx, machinesAPI, serverWait)
+	defer cancel()
+	return finish(ctx, c.flaps.Wait(ctx, app, id, wo...), "wait for", app, id)
 }
 
 // WaitFor waits up to total for the machine to reach one of states, in

@@ -36,6 +36,9 @@ func (e *Engine) planScale(ctx context.Context, req ScaleRequest) (*Plan, error)
 	if count < 0 {
 		return nil, fmt.Errorf("count must be 0 or more, not %d", count)
 	}
+	if err := CheckScaleCount(count); err != nil {
+		return nil, err
+	}
 	var members []int
 	regionCount := map[string]int{}
 	for i, m := range f.snap.Machines {
@@ -46,6 +49,12 @@ func (e *Engine) planScale(ctx context.Context, req ScaleRequest) (*Plan, error)
 		if req.Region == "" || m.Region == req.Region {
 			members = append(members, i)
 		}
+	}
+	// --back restores a count the group really had; a count typed in may
+	// be a slip of the finger, so it may grow the group only so far.
+	if limit := ScaleUpLimit(len(members)); !req.Back && count > limit {
+		return nil, fmt.Errorf("scaling group %s%s from %d to %d machines is refused: at most %d at once (%dx its count, and never less than %d); scale in steps (e.g. to %d first) if you mean it",
+			req.Group, inRegion(req.Region), len(members), count, limit, scaleUpFactor, scaleUpFloor, limit)
 	}
 	p := e.newPlan(KindScale, f, "group "+req.Group+inRegion(req.Region))
 	p.Args["group"] = req.Group
@@ -68,6 +77,30 @@ func (e *Engine) planScale(ctx context.Context, req ScaleRequest) (*Plan, error)
 		p.Notes = append(p.Notes, fmt.Sprintf("group %s%s already has %d machines", req.Group, inRegion(req.Region), count))
 	}
 	return p.finish().annotateCanary(f), nil
+}
+
+// Bounds on a scale count: a typo (99999999) must be refused before it
+// plans millions of launches, in the CLI and the dashboard alike.
+const (
+	// MaxScaleCount is the most machines one process group (or region of
+	// it) may be scaled to.
+	MaxScaleCount = 10_000
+	scaleUpFactor = 10
+	scaleUpFloor  = 100
+)
+
+// CheckScaleCount refuses a count above MaxScaleCount, naming the limit.
+func CheckScaleCount(count int) error {
+	if count > MaxScaleCount {
+		return fmt.Errorf("scale count %d is above the limit of %d machines per process group; give a smaller count", count, MaxScaleCount)
+	}
+	return nil
+}
+
+// ScaleUpLimit is the most a group of current machines may be scaled to in
+// one action: 10x its count, at least 100, at most MaxScaleCount.
+func ScaleUpLimit(current int) int {
+	return min(max(scaleUpFactor*current, scaleUpFloor), MaxScaleCount)
 }
 
 func (e *Engine) planScaleUp(p *Plan, f *fleet, req ScaleRequest, members []int, regionCount map[string]int, add int) error {
