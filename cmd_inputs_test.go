@@ -89,8 +89,11 @@ func TestBadAppNamesStopEverythingFirst(t *testing.T) {
 			if files := filesUnder(t, home); len(files) != 0 {
 				t.Fatalf("%v -a %q wrote %v", args, app, files)
 			}
-			if _, err := os.Stat(recovery.JournalPath("", app)); err == nil {
-				t.Fatalf("%v -a %q created %s", args, app, recovery.JournalPath("", app))
+			if _, err := recovery.JournalPath("", app); err == nil {
+				t.Fatalf("%v: the journal accepts app name %q", args, app)
+			}
+			if path := filepath.Join(recovery.DefaultJournalDir(), app+".jsonl"); fileExists(path) {
+				t.Fatalf("%v -a %q created %s", args, app, path)
 			}
 		}
 	}
@@ -191,7 +194,10 @@ func TestResumeWithEveryStepDoneExits0(t *testing.T) {
 	}
 	// Drop the outcome: the journal now says the process died mid-step,
 	// after the machine was stopped.
-	path := recovery.JournalPath("", "shop")
+	path, err := recovery.JournalPath("", "shop")
+	if err != nil {
+		t.Fatal(err)
+	}
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
@@ -243,4 +249,9 @@ func TestCorruptJournalStillPlans(t *testing.T) {
 	if m := srv.Sim.Stats().MutationsPerMachine; len(m) != 0 {
 		t.Fatalf("machines were changed: %v", m)
 	}
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }

@@ -95,7 +95,7 @@ func TestEchoedTokenReachesNoOutput(t *testing.T) {
 		}
 		noSecretNoEscape(t, "restart stdout", r.stdout)
 		noSecretNoEscape(t, "restart stderr", r.stderr)
-		journal := recovery.JournalPath("", "shop")
+		journal, _ := recovery.JournalPath("", "shop")
 		b, err := os.ReadFile(journal)
 		if err != nil || !strings.Contains(string(b), "[REDACTED]") {
 			t.Fatalf("journal %s (%v) holds no redacted failure:\n%s", journal, err, b)

@@ -45,10 +45,10 @@ type scheduler struct {
 	refresh time.Duration
 	// budgetWait bounds how long a step waits for room in its group.
 	budgetWait time.Duration
-	recent  []map[string]int // others' new downs per read, newest last
-	gates   map[gateKey]*gate
-	breaker breaker
-	stopped bool
+	recent     []map[string]int // others' new downs per read, newest last
+	gates      map[gateKey]*gate
+	breaker    breaker
+	stopped    bool
 }
 
 // reserveWindow is how many fleet reads the others' pace is taken over.

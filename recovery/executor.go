@@ -12,19 +12,19 @@ import (
 
 // stepState is one step while it runs.
 type stepState struct {
-	step     Step
-	slot     bool   // holds a unit of its group's unavailability budget
-	refused  string // why it may not take its machine down (budget), before it ran
+	step    Step
+	slot    bool   // holds a unit of its group's unavailability budget
+	refused string // why it may not take its machine down (budget), before it ran
 	// waitingSince: when it first waited for room in its group's budget.
 	waitingSince time.Time
-	halted   string // its group halted before it ran: why
-	gated    bool   // counted in its group's canary window
-	attempts int
-	intent   bool               // the intent is journaled
-	before   *flyclient.Machine // the machine as read under our lease when the intent was written
-	last     *flyclient.Machine // the newest state we saw
-	newID    string             // a launched machine's ID
-	lease    *heldLease         // held across the step's attempts
+	halted       string // its group halted before it ran: why
+	gated        bool   // counted in its group's canary window
+	attempts     int
+	intent       bool               // the intent is journaled
+	before       *flyclient.Machine // the machine as read under our lease when the intent was written
+	last         *flyclient.Machine // the newest state we saw
+	newID        string             // a launched machine's ID
+	lease        *heldLease         // held across the step's attempts
 	// sent: the mutating call went out and may have changed the machine;
 	// a retry then reads and decides, never resends blindly.
 	sent        bool
