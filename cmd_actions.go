@@ -33,6 +33,7 @@ type actionFlags struct {
 	query            string
 	dryRun, yes      bool
 	maxUnavailable   float64
+	haltAfter        float64
 	concurrency      int
 	retries          int
 	waitTimeout      time.Duration
@@ -80,6 +81,7 @@ func (f *actionFlags) add(cmd *cobra.Command, selects bool) {
 	fl.BoolVar(&f.dryRun, "dry-run", false, "Print the plan and change nothing")
 	fl.BoolVarP(&f.yes, "yes", "y", false, "Do not ask for confirmation")
 	fl.Float64Var(&f.maxUnavailable, "max-unavailable", recovery.DefaultMaxUnavailable, "Machines per process group we may have down at once: a fraction (<1) or a count")
+	fl.Float64Var(&f.haltAfter, "halt-after", 0, "Machines of a group failing verification for one cause that halt the group: a count, or a fraction (<1) of the group (default: 2 while the image is unproven there, else 10%)")
 	fl.IntVar(&f.concurrency, "concurrency", recovery.DefaultConcurrency, "Machines worked on at once, all groups together")
 	fl.IntVar(&f.retries, "retries", recovery.DefaultRetries, "Extra attempts for transient failures (rate limits, 5xx, timeouts)")
 	fl.DurationVar(&f.waitTimeout, "wait-timeout", recovery.DefaultWaitTimeout, "How long a machine may take to reach its state and pass its checks")
@@ -134,6 +136,7 @@ func actionConnect(ctx context.Context, f *actionFlags, planOnly bool, errOut io
 	return recovery.NewEngine(client, journal, recovery.Options{
 		App: app, MaxUnavailable: f.maxUnavailable, Concurrency: f.concurrency, Retries: retries,
 		WaitTimeout: f.waitTimeout, SkipHealthChecks: f.skipHealthChecks, LabelEnv: f.labelEnv, LeaseTTL: f.leaseTTL,
+		HaltAfter: f.haltAfter,
 	}), nil
 }
 
@@ -184,8 +187,12 @@ func runAction(cmd *cobra.Command, f *actionFlags, plan planFunc) error {
 	}
 	res, err := e.Execute(ctx, p, func(ev recovery.Event) { printOutcome(out, ev) })
 	if res != nil {
-		fmt.Fprintf(out, "%s %s: %d ok, %d failed, %d skipped, %d interrupted in %s. Journal: %s (action %s)\n",
-			p.Kind, p.App, res.OK, res.Failed, res.Skipped, res.Interrupted, res.Elapsed.Round(time.Millisecond), e.Journal().Path(), p.ID)
+		halted := ""
+		if res.Halted > 0 {
+			halted = fmt.Sprintf(", %d halted", res.Halted)
+		}
+		fmt.Fprintf(out, "%s %s: %d ok, %d failed, %d skipped, %d interrupted%s in %s. Journal: %s (action %s)\n",
+			p.Kind, p.App, res.OK, res.Failed, res.Skipped, res.Interrupted, halted, res.Elapsed.Round(time.Millisecond), e.Journal().Path(), p.ID)
 	}
 	switch {
 	case errors.Is(err, recovery.ErrJournal):
@@ -194,6 +201,13 @@ func runAction(cmd *cobra.Command, f *actionFlags, plan planFunc) error {
 		return apiExit(err)
 	case ctx.Err() != nil:
 		return &exitError{exitActionFailed, fmt.Errorf("interrupted: %d machines were not finished; `flyrescue resume -a %s` picks them up", res.Interrupted, p.App)}
+	case len(res.Halts) > 0:
+		groups := make([]string, len(res.Halts))
+		for i, h := range res.Halts {
+			groups[i] = h.Group
+		}
+		return &exitError{exitActionFailed, fmt.Errorf("halted %s: machines failed verification for one cause, so %d more were not touched; fix the image or roll back, or `flyrescue resume -a %s %s` to go on (canary-first again)",
+			strings.Join(groups, ", "), res.Halted, p.App, p.ID)}
 	case res.Failed > 0 || res.Interrupted > 0:
 		return &exitError{exitActionFailed, fmt.Errorf("%d of %d machines failed (see above, or `flyrescue log -a %s`)", res.Failed+res.Interrupted, len(p.Steps), p.App)}
 	}
@@ -340,8 +354,16 @@ func short(image string) string {
 	return image
 }
 
-// printOutcome prints one line per finished machine.
+// printOutcome prints one line per finished machine, and one for a group
+// that halted (its machines that were never touched are not listed one by
+// one: `log` has them).
 func printOutcome(w io.Writer, ev recovery.Event) {
+	if ev.Phase == recovery.PhaseHalted {
+		if ev.MachineID == "" && ev.Group != "" {
+			fmt.Fprintln(w, "HALTED      "+flyclient.PrintableLine(ev.Reason))
+		}
+		return
+	}
 	if ev.MachineID == "" && ev.NewMachineID == "" || !ev.Phase.Final() {
 		return
 	}

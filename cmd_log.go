@@ -213,6 +213,9 @@ func printLog(w io.Writer, app string, hist []*recovery.ActionLog, filt logFilte
 		fmt.Fprintf(w, "%s  %s  %-8s by %s  %s: %d ok, %d failed, %d skipped, %d interrupted",
 			a.Action.ID, a.At.Local().Format("2006-01-02 15:04:05"), a.Action.Kind, a.Action.Operator, a.Action.Selection,
 			c[recovery.OutcomeOK], c[recovery.OutcomeFailed], c[recovery.OutcomeSkipped], c[recovery.OutcomeInterrupted])
+		if c[recovery.OutcomeHalted] > 0 {
+			fmt.Fprintf(w, ", %d halted", c[recovery.OutcomeHalted])
+		}
 		if c[""] > 0 {
 			fmt.Fprintf(w, ", %d never started", c[""])
 		}
@@ -417,6 +420,9 @@ func printMarkdown(w io.Writer, app string, hist []*recovery.ActionLog, filt log
 		fmt.Fprintf(w, "- **Machines** %d: %s%s\n", len(a.Machines), strings.Join(ids, ", "), more)
 		fmt.Fprintf(w, "- **Outcome** %d ok, %d failed, %d skipped, %d interrupted",
 			c[recovery.OutcomeOK], c[recovery.OutcomeFailed], c[recovery.OutcomeSkipped], c[recovery.OutcomeInterrupted])
+		if c[recovery.OutcomeHalted] > 0 {
+			fmt.Fprintf(w, ", %d halted", c[recovery.OutcomeHalted])
+		}
 		if c[""] > 0 {
 			fmt.Fprintf(w, ", %d never started", c[""])
 		}
@@ -450,7 +456,7 @@ func printMarkdown(w io.Writer, app string, hist []*recovery.ActionLog, filt log
 		case a.Action.Kind != recovery.KindRestart && c[recovery.OutcomeOK] > 0:
 			fmt.Fprintf(w, "- **Undo** `flyrescue undo -a %s %s`\n", app, a.Action.ID)
 		}
-		if (c[recovery.OutcomeInterrupted] > 0 || c[""] > 0) && len(a.ResumedBy) == 0 {
+		if (c[recovery.OutcomeInterrupted] > 0 || c[""] > 0 || c[recovery.OutcomeHalted] > 0) && len(a.ResumedBy) == 0 {
 			fmt.Fprintf(w, "- **Resume** `flyrescue resume -a %s %s`\n", app, a.Action.ID)
 		}
 	}

@@ -63,12 +63,14 @@ func finish(ctx context.Context, err error, op, app, machineID string) error {
 }
 
 // newTransport is http.DefaultTransport with a bounded dial and TLS
-// handshake. Response headers have a backstop long enough for the longest
-// server-side wait; the per-call context is what bounds the whole answer.
-func newTransport(requestTimeout time.Duration) http.RoundTripper {
+// handshake. The per-call context bounds the whole answer. No
+// ResponseHeaderTimeout: its error says Temporary(), and fly-go's rehttp
+// then sends a POST that may have been carried out again (flysim's
+// TestFlyGoResendsMutationsOnTransportTimeouts); a cancelled context is
+// not retried.
+func newTransport(time.Duration) http.RoundTripper {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.DialContext = (&net.Dialer{Timeout: dialTimeout, KeepAlive: 30 * time.Second}).DialContext
 	t.TLSHandshakeTimeout = dialTimeout
-	t.ResponseHeaderTimeout = maxServerWait + requestTimeout
 	return t
 }

@@ -91,11 +91,17 @@ func sleep(ctx context.Context, d time.Duration) error {
 }
 
 // retrying runs fn until it succeeds, fails for good, or the attempts run
-// out (used for reads outside a step, such as the planning List).
+// out (used for reads outside a step, such as the planning List). An API
+// that has given no answer for APIDownAfter is not asked again: each try
+// against a hanging API costs a whole request deadline.
 func (e *Engine) retrying(ctx context.Context, fn func() error) error {
+	began := time.Now()
 	for attempt := 1; ; attempt++ {
 		err := fn()
 		if err == nil || !retryable(err) || attempt > e.opts.Retries {
+			return err
+		}
+		if errors.Is(err, flyclient.ErrUnreachable) && time.Since(began) >= e.opts.APIDownAfter {
 			return err
 		}
 		if serr := sleep(ctx, e.backoff(attempt)); serr != nil {

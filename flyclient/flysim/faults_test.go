@@ -50,7 +50,7 @@ func shortCtx(t *testing.T) context.Context {
 // byte, and fly-go does not send the mutation again (POST or DELETE, fresh
 // or reused connection): exactly one mutation per call.
 func TestLostAnswerIsAppliedAndNotResent(t *testing.T) {
-	e := newEnv(t, Options{Scenario: "healthy", Machines: 12, NoRateLimit: true, LostAnswerRate: 1})
+	e := newEnv(t, Options{Scenario: "healthy", Machines: 12, NoRateLimit: true, LostAnswerRate: 1, Speed: 5})
 	ms := e.sim.Machines()
 	stoppedOne := func(id string) {
 		e.sim.SetLostAnswerRate(0)
