@@ -137,6 +137,9 @@ func actionConnect(ctx context.Context, f *actionFlags, planOnly bool, errOut io
 		App: app, MaxUnavailable: f.maxUnavailable, Concurrency: f.concurrency, Retries: retries,
 		WaitTimeout: f.waitTimeout, SkipHealthChecks: f.skipHealthChecks, LabelEnv: f.labelEnv, LeaseTTL: f.leaseTTL,
 		HaltAfter: f.haltAfter,
+		// One whole request deadline without any answer means the API is
+		// gone: end the run then, not after every retry has waited too.
+		APIDownAfter: min(recovery.DefaultAPIDownAfter, client.RequestTimeout()),
 	}), nil
 }
 

@@ -3,6 +3,7 @@ package recovery
 import (
 	"context"
 	"errors"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -409,5 +410,84 @@ func TestGroupHeldOverBudgetByOthers(t *testing.T) {
 	}
 	if n := len(r.sim.Stats().MutationsPerMachine); n != 0 {
 		t.Errorf("%d machines were touched", n)
+	}
+}
+
+// TestHangingAPIMidRun: the API starts accepting requests and never
+// answering in the middle of an update. With a 500 ms request deadline the
+// run must end within two deadlines of the hang, as unreachable, with what
+// was in flight recorded interrupted.
+func TestHangingAPIMidRun(t *testing.T) {
+	r := newRig(t, flysim.Options{Scenario: "minority", Machines: 100, NoRateLimit: true, Seed: 14, Speed: 20})
+	const deadline = 500 * time.Millisecond
+	c, err := flyclient.New(context.Background(), flyclient.Config{Token: testToken, FlapsBaseURL: r.srv.URL, APIBaseURL: r.srv.URL, RequestTimeout: deadline})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.client = c
+	e := r.engine(Options{APIDownAfter: deadline, Concurrency: 16})
+	p, err := e.PlanUpdate(context.Background(), UpdateRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hung time.Time
+	var once sync.Once
+	res, err := e.Execute(context.Background(), p, func(ev Event) {
+		if ev.Phase == PhaseDone && ev.MachineID != "" {
+			once.Do(func() {
+				hung = time.Now()
+				r.sim.SetOutage(flysim.OutageHang, 0)
+
+			})
+		}
+	})
+	ended := time.Since(hung)
+	r.sim.SetOutage(flysim.OutageNone, 0)
+	if !errors.Is(err, flyclient.ErrUnreachable) {
+		t.Fatalf("run ended with %v, want the API unreachable", err)
+	}
+	if ended > 2*deadline {
+		t.Errorf("the run ended %s after the API hung (deadline %s)", ended, deadline)
+	}
+	for _, m := range res.Machines {
+		if m.Outcome == OutcomeFailed && !contains(m.Error, flysim.LeaseBot) {
+			t.Errorf("%s failed: %s", m.MachineID, m.Error)
+		}
+	}
+	if res.Interrupted == 0 {
+		t.Errorf("nothing interrupted: %+v", res)
+	}
+	t.Logf("ended %s after the hang: %d ok, %d interrupted", ended.Round(time.Millisecond), res.OK, res.Interrupted)
+}
+
+// TestEchoedTokenNeverJournaled: the API echoes the Authorization header in
+// every error body. The run's error texts reach the journal and the
+// results, but the token never does.
+func TestEchoedTokenNeverJournaled(t *testing.T) {
+	r := newRig(t, flysim.Options{Scenario: "minority", Machines: 60, NoRateLimit: true, Seed: 15, EchoAuth: true, FaultRate: 0.3})
+	e := r.engine(Options{Retries: 1})
+	p, err := e.PlanUpdate(context.Background(), UpdateRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := r.run(e, p)
+	if r.sim.Stats().Faults == 0 {
+		t.Fatal("no faults injected")
+	}
+	raw, err := os.ReadFile(e.Journal().Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(raw), testToken) {
+		t.Fatal("the journal holds the token")
+	}
+	redacted := strings.Count(string(raw), "[REDACTED]")
+	for _, m := range res.Machines {
+		if strings.Contains(m.Error, testToken) {
+			t.Fatalf("%s: result error holds the token: %s", m.MachineID, m.Error)
+		}
+	}
+	if redacted == 0 {
+		t.Error("no echoed header reached the journal: the test proves nothing")
 	}
 }

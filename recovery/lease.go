@@ -15,6 +15,7 @@ type heldLease struct {
 	nonce     string
 	stop      context.CancelFunc
 	wg        sync.WaitGroup
+	health    *apiHealth // the run's: no release is sent to an API known dead
 }
 
 // acquireLease takes a short lease. A lease held by someone else comes back
@@ -26,8 +27,11 @@ func (e *Engine) acquireLease(ctx context.Context, id string) (*heldLease, error
 		// Once sent, see the request through even if the run is cancelled:
 		// a lease granted to a request we abandoned could not be released
 		// and would block the machine for its TTL.
-		lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+		// ...unless the run ends because the API is gone: nobody answers.
+		lctx, cancel := healthFrom(ctx).bind(context.WithoutCancel(ctx))
 		defer cancel()
+		lctx, cancelT := context.WithTimeout(lctx, 15*time.Second)
+		defer cancelT()
 		var err error
 		l, err = e.api.AcquireLease(lctx, e.opts.App, id, e.opts.LeaseTTL)
 		return err
@@ -36,6 +40,7 @@ func (e *Engine) acquireLease(ctx context.Context, id string) (*heldLease, error
 		return nil, err
 	}
 	h := e.holdLease(id, l.Nonce)
+	h.health = healthFrom(ctx)
 	if err := ctx.Err(); err != nil {
 		e.releaseLease(h)
 		return nil, err
@@ -79,7 +84,12 @@ func (e *Engine) releaseLease(h *heldLease) {
 	}
 	h.stop()
 	h.wg.Wait()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	if h.health.isDown() {
+		return // it expires within its short TTL; asking a dead API only delays the exit
+	}
+	bctx, unbind := h.health.bind(context.Background())
+	defer unbind()
+	ctx, cancel := context.WithTimeout(bctx, 5*time.Second)
 	defer cancel()
 	for attempt := 1; attempt <= 3; attempt++ {
 		err := e.call(ctx, "release_lease", h.machineID, func(ctx context.Context) error {
