@@ -491,3 +491,42 @@ func TestEchoedTokenNeverJournaled(t *testing.T) {
 		t.Error("no echoed header reached the journal: the test proves nothing")
 	}
 }
+
+// TestCancelWhileRetryingIsInterrupted: the operator presses ctrl+c while
+// steps wait to retry a 500. Those steps are recorded interrupted (resume
+// picks them up), never failed (which resume would skip).
+func TestCancelWhileRetryingIsInterrupted(t *testing.T) {
+	r := newRig(t, flysim.Options{Scenario: "minority", Machines: 40, NoRateLimit: true, Seed: 16, FaultRate: 1})
+	e := r.engine(Options{BackoffBase: 200 * time.Millisecond, BackoffMax: time.Second})
+	p, err := e.PlanUpdate(context.Background(), UpdateRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	retrying := 0
+	res, err := e.Execute(ctx, p, func(ev Event) {
+		if ev.Phase == PhaseRetrying {
+			if retrying++; retrying == 10 {
+				cancel()
+			}
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range res.Machines {
+		if m.Outcome == OutcomeFailed && !contains(m.Error, flysim.LeaseBot) {
+			t.Errorf("%s recorded failed on cancel: %s", m.MachineID, m.Error)
+		}
+	}
+	if res.Interrupted == 0 {
+		t.Fatalf("nothing interrupted: %+v", res)
+	}
+	hist, err := e.history()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := Resumable(hist); len(c) != 1 || c[0].Action.ID != p.ID {
+		t.Errorf("the cancelled action is not resumable")
+	}
+}

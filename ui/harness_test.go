@@ -59,7 +59,7 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 		}
 		t.Cleanup(func() { _ = j.Close() })
 		h.journal = j
-		opts.Engine = recovery.NewEngine(client, j, recovery.Options{App: "demo-app", BackoffBase: 20 * time.Millisecond, BackoffMax: 200 * time.Millisecond, Retries: 2})
+		opts.Engine = recovery.NewEngine(client, j, recovery.Options{App: "demo-app", BackoffBase: 20 * time.Millisecond, BackoffMax: 200 * time.Millisecond, Retries: 2, WaitTimeout: 1500 * time.Millisecond})
 	}
 	h.m = New(opts)
 	// Tests poll faster than the 1 s floor an operator gets.
