@@ -43,12 +43,9 @@ func (e *Engine) survey(ctx context.Context, flagImage string) (*fleet, error) {
 		return nil, fmt.Errorf("no app given (use -a/--app or FLY_APP)")
 	}
 	var list []*flyclient.Machine
-	err := e.retrying(ctx, func() error {
-		return e.call(ctx, "list", e.opts.App, func(ctx context.Context) error {
-			var err error
-			list, err = e.api.List(ctx, e.opts.App, flyclient.ListOptions{})
-			return err
-		})
+	err := e.retrying(ctx, func() (err error) {
+		list, err = e.list(ctx)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("listing machines of %s: %w", e.opts.App, err)

@@ -79,12 +79,7 @@ func (e *Engine) attemptLaunch(ctx, graceCtx context.Context, st *stepState, run
 
 // findLaunched returns the live machine carrying tag, if any.
 func (e *Engine) findLaunched(ctx context.Context, tag string) (*flyclient.Machine, error) {
-	var list []*flyclient.Machine
-	err := e.call(ctx, "list", e.opts.App, func(ctx context.Context) error {
-		var err error
-		list, err = e.api.List(ctx, e.opts.App, flyclient.ListOptions{})
-		return err
-	})
+	list, err := e.list(ctx)
 	if err != nil {
 		return nil, err
 	}

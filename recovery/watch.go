@@ -81,15 +81,23 @@ func (r *fleetRead) proven(group, image string) (bool, int) {
 	return n >= provenNeed(r.size[group]), n
 }
 
+// list is one listing of the app's machines.
+func (e *Engine) list(ctx context.Context) ([]*flyclient.Machine, error) {
+	var list []*flyclient.Machine
+	err := e.call(ctx, "list", e.opts.App, func(ctx context.Context) error {
+		var err error
+		list, err = e.api.List(ctx, e.opts.App, flyclient.ListOptions{})
+		return err
+	})
+	return list, err
+}
+
 // readFleet lists the app once, with the run's retries.
 func (e *Engine) readFleet(ctx context.Context) (*fleetRead, error) {
 	var list []*flyclient.Machine
-	err := e.retrying(ctx, func() error {
-		return e.call(ctx, "list", e.opts.App, func(ctx context.Context) error {
-			var err error
-			list, err = e.api.List(ctx, e.opts.App, flyclient.ListOptions{})
-			return err
-		})
+	err := e.retrying(ctx, func() (err error) {
+		list, err = e.list(ctx)
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -108,13 +116,7 @@ func (e *Engine) watchFleet(ctx context.Context, sched *scheduler, wg *sync.Wait
 		if sleep(ctx, every) != nil {
 			return
 		}
-		var list []*flyclient.Machine
-		err := e.call(ctx, "list", e.opts.App, func(ctx context.Context) error {
-			var err error
-			list, err = e.api.List(ctx, e.opts.App, flyclient.ListOptions{})
-			return err
-		})
-		if err == nil {
+		if list, err := e.list(ctx); err == nil {
 			sched.observe(newFleetRead(list))
 		}
 	}
