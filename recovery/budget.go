@@ -428,6 +428,16 @@ func (s *scheduler) end(st *stepState, out Outcome, cause string) {
 			proven = gt.proven
 		}
 		s.tripLocked(g, cause, proven)
+	case out == OutcomeOK && (st.step.Op == OpStop || st.step.Op == OpDestroy) && st.step.MachineID != "":
+		// Down (or gone) because the operator asked for exactly that: the
+		// slot goes back for the next one, and the machine does not count
+		// as an outage for the rest of the run. The budget paces taking
+		// machines down; it does not forbid a stop or a destroy asked for.
+		if st.slot {
+			st.slot = false
+			s.inUse[g]--
+		}
+		s.claimLocked(st.step.MachineID)
 	default:
 		s.freeSlotLocked(st, false)
 	}
