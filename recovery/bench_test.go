@@ -150,3 +150,34 @@ func sequentialLoop(b *testing.B) time.Duration {
 	r.close()
 	return per
 }
+
+// BenchmarkFleetRead10k is the run's own work on each fleet re-read (every
+// FleetRefresh while an action runs) at 10,000 machines, on top of the
+// listing itself (see flyclient's BenchmarkListAndConvert):
+//
+//	go test -run '^$' -bench FleetRead -benchmem ./recovery/
+func BenchmarkFleetRead10k(b *testing.B) {
+	srv, err := flysim.Start(flysim.Options{Scenario: "majority", Machines: 10000, NoRateLimit: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer srv.Close()
+	c, err := flyclient.New(context.Background(), flyclient.Config{Token: "bench", FlapsBaseURL: srv.URL, APIBaseURL: srv.URL})
+	if err != nil {
+		b.Fatal(err)
+	}
+	list, err := c.List(context.Background(), srv.Sim.App(), flyclient.ListOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	steps := make([]*stepState, 0, len(list))
+	for i, m := range list {
+		steps = append(steps, &stepState{step: Step{Seq: i + 1, MachineID: m.ID, Op: OpUpdate, Group: m.ProcessGroup(), FromState: m.State, ToImage: srv.Sim.TargetImage()}})
+	}
+	sched := newScheduler(steps, map[string]int{"web": 1650, "worker": 990, "worker_autoscale": 660}, 0, time.Second, time.Minute)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		sched.observe(newFleetRead(list))
+	}
+}
