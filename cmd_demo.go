@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -92,7 +93,11 @@ func runDemo(ctx context.Context, o *demoOptions) error {
 			return &exitError{exitJournal, err}
 		}
 		defer journal.Close()
-		engine = recovery.NewEngine(client, journal, recovery.Options{App: app})
+		// Waits are in real time while the simulator runs o.speed times
+		// faster: scale them, or a canary on a bad image takes minutes to
+		// fail in a demo that moves in seconds.
+		wait := max(time.Duration(float64(recovery.DefaultWaitTimeout)/max(o.speed, 1)), 20*time.Second)
+		engine = recovery.NewEngine(client, journal, recovery.Options{App: app, WaitTimeout: wait})
 	}
 	return runUI(ctx, ui.Options{
 		App: app, API: client, Engine: engine, ReadOnly: o.readOnly,

@@ -45,10 +45,13 @@ type scheduler struct {
 	refresh time.Duration
 	// budgetWait bounds how long a step waits for room in its group.
 	budgetWait time.Duration
-	recent     []map[string]int // others' new downs per read, newest last
-	gates      map[gateKey]*gate
-	breaker    breaker
-	stopped    bool
+	// notify reports what the scheduler decides as it happens (a group
+	// halting, a step waiting for room); it must not block.
+	notify  func(Event)
+	recent  []map[string]int // others' new downs per read, newest last
+	gates   map[gateKey]*gate
+	breaker breaker
+	stopped bool
 }
 
 // reserveWindow is how many fleet reads the others' pace is taken over.
@@ -296,10 +299,15 @@ func (s *scheduler) starvedLocked(st *stepState) string {
 		st.waitingSince = now
 	}
 	moving := s.inUse[g] > 0 || s.pace[g] > 0 || (s.fleet != nil && s.fleet.moving[g] > 0)
+	down := s.external[g] + s.spent[g]
 	if moving && now.Sub(st.waitingSince) < s.budgetWait {
+		if !st.toldWaiting && s.notify != nil {
+			st.toldWaiting = true
+			s.notify(Event{Seq: st.step.Seq, MachineID: st.step.MachineID, Op: st.step.Op, Phase: PhaseQueued,
+				Reason: fmt.Sprintf("waiting for room in %s: %d of its machines are not serving (ours in flight %d), budget %d", g, down+s.inUse[g], s.inUse[g], s.limitOf(g))})
+		}
 		return ""
 	}
-	down := s.external[g] + s.spent[g]
 	why := fmt.Sprintf("not taken down: %d machines of %s are already not serving and its budget is %d", down, g, s.limitOf(g))
 	if moving {
 		why += fmt.Sprintf(" (waited %s for room)", s.budgetWait)
@@ -471,6 +479,10 @@ func (s *scheduler) tripLocked(group, cause string, proven bool) {
 	if n >= haltThreshold(b.haltAfter, size, proven) {
 		b.halted[group] = fmt.Sprintf("%d machines of %s failed verification: %s", n, group, cause)
 		b.order = append(b.order, group)
+		if s.notify != nil {
+			s.notify(Event{Phase: PhaseHalted, Group: group, Reason: "halted " + group + ": " + b.halted[group] +
+				"; nothing more is started there (`flyrescue resume` with the action ID goes on, canary-first, when you decide to)"})
+		}
 	}
 }
 

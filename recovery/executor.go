@@ -17,6 +17,7 @@ type stepState struct {
 	refused string // why it may not take its machine down (budget), before it ran
 	// waitingSince: when it first waited for room in its group's budget.
 	waitingSince time.Time
+	toldWaiting  bool
 	halted       string // its group halted before it ran: why
 	gated        bool   // counted in its group's canary window
 	attempts     int
@@ -105,6 +106,7 @@ func (e *Engine) execute(ctx context.Context, plan *Plan, run *Run) (*Result, er
 		budget = map[string]int{}
 	}
 	sched := newScheduler(append([]*stepState(nil), states...), budget, plan.Limits.HaltAfter, e.opts.FleetRefresh, e.settleTimeout())
+	sched.notify = run.emit
 	stopSched := context.AfterFunc(runCtx, func() { sched.stop() })
 	defer stopSched()
 	// The plan may be minutes old: budgets and canaries start from a
@@ -150,9 +152,6 @@ func (e *Engine) execute(ctx context.Context, plan *Plan, run *Run) (*Result, er
 		e.finishStep(st, run, OutcomeInterrupted, reason)
 	}
 	res.Halts = sched.halts()
-	for _, h := range res.Halts {
-		run.emit(Event{Phase: PhaseHalted, Group: h.Group, Reason: "halted " + h.Group + ": " + h.Reason + "; its remaining machines were not touched (`flyrescue resume` continues it when you decide to)"})
-	}
 	for _, st := range states {
 		res.Machines = append(res.Machines, st.result)
 		switch st.result.Outcome {

@@ -54,6 +54,18 @@ func (r *runState) stepFor(id string) *stepState {
 	return nil
 }
 
+// waiting counts queued steps that said why they wait (room in their
+// group's budget), with one of their reasons.
+func (r *runState) waiting() (n int, why string) {
+	for _, s := range r.steps {
+		if s.phase == recovery.PhaseQueued && s.reason != "" {
+			n++
+			why = s.reason
+		}
+	}
+	return n, why
+}
+
 // counts sums the steps by phase for the footer.
 func (r *runState) counts() (done, failed, skipped, inFlight, retrying, queued int) {
 	for _, s := range r.steps {
@@ -243,6 +255,9 @@ func (m *Model) progressLines(width, maxFailures int) []string {
 		out = append(out, truncate(line, width))
 		for _, h := range rs.halts {
 			out = append(out, truncate(t.Bad.Render(" ■ ")+h, width))
+		}
+		if n, why := rs.waiting(); n > 0 && !rs.done {
+			out = append(out, truncate(t.Warn.Render(" ⏸ ")+fmt.Sprintf("%d waiting: %s", n, why), width))
 		}
 	}
 	shown := m.failures
