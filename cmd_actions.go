@@ -204,6 +204,8 @@ func runAction(cmd *cobra.Command, f *actionFlags, plan planFunc) error {
 		return apiExit(err)
 	case ctx.Err() != nil:
 		return &exitError{exitActionFailed, fmt.Errorf("interrupted: %d machines were not finished; `flyrescue resume -a %s` picks them up", res.Interrupted, p.App)}
+	case p.HeldByOthers > 0 && res.Failed == 0 && res.Interrupted == 0 && len(res.Halts) == 0:
+		return heldError(p)
 	case len(res.Halts) > 0:
 		groups := make([]string, len(res.Halts))
 		for i, h := range res.Halts {
@@ -222,6 +224,9 @@ func runAction(cmd *cobra.Command, f *actionFlags, plan planFunc) error {
 // exit 7 when nothing matched.
 func nothingToRun(out io.Writer, p *recovery.Plan) error {
 	switch {
+	case p.HeldByOthers > 0:
+		fmt.Fprintln(out, "Nothing can be done now.")
+		return heldError(p)
 	case p.Resumes != "":
 		// planResume journaled every step it found done against live state.
 		fmt.Fprintf(out, "Nothing left to resume: every step of action %s was found done against live state, and the journal now says so.\n", p.Resumes)
@@ -235,6 +240,12 @@ func nothingToRun(out io.Writer, p *recovery.Plan) error {
 	}
 	fmt.Fprintln(out, "Nothing to do.")
 	return nil
+}
+
+// heldError: machines the operator asked for were left out because someone
+// else holds them; not done, so not exit 0.
+func heldError(p *recovery.Plan) error {
+	return &exitError{exitActionFailed, fmt.Errorf("%d machines were left out because someone else holds their lease (see \"left out\" above): wait for the holder, or clear a stale lease with `fly machine leases clear ID`, then run it again", p.HeldByOthers)}
 }
 
 // validLimits checks --max-unavailable and --concurrency, which the
@@ -326,7 +337,20 @@ func printPlan(w io.Writer, p *recovery.Plan, every bool) {
 		fmt.Fprintf(w, "  %-8s %4d  group %-18s %s\n", k.op, counts[k], k.group, change)
 	}
 	if len(p.Skipped) > 0 {
-		fmt.Fprintf(w, "  %d machines need nothing (e.g. %s: %s)\n", len(p.Skipped), p.Skipped[0].MachineID, p.Skipped[0].Reason)
+		var held, fine []recovery.Step
+		for _, s := range p.Skipped {
+			if strings.Contains(s.Reason, " is leased by ") {
+				held = append(held, s)
+			} else {
+				fine = append(fine, s)
+			}
+		}
+		if len(fine) > 0 {
+			fmt.Fprintf(w, "  %d machines need nothing (e.g. %s: %s)\n", len(fine), fine[0].MachineID, flyclient.PrintableLine(fine[0].Reason))
+		}
+		for _, s := range held {
+			fmt.Fprintf(w, "  left out  %s: %s\n", s.MachineID, flyclient.PrintableLine(s.Reason))
+		}
 	}
 	for _, n := range p.Notes {
 		fmt.Fprintf(w, "  note: %s\n", flyclient.PrintableLine(n))

@@ -245,6 +245,9 @@ func printLog(w io.Writer, app string, hist []*recovery.ActionLog, filt logFilte
 				fmt.Fprintf(w, "    %-11s %-16s %-8s %s\n", st, m.MachineID, m.Op, reason)
 			}
 		}
+		for _, s := range a.Action.Held {
+			fmt.Fprintf(w, "    %-11s %-16s %-8s %s\n", "left out", s.MachineID, s.Op, s.Reason)
+		}
 	}
 }
 

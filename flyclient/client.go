@@ -59,6 +59,12 @@ type Client struct {
 	flapsURL string
 	apiURL   string
 	timeout  time.Duration
+	// raw serves the few Machines API calls fly-go v0.9.3 cannot make
+	// whole (the lease's description); auth is its Authorization value,
+	// never logged.
+	raw  *http.Client
+	auth string
+	ua   string
 }
 
 // New builds a client. It does not touch the network.
@@ -114,7 +120,8 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 		Version:   ver,
 		Transport: &fly.Transport{UnderlyingTransport: base},
 	})
-	return &Client{flaps: fc, gql: gql, flapsURL: flapsURL.String(), apiURL: apiURL.String(), timeout: timeout}, nil
+	return &Client{flaps: fc, gql: gql, flapsURL: flapsURL.String(), apiURL: apiURL.String(), timeout: timeout,
+		raw: &http.Client{Transport: base}, auth: toks.FlapsHeader(), ua: ua}, nil
 }
 
 // FlapsURL is the Machines API base URL in use.

@@ -3,6 +3,7 @@ package flyclient_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -149,5 +150,39 @@ func TestNewRejectsEmptyTokenAndBadURL(t *testing.T) {
 	}
 	if _, err := flyclient.New(context.Background(), flyclient.Config{Token: "t", FlapsBaseURL: "not a url"}); err == nil {
 		t.Fatal("bad base URL accepted")
+	}
+}
+
+// TestLeaseDescription: the lease's description (what the holder is doing)
+// reaches the operator, though fly-go v0.9.3 drops it: FindLease and the
+// error of a refused AcquireLease both carry it.
+func TestLeaseDescription(t *testing.T) {
+	srv, c := startSim(t, flysim.Options{Scenario: "minority", Machines: 20, NoRateLimit: true})
+	ctx := context.Background()
+	ids, err := srv.Sim.HoldLeases(flysim.HeldLease{Owner: "alice@example.com", Description: "alice: rolling web back by hand", TTL: time.Hour})
+	if err != nil || len(ids) != 1 {
+		t.Fatalf("hold: %v %v", ids, err)
+	}
+	l, err := c.FindLease(ctx, srv.Sim.App(), ids[0])
+	if err != nil || l == nil || l.Owner != "alice@example.com" || l.Description != "alice: rolling web back by hand" {
+		t.Fatalf("FindLease: %+v, %v", l, err)
+	}
+	_, err = c.AcquireLease(ctx, srv.Sim.App(), ids[0], 10*time.Second)
+	if !errors.Is(err, flyclient.ErrLeaseHeld) || !strings.Contains(err.Error(), "alice: rolling web back by hand") {
+		t.Fatalf("AcquireLease: %v", err)
+	}
+	// No lease: nil, not an error.
+	var free string
+	for _, m := range srv.Sim.Machines() {
+		if m.LeaseOwner == "" {
+			free = m.ID
+			break
+		}
+	}
+	if l, err := c.FindLease(ctx, srv.Sim.App(), free); err != nil || l != nil {
+		t.Fatalf("FindLease on a free machine: %+v, %v", l, err)
+	}
+	if _, err := c.FindLease(ctx, srv.Sim.App(), "nosuchmachine00"); !errors.Is(err, flyclient.ErrNotFound) {
+		t.Fatalf("FindLease on a missing machine: %v", err)
 	}
 }

@@ -95,9 +95,10 @@ func (e *Error) Unwrap() error        { return e.Err }
 
 // LeaseHeldError says who holds the lease that stopped us.
 type LeaseHeldError struct {
-	MachineID string
-	Owner     string
-	ExpiresAt time.Time
+	MachineID   string
+	Owner       string
+	Description string // what the holder said it is doing, when known
+	ExpiresAt   time.Time
 }
 
 func (e *LeaseHeldError) Error() string {
@@ -106,6 +107,9 @@ func (e *LeaseHeldError) Error() string {
 		owner = "someone else"
 	}
 	s := fmt.Sprintf("machine %s is leased by %s", e.MachineID, owner)
+	if d := strings.TrimSpace(e.Description); d != "" {
+		s += fmt.Sprintf(" (%q)", Redact(d))
+	}
 	if !e.ExpiresAt.IsZero() {
 		s += fmt.Sprintf(" until %s", e.ExpiresAt.UTC().Format(time.RFC3339))
 	}

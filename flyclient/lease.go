@@ -2,8 +2,12 @@ package flyclient
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -39,7 +43,7 @@ func (c *Client) AcquireLease(ctx context.Context, app, id string, ttl time.Dura
 	if held, err := c.FindLease(ctx, app, id); err != nil {
 		return nil, err
 	} else if held != nil && held.ExpiresAt.After(time.Now()) {
-		return nil, &LeaseHeldError{MachineID: id, Owner: held.Owner, ExpiresAt: held.ExpiresAt}
+		return nil, &LeaseHeldError{MachineID: id, Owner: held.Owner, Description: held.Description, ExpiresAt: held.ExpiresAt}
 	}
 	secs := max(1, int(ttl.Seconds()))
 	bctx, bcancel := c.bound(ctx, machinesAPI, 0)
@@ -62,7 +66,7 @@ func (c *Client) AcquireLease(ctx context.Context, app, id string, ttl time.Dura
 	// Someone may have taken it between our look and our request; the
 	// timeout swallowed the 409's text, so look again to name them.
 	if held, ferr := c.FindLease(ctx, app, id); ferr == nil && held != nil {
-		return nil, &LeaseHeldError{MachineID: id, Owner: held.Owner, ExpiresAt: held.ExpiresAt}
+		return nil, &LeaseHeldError{MachineID: id, Owner: held.Owner, Description: held.Description, ExpiresAt: held.ExpiresAt}
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
 		return nil, &Error{Kind: ErrTimeout, Op: "lease", App: app, MachineID: id, Message: "could not get a lease in time", Err: err}
@@ -113,19 +117,76 @@ func (c *Client) ReleaseLease(ctx context.Context, app, id, nonce string) error 
 }
 
 // FindLease returns the machine's current lease, or nil when it has none.
+//
+// It reads the lease itself rather than through fly-go, whose v0.9.3 lease
+// type drops the description ("fly deploy", a teammate's note), which is
+// what tells an operator whose lease it is.
 func (c *Client) FindLease(ctx context.Context, app, id string) (*Lease, error) {
 	ctx, cancel := c.bound(ctx, machinesAPI, 0)
 	defer cancel()
-	l, err := c.flaps.FindLease(ctx, app, id)
-	if err != nil {
-		werr := finish(ctx, err, "look up lease on", app, id)
-		var e *Error
-		if errors.As(werr, &e) && e.Kind == ErrNotFound && strings.Contains(strings.ToLower(e.Message), "lease") {
-			return nil, nil
-		}
-		return nil, werr
+	var body struct {
+		Data *struct {
+			Nonce       string `json:"nonce"`
+			ExpiresAt   int64  `json:"expires_at"`
+			Owner       string `json:"owner"`
+			Description string `json:"description"`
+			Version     string `json:"version"`
+		} `json:"data"`
 	}
-	return leaseFrom(l), nil
+	path := "/v1/apps/" + url.PathEscape(app) + "/machines/" + url.PathEscape(id) + "/lease"
+	status, msg, err := c.getJSON(ctx, path, &body)
+	switch {
+	case err != nil:
+		return nil, finish(ctx, err, "look up lease on", app, id)
+	case status == http.StatusNotFound && strings.Contains(strings.ToLower(msg), "lease"):
+		return nil, nil
+	case status != http.StatusOK:
+		return nil, &Error{Kind: kindForStatus(status, msg), Op: "look up lease on", App: app, MachineID: id, Status: status, Message: Redact(msg)}
+	case body.Data == nil:
+		return nil, nil
+	}
+	d := body.Data
+	return &Lease{Nonce: d.Nonce, Owner: d.Owner, Description: d.Description, Version: d.Version, ExpiresAt: time.Unix(d.ExpiresAt, 0)}, nil
+}
+
+// getJSON GETs path on the Machines API and decodes a 200 into out; other
+// statuses come back with the API's error text.
+func (c *Client) getJSON(ctx context.Context, path string, out any) (int, string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(c.flapsURL, "/")+path, nil)
+	if err != nil {
+		return 0, "", err
+	}
+	req.Header.Set("Authorization", c.auth)
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", c.ua)
+	resp, err := c.raw.Do(req)
+	if err != nil {
+		return 0, "", err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return resp.StatusCode, "", err
+	}
+	if resp.StatusCode != http.StatusOK {
+		var e struct {
+			Error   string `json:"error"`
+			Message string `json:"message"`
+		}
+		_ = json.Unmarshal(data, &e)
+		msg := e.Error
+		if msg == "" {
+			msg = e.Message
+		}
+		if msg == "" {
+			msg = http.StatusText(resp.StatusCode)
+		}
+		return resp.StatusCode, msg, nil
+	}
+	if err := json.Unmarshal(data, out); err != nil {
+		return resp.StatusCode, "", fmt.Errorf("decoding %s: %w", path, err)
+	}
+	return resp.StatusCode, "", nil
 }
 
 // String describes a lease without its nonce, which is a secret.

@@ -96,9 +96,14 @@ type Plan struct {
 	Undoes    string // the action this plan undoes, if any
 	Resumes   string // the action this plan finishes, if any
 	Steps     []Step
-	// Skipped are machines the selection matched that need nothing.
-	Skipped []Step
-	Limits  Limits
+	// Skipped are machines the selection matched that need nothing, or
+	// that someone else holds (HeldByOthers of them).
+	Skipped      []Step
+	HeldByOthers int `json:",omitempty"`
+	// Held are the Skipped machines someone else holds: journaled with the
+	// action, so the record explains why they were not touched.
+	Held   []Step `json:",omitempty"`
+	Limits Limits
 	// GroupCounts are the live machine counts per process group (and
 	// region) when planned; the journal keeps them for "scale back".
 	GroupCounts  map[string]int

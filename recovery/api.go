@@ -27,6 +27,7 @@ type API interface {
 	Restart(ctx context.Context, app, id, nonce string, forceStop bool) error
 	Destroy(ctx context.Context, app, id, nonce string, force bool) error
 	AcquireLease(ctx context.Context, app, id string, ttl time.Duration) (*flyclient.Lease, error)
+	FindLease(ctx context.Context, app, id string) (*flyclient.Lease, error)
 	RefreshLease(ctx context.Context, app, id, nonce string, ttl time.Duration) (*flyclient.Lease, error)
 	ReleaseLease(ctx context.Context, app, id, nonce string) error
 	WaitFor(ctx context.Context, app, id string, states []string, instanceID string, total time.Duration) (*flyclient.Machine, error)

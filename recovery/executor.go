@@ -178,7 +178,7 @@ func (e *Engine) actionRecord(p *Plan) *ActionRecord {
 	return &ActionRecord{
 		ID: p.ID, Kind: p.Kind, App: p.App, Selection: p.Selection, Args: p.Args, Operator: e.opts.Operator,
 		Undoes: p.Undoes, Resumes: p.Resumes, Steps: p.Steps, GroupCounts: p.GroupCounts,
-		RegionCounts: p.RegionCounts, Notes: p.Notes,
+		RegionCounts: p.RegionCounts, Notes: p.Notes, Held: p.Held,
 	}
 }
 
@@ -224,9 +224,11 @@ func (e *Engine) runStep(ctx, graceCtx context.Context, st *stepState, sched *sc
 		sched.end(st, OutcomeFailed, "")
 		abort(err)
 		e.finishStep(st, run, OutcomeFailed, err.Error())
-	case retryable(err) && (ctx.Err() != nil || st.sent) || errors.Is(err, context.Canceled) || errors.Is(err, errInterrupted):
-		// Cancelled, cut off by a dead API, or out of retries after sending:
-		// we cannot say how it ended; resume reconciles it from live state.
+	case retryable(err) && (ctx.Err() != nil || st.sent || errors.Is(err, flyclient.ErrUnreachable)) ||
+		errors.Is(err, context.Canceled) || errors.Is(err, errInterrupted):
+		// Cancelled, cut off by a dead API, out of retries after sending, or
+		// never answered: we cannot say how it ended (or it never began for
+		// want of an API); resume reconciles it from live state.
 		sched.end(st, OutcomeInterrupted, "")
 		reason := "interrupted: " + err.Error()
 		if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {

@@ -46,6 +46,9 @@ type ActionRecord struct {
 	GroupCounts  map[string]int            `json:"group_counts,omitempty"`
 	RegionCounts map[string]map[string]int `json:"region_counts,omitempty"`
 	Notes        []string                  `json:"notes,omitempty"`
+	// Held are machines the selection matched that someone else held a
+	// long lease on: left out, with the holder in Reason.
+	Held []Step `json:"held,omitempty"`
 }
 
 // IntentRecord is written and fsynced before the first mutating call on a

@@ -5,37 +5,37 @@ import "context"
 // PlanUpdate plans moving the selection to req.Image (default: the deploy
 // target) with the release label and metadata.
 func (e *Engine) PlanUpdate(ctx context.Context, req UpdateRequest) (*Plan, error) {
-	return e.planUpdate(ctx, KindUpdate, req)
+	return e.withLeases(ctx)(e.planUpdate(ctx, KindUpdate, req))
 }
 
 // PlanRestart plans restarting the selected machines.
 func (e *Engine) PlanRestart(ctx context.Context, sel Selector) (*Plan, error) {
-	return e.planSimple(ctx, KindRestart, OpRestart, sel, false)
+	return e.withLeases(ctx)(e.planSimple(ctx, KindRestart, OpRestart, sel, false))
 }
 
 // PlanStart plans starting the selected machines that are not started.
 func (e *Engine) PlanStart(ctx context.Context, sel Selector) (*Plan, error) {
-	return e.planSimple(ctx, KindStart, OpStart, sel, false)
+	return e.withLeases(ctx)(e.planSimple(ctx, KindStart, OpStart, sel, false))
 }
 
 // PlanStop plans stopping the selected machines that are running.
 func (e *Engine) PlanStop(ctx context.Context, sel Selector) (*Plan, error) {
-	return e.planSimple(ctx, KindStop, OpStop, sel, false)
+	return e.withLeases(ctx)(e.planSimple(ctx, KindStop, OpStop, sel, false))
 }
 
 // PlanDestroy plans destroying the selected machines.
 func (e *Engine) PlanDestroy(ctx context.Context, req DestroyRequest) (*Plan, error) {
-	return e.planSimple(ctx, KindDestroy, OpDestroy, req.Selector, req.Force)
+	return e.withLeases(ctx)(e.planSimple(ctx, KindDestroy, OpDestroy, req.Selector, req.Force))
 }
 
 // PlanScale plans bringing a process group to a count (see scale.go).
 func (e *Engine) PlanScale(ctx context.Context, req ScaleRequest) (*Plan, error) {
-	return e.planScale(ctx, req)
+	return e.withLeases(ctx)(e.planScale(ctx, req))
 }
 
 // PlanRollback plans moving the selection to an earlier release's image.
 func (e *Engine) PlanRollback(ctx context.Context, req RollbackRequest) (*Plan, error) {
-	return e.planRollback(ctx, req)
+	return e.withLeases(ctx)(e.planRollback(ctx, req))
 }
 
 // PlanUndo plans the inverse of a journaled action ("" = the newest action
