@@ -98,7 +98,12 @@ type Plan struct {
 	Steps     []Step
 	// Skipped are machines the selection matched that need nothing.
 	Skipped []Step
-	Limits  Limits
+	// Reconciled are outcomes a resume decided from live state for steps
+	// of the action it resumes (found done, or gone before they began).
+	// Planning writes nothing: the run journals them right after its
+	// action record, so a plan that is only shown leaves the journal alone.
+	Reconciled []OutcomeRecord
+	Limits     Limits
 	// GroupCounts are the live machine counts per process group (and
 	// region) when planned; the journal keeps them for "scale back".
 	GroupCounts  map[string]int

@@ -84,9 +84,10 @@ func (m *Model) receivePlan(msg planMsg) {
 		m.status = fmt.Sprintf("could not plan %s: %v", msg.req.kind, msg.err)
 	case msg.plan == nil:
 		m.status = fmt.Sprintf("could not plan %s: the engine returned no plan", msg.req.kind)
-	case len(msg.plan.Steps) == 0 && !(msg.req.kind == recovery.KindDestroy && !msg.req.force && len(msg.plan.Skipped) > 0):
+	case len(msg.plan.Steps) == 0 && len(msg.plan.Reconciled) == 0 && !(msg.req.kind == recovery.KindDestroy && !msg.req.force && len(msg.plan.Skipped) > 0):
 		// A destroy that skips everything for want of --force still
-		// opens, so the dialog can say why and offer f.
+		// opens, so the dialog can say why and offer f; so does a resume
+		// whose steps were all found done, whose run only records that.
 		m.status = fmt.Sprintf("%s: nothing to do; skipped %d: %s", msg.req.kind, len(msg.plan.Skipped), skipReasons(msg.plan.Skipped))
 	default:
 		m.pending = &pendingPlan{req: msg.req, plan: msg.plan}
@@ -120,7 +121,7 @@ func (m *Model) handleConfirm(msg tea.KeyPressMsg) tea.Cmd {
 	m.mode = modeNormal
 	switch msg.String() {
 	case confirmKey:
-		if len(p.plan.Steps) == 0 {
+		if len(p.plan.Steps) == 0 && len(p.plan.Reconciled) == 0 {
 			m.status = "nothing to run: every machine was skipped"
 			return nil
 		}
@@ -135,6 +136,8 @@ func (m *Model) handleConfirm(msg tea.KeyPressMsg) tea.Cmd {
 			return m.requestPlan(p.req)
 		}
 	}
+	// Planning wrote nothing (not even a resume's steps found done), so
+	// this is true of the journal as well as of the machines.
 	m.status = "cancelled: nothing was changed"
 	return nil
 }
@@ -148,6 +151,9 @@ func (m *Model) planDialog(width int) string {
 	title := fmt.Sprintf("%s %d machine%s?", planVerb(p.Kind, req.force), len(p.Steps), plural(len(p.Steps)))
 	if p.Kind == recovery.KindScale {
 		title = fmt.Sprintf("Scale %s to %d (%d step%s)?", req.group, req.count, len(p.Steps), plural(len(p.Steps)))
+	}
+	if p.Resumes != "" && len(p.Steps) == 0 {
+		title = fmt.Sprintf("Resume %s: nothing left to run; record what was found?", shortID(p.Resumes))
 	}
 	b.WriteString(t.DialogTitle.Render(title) + "\n\n")
 	groups, regions := map[string]int{}, map[string]int{}
@@ -177,6 +183,9 @@ func (m *Model) planDialog(width int) string {
 		row("from", countList(from))
 		row("to", t.Bold.Render(countList(to)))
 	}
+	if done := foundDoneCount(p); done > 0 {
+		row("done", fmt.Sprintf("%d interrupted steps of %s were found done; y records them in the journal", done, shortID(p.Resumes)))
+	}
 	if len(p.Skipped) > 0 {
 		row("skipped", fmt.Sprintf("%d machines need nothing (%s)", len(p.Skipped), skipReasons(p.Skipped)))
 	}
@@ -203,6 +212,18 @@ func (m *Model) planDialog(width int) string {
 	}
 	b.WriteString("any other key cancels " + t.Bold.Render("[default: No]"))
 	return t.Dialog.Width(min(width-2, 100)).Render(b.String())
+}
+
+// foundDoneCount is how many of a resume's reconciled steps were found done
+// (the others are steps whose machine was gone before they began).
+func foundDoneCount(p *recovery.Plan) int {
+	n := 0
+	for _, o := range p.Reconciled {
+		if o.Outcome == recovery.OutcomeOK {
+			n++
+		}
+	}
+	return n
 }
 
 func planVerb(k recovery.Kind, force bool) string {
