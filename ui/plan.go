@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -9,6 +10,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/flyrescue/flyrescue/flyclient"
 	"github.com/flyrescue/flyrescue/model"
 	"github.com/flyrescue/flyrescue/recovery"
 )
@@ -43,13 +45,69 @@ func (m *Model) requestPlan(req planRequest) tea.Cmd {
 	seq := m.planSeq
 	m.planning = true
 	m.status = "planning " + string(req.kind) + "…"
-	eng := m.opts.Engine
+	eng, api, app := m.opts.Engine, m.opts.API, m.opts.App
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), planTimeout)
 		defer cancel()
 		p, err := planFor(ctx, eng, req)
-		return planMsg{seq: seq, req: req, plan: p, err: err}
+		var gone []string
+		if errors.Is(err, flyclient.ErrNotFound) && len(req.ids) > 0 && api != nil {
+			// Marked machines destroyed since the last poll: plan without
+			// them rather than fail on them.
+			var live []string
+			if live, gone = liveIDs(ctx, api, app, req.ids); len(gone) > 0 {
+				req.ids = live
+				if len(live) == 0 {
+					return planMsg{seq: seq, req: req, gone: gone}
+				}
+				p, err = planFor(ctx, eng, req)
+			}
+		}
+		return planMsg{seq: seq, req: req, plan: p, err: err, gone: gone}
 	}
+}
+
+// liveIDs splits ids into the machines the API still lists (and not as
+// destroyed or destroying, which the engine does not plan on either) and
+// those that are gone.
+func liveIDs(ctx context.Context, api FleetAPI, app string, ids []string) (live, gone []string) {
+	raw, err := api.List(ctx, app, flyclient.ListOptions{})
+	if err != nil {
+		return ids, nil
+	}
+	present := make(map[string]bool, len(raw))
+	for _, mc := range raw {
+		if mc != nil && mc.State != model.StateDestroyed && mc.State != model.StateDestroying {
+			present[mc.ID] = true
+		}
+	}
+	for _, id := range ids {
+		if present[id] {
+			live = append(live, id)
+		} else {
+			gone = append(gone, id)
+		}
+	}
+	return live, gone
+}
+
+// pruneMarks drops marks on machines the snapshot no longer has (destroyed
+// between polls) and says so in one line.
+func (m *Model) pruneMarks() {
+	if m.snap == nil || m.marks.Len() == 0 {
+		return
+	}
+	if n := m.marks.Prune(m.snap); n > 0 {
+		m.status = goneNote(n)
+	}
+}
+
+// goneNote is the one line that says marks were dropped.
+func goneNote(n int) string {
+	if n == 1 {
+		return "1 marked machine is gone (destroyed?) and was unmarked"
+	}
+	return fmt.Sprintf("%d marked machines are gone (destroyed?) and were unmarked", n)
 }
 
 func planFor(ctx context.Context, eng *recovery.Engine, req planRequest) (*recovery.Plan, error) {
@@ -79,7 +137,18 @@ func (m *Model) receivePlan(msg planMsg) {
 		return
 	}
 	m.planning = false
+	note := ""
+	if n := m.marks.Drop(msg.gone); n > 0 {
+		note = goneNote(n)
+	}
+	defer func() {
+		if note != "" {
+			m.status = strings.TrimPrefix(m.status+"; "+note, "; ")
+		}
+	}()
 	switch {
+	case msg.plan == nil && msg.err == nil && len(msg.gone) > 0:
+		m.status = fmt.Sprintf("could not plan %s: every machine it was for is gone", msg.req.kind)
 	case msg.err != nil:
 		m.status = fmt.Sprintf("could not plan %s: %v", msg.req.kind, msg.err)
 	case msg.plan == nil:

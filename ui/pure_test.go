@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -113,5 +114,81 @@ func TestResumeDialogCancelWritesNothing(t *testing.T) {
 		if mv, ok := h.srv.Sim.Machine(id); !ok || mv.State != "stopped" {
 			t.Errorf("%s is %s after the resume, want stopped", id, mv.State)
 		}
+	}
+}
+
+// The issue's repro: `/state:created`, enter, `a`, `D`, `f`, `y` destroys
+// the marked machines; the next poll drops their marks with one line, so
+// the header stops counting them and the next plan does not fail on them.
+func TestMarksOnDestroyedMachinesAreDropped(t *testing.T) {
+	h := newHarness(t, harnessOpts{scenario: "majority", machines: 300})
+	h.press("/")
+	h.typeText("state:created")
+	h.press("enter", "a")
+	marked := h.m.marks.IDs()
+	if len(marked) < 2 {
+		t.Fatalf("want several created machines marked, got %v", marked)
+	}
+	h.press("D")
+	h.waitFor("the destroy plan", func() bool { return h.m.mode == modeConfirm || (!h.m.planning && h.m.status != "") })
+	h.press("f")
+	h.waitFor("the forced plan", func() bool { return h.m.mode == modeConfirm && h.m.pending.req.force })
+	h.press("y")
+	h.waitFor("the destroy to finish", func() bool { return h.m.run != nil && h.m.run.done })
+	for _, id := range marked {
+		if mv, ok := h.srv.Sim.Machine(id); !ok || !mv.Destroyed {
+			t.Fatalf("%s was not destroyed: %+v", id, mv)
+		}
+	}
+	h.waitFor("a poll without them", func() bool { return h.m.marks.Len() == 0 })
+	want := fmt.Sprintf("%d marked machines are gone (destroyed?) and were unmarked", len(marked))
+	if s := h.screen(); !strings.Contains(s, want) || strings.Contains(s, "marked ·") {
+		t.Fatalf("want %q and no marked count in the header:\n%s", want, s)
+	}
+	// The next plan, on the cursor row, plans; it does not fail on them.
+	h.press("esc")
+	h.waitFor("the table", func() bool { return len(h.m.rows) > 0 })
+	h.press("down", "down", "r")
+	h.waitFor("the restart plan", func() bool { return h.m.mode == modeConfirm || (!h.m.planning && h.m.status != "") })
+	if h.m.mode != modeConfirm {
+		t.Fatalf("restart after the destroy did not plan: %s", h.m.status)
+	}
+}
+
+// A marked machine destroyed after the last poll, before the plan: the plan
+// is made without it (its mark goes, with the same line), never failing
+// with "no live machine".
+func TestPlanSkipsMarkDestroyedSincePoll(t *testing.T) {
+	h := newHarness(t, harnessOpts{scenario: "healthy", machines: 12})
+	var ids []string
+	for _, i := range h.m.visible[:2] {
+		ids = append(ids, h.m.snap.Machines[i].ID)
+	}
+	h.m.marks.Add(ids...)
+	// Destroyed out of band; no poll result is handled before the plan.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := h.client.Destroy(ctx, "demo-app", ids[0], "", true); err != nil {
+		t.Fatal(err)
+	}
+	h.srv.Sim.ResetStats()
+	h.press("r")
+	h.waitFor("the restart plan", func() bool { return h.m.mode == modeConfirm || (!h.m.planning && h.m.status != "") })
+	if h.m.mode != modeConfirm {
+		t.Fatalf("no plan: %s", h.m.status)
+	}
+	if p := h.m.pending.plan; len(p.Steps) != 1 || p.Steps[0].MachineID != ids[1] {
+		t.Fatalf("plan: %+v, want only %s", p.Steps, ids[1])
+	}
+	if s := h.screen(); !strings.Contains(s, "1 marked machine is gone (destroyed?) and was unmarked") || !strings.Contains(s, "Restart 1 machine?") {
+		t.Fatalf("screen:\n%s", s)
+	}
+	if h.m.marks.Has(ids[0]) || !h.m.marks.Has(ids[1]) {
+		t.Fatalf("marks after the plan: %v", h.m.marks.IDs())
+	}
+	h.press("y")
+	h.waitFor("the restart to finish", func() bool { return h.m.run != nil && h.m.run.done })
+	if st := h.srv.Sim.Stats().MutationsPerMachine; st[ids[1]] != 1 || st[ids[0]] != 0 {
+		t.Fatalf("mutations: %v", st)
 	}
 }
