@@ -192,3 +192,100 @@ func TestPlanSkipsMarkDestroyedSincePoll(t *testing.T) {
 		t.Fatalf("mutations: %v", st)
 	}
 }
+
+// The issue's repro: `/grup:worker_autoscale` used to keep matching "grup"
+// fuzzily, and `a`, `r` planned a restart of what it matched. The filter is
+// --select's language: the unknown qualifier is an error shown in full, it
+// matches nothing, and the keys that act on what the table shows say why
+// they do nothing.
+func TestFilterUnknownQualifierMatchesNothing(t *testing.T) {
+	h := newHarness(t, harnessOpts{scenario: "majority", machines: 300})
+	h.press("/")
+	h.typeText("grup")
+	if s := h.screen(); len(h.m.visible) == 0 || strings.Contains(s, "invalid") {
+		t.Fatalf("free text should match fuzzily while typed:\n%s", s)
+	}
+	h.typeText(":worker_autoscale")
+	h.press("enter")
+	s := h.screen()
+	for _, want := range []string{
+		"invalid filter: matches nothing",
+		`unknown qualifier "grup:" (use group:, state:, region:, image:, checks:, stuck)`,
+		"the filter is invalid: no machine is shown and no action runs",
+	} {
+		if !strings.Contains(s, want) {
+			t.Errorf("screen lacks %q:\n%s", want, s)
+		}
+	}
+	if len(h.m.visible) != 0 || len(h.m.rows) != 0 {
+		t.Fatalf("an invalid filter shows %d machines", len(h.m.visible))
+	}
+	h.srv.Sim.ResetStats()
+	h.press("a")
+	if h.m.marks.Len() != 0 || !strings.Contains(h.screen(), "does nothing: the filter is invalid") {
+		t.Fatalf("a on an invalid filter: %d marked\n%s", h.m.marks.Len(), h.screen())
+	}
+	h.press("r")
+	if h.m.planning || h.m.mode == modeConfirm || !strings.Contains(h.m.status, "does nothing: the filter is invalid") {
+		t.Fatalf("r on an invalid filter: planning %v, status %q", h.m.planning, h.m.status)
+	}
+	// Fixed, it selects exactly the group, as the simulator has it.
+	h.press("/")
+	for range "grup:worker_autoscale" {
+		h.press("backspace")
+	}
+	h.typeText("group:worker_autoscale")
+	h.press("enter")
+	want := 0
+	for _, mv := range h.srv.Sim.Machines() {
+		if !mv.Destroyed && mv.Group == "worker_autoscale" {
+			want++
+		}
+	}
+	if h.m.filterErr != nil || len(h.m.visible) != want {
+		t.Fatalf("group:worker_autoscale shows %d machines, the simulator has %d (err %v)", len(h.m.visible), want, h.m.filterErr)
+	}
+	if n := len(h.srv.Sim.Stats().MutationsPerMachine); n != 0 {
+		t.Fatalf("%d machines changed", n)
+	}
+}
+
+// Mid-word, an error the word can grow out of is a dim hint and the words
+// before it keep applying; once the operator leaves the filter, the same
+// error makes it invalid, shown in full (wrapped) however long it is.
+func TestFilterTypingHintThenError(t *testing.T) {
+	h := newHarness(t, harnessOpts{scenario: "majority", machines: 300})
+	total := len(h.m.snap.Machines)
+	h.press("/")
+	h.typeText("image:old state:fai")
+	old := 0
+	for _, mc := range h.m.snap.Machines {
+		if mc.Image != h.m.snap.Target.Image {
+			old++
+		}
+	}
+	s := h.screen()
+	if h.m.filterErr != nil || len(h.m.visible) != old || old == 0 || old == total {
+		t.Fatalf("mid-word: err %v, %d shown, want the %d on an old image", h.m.filterErr, len(h.m.visible), old)
+	}
+	if !strings.Contains(s, `… unknown state "fai"`) || strings.Contains(s, "invalid") {
+		t.Fatalf("mid-word the error should be a hint:\n%s", s)
+	}
+	h.typeText("led")
+	if h.m.filterTyping != nil || h.m.filterErr != nil {
+		t.Fatalf("state:failed: typing %v, err %v", h.m.filterTyping, h.m.filterErr)
+	}
+	for range "led" {
+		h.press("backspace")
+	}
+	h.press("enter")
+	s = h.screen()
+	if len(h.m.visible) != 0 || !strings.Contains(s, "invalid filter: matches nothing") ||
+		!strings.Contains(s, `unknown state "fai"`) || !strings.Contains(s, "launch_failed, replaced, migrated)") {
+		t.Fatalf("after enter the error should be shown in full and match nothing:\n%s", s)
+	}
+	h.press("esc")
+	if h.m.filterErr != nil || len(h.m.visible) != total {
+		t.Fatalf("esc: err %v, %d of %d shown", h.m.filterErr, len(h.m.visible), total)
+	}
+}
