@@ -169,8 +169,12 @@ func runAction(cmd *cobra.Command, f *actionFlags, plan planFunc) error {
 		return planExit(err)
 	}
 	printPlan(out, p, f.verbose || f.dryRun)
-	if len(p.Steps) == 0 {
+	if len(p.Steps) == 0 && len(p.Reconciled) == 0 {
 		return nothingToRun(out, p)
+	}
+	// Planning wrote nothing; from here on only running the plan writes.
+	if len(p.Steps) == 0 && (f.dryRun || f.readOnly) {
+		return nothingLeftUnrecorded(out, p, f.dryRun)
 	}
 	if f.dryRun {
 		fmt.Fprintln(out, "Dry run: nothing was changed.")
@@ -182,6 +186,11 @@ func runAction(cmd *cobra.Command, f *actionFlags, plan planFunc) error {
 			why = "--read-only"
 		}
 		return &exitError{exitRefused, fmt.Errorf("%s is read-only (%s): the plan above was not run, nothing was changed; pass --read-only=false to act", p.App, why)}
+	}
+	if len(p.Steps) == 0 {
+		// Every step of the resumed action turned out done: no machine
+		// changes, so nothing to confirm; the run only journals that.
+		return recordNothingLeft(ctx, out, e, p)
 	}
 	if !f.yes {
 		if err := confirm(cmd.InOrStdin(), out, p); err != nil {
@@ -196,6 +205,9 @@ func runAction(cmd *cobra.Command, f *actionFlags, plan planFunc) error {
 		}
 		fmt.Fprintf(out, "%s %s: %d ok, %d failed, %d skipped, %d interrupted%s in %s. Journal: %s (action %s)\n",
 			p.Kind, p.App, res.OK, res.Failed, res.Skipped, res.Interrupted, halted, res.Elapsed.Round(time.Millisecond), e.Journal().Path(), p.ID)
+		if res.Reconciled > 0 {
+			fmt.Fprintf(out, "%d interrupted steps of %s were found done and are now journaled as done.\n", res.Reconciled, p.Resumes)
+		}
 	}
 	switch {
 	case errors.Is(err, recovery.ErrJournal):
@@ -228,8 +240,7 @@ func nothingToRun(out io.Writer, p *recovery.Plan) error {
 		fmt.Fprintln(out, "Nothing can be done now.")
 		return heldError(p)
 	case p.Resumes != "":
-		// planResume journaled every step it found done against live state.
-		fmt.Fprintf(out, "Nothing left to resume: every step of action %s was found done against live state, and the journal now says so.\n", p.Resumes)
+		fmt.Fprintf(out, "Nothing left to resume: action %s has no step to run or record.\n", p.Resumes)
 		return nil
 	case p.Undoes != "" && len(p.Skipped) == 0:
 		fmt.Fprintln(out, "Nothing to do.")
@@ -246,6 +257,43 @@ func nothingToRun(out io.Writer, p *recovery.Plan) error {
 // else holds them; not done, so not exit 0.
 func heldError(p *recovery.Plan) error {
 	return &exitError{exitActionFailed, fmt.Errorf("%d machines were left out because someone else holds their lease (see \"left out\" above): wait for the holder, or clear a stale lease with `fly machine leases clear ID`, then run it again", p.HeldByOthers)}
+}
+
+// nothingLeftUnrecorded ends a dry or read-only resume whose every step
+// was found done: nothing to run, and nothing recorded either.
+func nothingLeftUnrecorded(out io.Writer, p *recovery.Plan, dryRun bool) error {
+	how := "Read-only"
+	if dryRun {
+		how = "Dry run"
+	}
+	fmt.Fprintf(out, "Nothing left to resume: every step of action %s was found done against live state (%s).\n", p.Resumes, foundDone(p))
+	fmt.Fprintf(out, "%s: nothing was changed; the journal still shows them unfinished until `flyrescue resume -a %s` records them.\n", how, p.App)
+	return nil
+}
+
+// recordNothingLeft runs a resume plan without steps: it only journals the
+// resumed action's steps as found done, so the journal explains each one.
+func recordNothingLeft(ctx context.Context, out io.Writer, e *recovery.Engine, p *recovery.Plan) error {
+	_, err := e.Execute(ctx, p, nil)
+	switch {
+	case errors.Is(err, recovery.ErrJournal):
+		return &exitError{exitJournal, err}
+	case err != nil:
+		return planExit(err)
+	}
+	fmt.Fprintf(out, "Nothing left to resume: every step of action %s was found done against live state (%s), and the journal now says so (action %s).\n",
+		p.Resumes, foundDone(p), p.ID)
+	return nil
+}
+
+// foundDone says what a resume found: "3 found done, 1 gone before it began".
+func foundDone(p *recovery.Plan) string {
+	done := len(p.Reconciled) - len(p.Skipped)
+	s := fmt.Sprintf("%d found done", done)
+	if len(p.Skipped) > 0 {
+		s += fmt.Sprintf(", %d gone before they began", len(p.Skipped))
+	}
+	return s
 }
 
 // validLimits checks --max-unavailable and --concurrency, which the

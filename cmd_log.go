@@ -276,7 +276,10 @@ func newResumeCmd() *cobra.Command {
 	return withExample("  flyrescue resume -a my-app", newJournalActionCmd("resume [ACTION]",
 		"Finish an action that was interrupted (the process died or was cancelled)",
 		`Reconciles steps that began but have no outcome against live state: the ones that happened are
-marked done in the journal; the rest, and steps that never began, are offered to run again.`,
+shown as found done, and the rest, and steps that never began, are offered to run again. Planning
+writes nothing: the steps found done are recorded in the journal only when the resume runs, so
+--dry-run and --read-only leave it as it was. When every step was found done there is nothing to
+confirm (no machine changes): resume just records that.`,
 		(*recovery.Engine).PlanResume))
 }
 

@@ -183,3 +183,32 @@ func BenchmarkFilterKeystrokes10k(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkFilterTyping10k types the same queries as the dashboard now reads
+// them (ParseFilterTyping): every keystroke applies, a word that does not
+// parse yet ("group:", "state:f") applying the words before it.
+func BenchmarkFilterTyping10k(b *testing.B) {
+	s := benchSnapshot(10000)
+	for _, tc := range []struct{ name, query string }{
+		{"qualifiers", "group:worker_autoscale state:failed"},
+		{"text", "wor iad"},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			start := processCPU()
+			keys := 0
+			for b.Loop() {
+				s.text = &textCache{}
+				for n := 1; n <= len(tc.query); n++ {
+					f, _, err := ParseFilterTyping(tc.query[:n])
+					if err != nil {
+						b.Fatalf("%q: %v", tc.query[:n], err)
+					}
+					f.Apply(s)
+					keys++
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(keys), "ns/key")
+			b.ReportMetric(float64(processCPU()-start)/float64(keys), "cpu-ns/key")
+		})
+	}
+}

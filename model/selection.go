@@ -48,12 +48,26 @@ func (s *Selection) Len() int { return len(s.ids) }
 // IDs returns the marked IDs, sorted, so actions run in a predictable order.
 func (s *Selection) IDs() []string { return slices.Sorted(maps.Keys(s.ids)) }
 
-// Prune drops marks on machines that are no longer in snap (destroyed or
-// replaced under a new ID) and returns how many it dropped, so the UI can say so.
+// Prune drops marks on machines that are gone: no longer in snap (destroyed
+// or replaced under a new ID), or listed there as destroyed or destroying
+// (the engine plans on neither). A mark on one would only make every later
+// plan fail. It returns how many it dropped, so the UI can say so.
 func (s *Selection) Prune(snap *Snapshot) int {
 	n := 0
 	for id := range s.ids {
-		if _, ok := snap.Index(id); !ok {
+		if i, ok := snap.Index(id); !ok || !deployable(snap.Machines[i].State) {
+			delete(s.ids, id)
+			n++
+		}
+	}
+	return n
+}
+
+// Drop unmarks ids and returns how many of them were marked.
+func (s *Selection) Drop(ids []string) int {
+	n := 0
+	for _, id := range ids {
+		if _, ok := s.ids[id]; ok {
 			delete(s.ids, id)
 			n++
 		}

@@ -28,3 +28,21 @@ func TestSelection(t *testing.T) {
 		t.Errorf("after Clear: %v", sel.IDs())
 	}
 }
+
+// A machine the API still lists as destroyed or destroying is gone too: no
+// plan can act on it. Drop unmarks only what was marked, and says how many.
+func TestSelectionPruneDestroyed(t *testing.T) {
+	dead := mach("d", "web", imgV62)
+	dead.State = StateDestroyed
+	dying := mach("e", "web", imgV62)
+	dying.State = StateDestroying
+	s := snap([]Machine{mach("a", "web", imgV62), dead, dying}, testReleases)
+	sel := NewSelection()
+	sel.Add("a", "d", "e")
+	if got := sel.Prune(s); got != 2 || sel.Has("d") || sel.Has("e") || !sel.Has("a") {
+		t.Errorf("Prune = %d, IDs %v; want d and e dropped, a kept", got, sel.IDs())
+	}
+	if got := sel.Drop([]string{"a", "zzz"}); got != 1 || sel.Has("a") {
+		t.Errorf("Drop = %d, IDs %v", got, sel.IDs())
+	}
+}

@@ -102,8 +102,13 @@ type Plan struct {
 	HeldByOthers int `json:",omitempty"`
 	// Held are the Skipped machines someone else holds: journaled with the
 	// action, so the record explains why they were not touched.
-	Held   []Step `json:",omitempty"`
-	Limits Limits
+	Held []Step `json:",omitempty"`
+	// Reconciled are outcomes a resume decided from live state for steps
+	// of the action it resumes (found done, or gone before they began).
+	// Planning writes nothing: the run journals them right after its
+	// action record, so a plan that is only shown leaves the journal alone.
+	Reconciled []OutcomeRecord
+	Limits     Limits
 	// GroupCounts are the live machine counts per process group (and
 	// region) when planned; the journal keeps them for "scale back".
 	GroupCounts  map[string]int

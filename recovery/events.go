@@ -87,6 +87,9 @@ type Result struct {
 	Skipped     int
 	Interrupted int
 	Halted      int
+	// Reconciled counts the steps of the resumed action that this run
+	// journaled as found done against live state (Plan.Reconciled).
+	Reconciled int
 	// Halts are the groups whose breaker tripped, and why.
 	Halts   []GroupHalt
 	Elapsed time.Duration

@@ -82,6 +82,17 @@ func (e *Engine) execute(ctx context.Context, plan *Plan, run *Run) (*Result, er
 		return nil, err
 	}
 	res := &Result{ActionID: plan.ID}
+	// A resume's steps found done while planning are recorded only now
+	// that it runs (planning never writes), under the guard's verdict.
+	for i := range plan.Reconciled {
+		out := plan.Reconciled[i]
+		if err := e.journal.Append(Record{Type: RecordOutcome, At: e.opts.Now(), Outcome: &out}); err != nil {
+			return nil, err
+		}
+		if out.Outcome == OutcomeOK {
+			res.Reconciled++
+		}
+	}
 	states := make([]*stepState, len(plan.Steps))
 	for i, s := range plan.Steps {
 		states[i] = &stepState{step: s}

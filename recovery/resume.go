@@ -30,9 +30,11 @@ func Resumable(hist []*ActionLog) []*ActionLog {
 	return out
 }
 
-// planResume reconciles an unfinished action against live state. Steps that
-// happened are journaled as done (outcome ok, reconciled) right away; the
-// others become the plan, which resumes that action.
+// planResume reconciles an unfinished action against live state. Planning
+// writes nothing: steps that happened become the plan's Reconciled outcomes
+// (ok, reconciled), which the run journals right after its action record;
+// the others become the plan's steps. So a dry run, a read-only run or a
+// cancelled dialog leave the journal as it was.
 func (e *Engine) planResume(ctx context.Context, id string) (*Plan, error) {
 	hist, err := e.history()
 	if err != nil {
@@ -83,7 +85,7 @@ func (e *Engine) planResume(ctx context.Context, id string) (*Plan, error) {
 				return nil, err
 			}
 			if done {
-				out := &OutcomeRecord{ActionID: a.Action.ID, Seq: s.Seq, MachineID: s.MachineID, Outcome: OutcomeOK,
+				out := OutcomeRecord{ActionID: a.Action.ID, Seq: s.Seq, MachineID: s.MachineID, Outcome: OutcomeOK,
 					Reconciled: true, Error: "found done after an interruption"}
 				if m != nil {
 					out.StateAfter, out.ImageAfter, out.InstanceAfter = m.State, configImage(m), m.InstanceID
@@ -91,12 +93,7 @@ func (e *Engine) planResume(ctx context.Context, id string) (*Plan, error) {
 						out.NewMachineID = m.ID
 					}
 				}
-				if e.journal == nil {
-					return nil, fmt.Errorf("%w: resume needs the journal", ErrJournal)
-				}
-				if err := e.journal.Append(Record{Type: RecordOutcome, At: e.opts.Now(), Outcome: out}); err != nil {
-					return nil, err
-				}
+				p.Reconciled = append(p.Reconciled, out)
 				reconciled++
 				continue
 			}
@@ -105,11 +102,17 @@ func (e *Engine) planResume(ctx context.Context, id string) (*Plan, error) {
 		if s.MachineID != "" {
 			live := f.raw[s.MachineID]
 			if live == nil {
-				if s.Op == OpDestroy {
-					continue // gone already; the executor would skip it anyway
-				}
+				// Never begun, and its machine is gone: nothing is left to
+				// do, and the run records why, so the journal explains
+				// every step of the action it resumes.
 				s.Reason = "no longer exists"
+				out := OutcomeRecord{ActionID: a.Action.ID, Seq: s.Seq, MachineID: s.MachineID, Outcome: OutcomeSkipped,
+					Reconciled: true, Error: "not begun, and the machine no longer exists"}
+				if s.Op == OpDestroy {
+					s.Reason, out.Error = "already gone", "not begun, and the machine was already gone"
+				}
 				p.Skipped = append(p.Skipped, s)
+				p.Reconciled = append(p.Reconciled, out)
 				continue
 			}
 			// Planned against the state we now see: the crashed run may
@@ -118,7 +121,7 @@ func (e *Engine) planResume(ctx context.Context, id string) (*Plan, error) {
 		}
 		p.Steps = append(p.Steps, s)
 	}
-	p.Notes = append(p.Notes, fmt.Sprintf("resumes %s (%s): %d interrupted steps were found done and marked so", a.Action.ID, a.Action.Kind, reconciled))
+	p.Notes = append(p.Notes, fmt.Sprintf("resumes %s (%s): %d interrupted steps were found done; running this plan records them so", a.Action.ID, a.Action.Kind, reconciled))
 	if halted > 0 {
 		p.Notes = append(p.Notes, fmt.Sprintf("includes %d machines a breaker halted: canary-first again, and the breaker still applies", halted))
 	}

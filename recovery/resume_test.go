@@ -63,6 +63,7 @@ func TestResumeAfterCrash(t *testing.T) {
 	if c[OutcomeInterrupted] != 4 || c[""] != len(p.Steps)-len(half.Steps)-1 {
 		t.Fatalf("log before resume: %v", c)
 	}
+	before, _ := os.ReadFile(path)
 	rp, err := e.PlanResume(ctx, "")
 	if err != nil {
 		t.Fatal(err)
@@ -70,9 +71,34 @@ func TestResumeAfterCrash(t *testing.T) {
 	if rp.Resumes != p.ID || len(rp.Steps) != len(p.Steps)-len(half.Steps) {
 		t.Fatalf("resume plan: resumes %s, %d steps, notes %q", rp.Resumes, len(rp.Steps), rp.Notes)
 	}
+	// Planning is pure: the 3 steps found done are in the plan, not yet in
+	// the journal, which is byte for byte what it was.
+	if after, _ := os.ReadFile(path); string(after) != string(before) {
+		t.Fatalf("planning the resume wrote to the journal:\n%s", strings.TrimPrefix(string(after), string(before)))
+	}
+	if len(rp.Reconciled) != 3 {
+		t.Fatalf("plan found %d steps done, want 3: %+v", len(rp.Reconciled), rp.Reconciled)
+	}
 	res := r.run(e, rp)
-	if res.OK != len(rp.Steps) {
-		t.Fatalf("resume: %+v", failures(res))
+	if res.OK != len(rp.Steps) || res.Reconciled != 3 {
+		t.Fatalf("resume: %d found done; %+v", res.Reconciled, failures(res))
+	}
+	// The run journals them right after its own action record.
+	recs, _, err := e.journal.Records()
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := -1
+	for i, rec := range recs {
+		if rec.Type == RecordAction && rec.Action.ID == rp.ID {
+			at = i
+		}
+	}
+	for k := 1; k <= 3; k++ {
+		if at < 0 || at+k >= len(recs) || recs[at+k].Outcome == nil || !recs[at+k].Outcome.Reconciled ||
+			recs[at+k].Outcome.ActionID != p.ID || !cut[recs[at+k].Outcome.Seq] {
+			t.Fatalf("record %d after the resume's action (at %d) is not a reconciled outcome of a cut step", k, at)
+		}
 	}
 	for id, n := range r.sim.Stats().MutationsPerMachine {
 		if n != 1 {

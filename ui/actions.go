@@ -17,6 +17,9 @@ func (m *Model) handleNormalKey(msg tea.KeyPressMsg) tea.Cmd {
 		m.status = fmt.Sprintf("%s is disabled: flyrescue runs read-only (%s)", name, m.opts.ReadOnlyWhy)
 		return nil
 	}
+	if m.filterBlocks(msg) {
+		return nil
+	}
 	page := max(1, m.tableHeight()-1)
 	switch {
 	case key.Matches(msg, k.Quit):

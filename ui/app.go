@@ -63,14 +63,17 @@ type Model struct {
 	// view
 	filterInput lineInput
 	filter      *model.Filter
-	filterErr   error
-	match       []bool
-	visible     []int
-	rows        []tableRow
-	rowsSnap    *model.Snapshot
-	collapsed   map[string]bool
-	cursor      int
-	offset      int
+	filterErr   error // the query is invalid: nothing matches, no action runs
+	// filterTyping: the word being typed does not parse yet, but could;
+	// the words before it apply (see handleFilterKey).
+	filterTyping error
+	match        []bool
+	visible      []int
+	rows         []tableRow
+	rowsSnap     *model.Snapshot
+	collapsed    map[string]bool
+	cursor       int
+	offset       int
 
 	// marks
 	marks *model.Selection
@@ -293,6 +296,7 @@ func (m *Model) footerLines(width int) []string {
 	var out []string
 	if l := m.filterLine(width); l != "" {
 		out = append(out, l)
+		out = append(out, m.filterErrLines(width)...)
 	}
 	out = append(out, m.progressLines(width, 3)...)
 	status := m.status

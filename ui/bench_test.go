@@ -65,3 +65,46 @@ func BenchmarkPollSnapshot10k(b *testing.B) {
 		_ = buildSnapshot(m.opts, machines, releases)
 	}
 }
+
+// One keystroke at 10,000 machines while the last word does not parse yet
+// ("state:fa", "state:fai"): the words before it apply, and the typing
+// check tries the word's continuations.
+func BenchmarkFilterKeystrokeTyping10k(b *testing.B) {
+	m := fixedModel(b, 10000, 200, 60)
+	m.Update(keyPress("/"))
+	for _, r := range "group:worker_autoscale -state:started ir state:fa" {
+		m.Update(keyPressRune(r))
+	}
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		if i%2 == 0 {
+			m.Update(keyPressRune('i'))
+		} else {
+			m.Update(keyPress("backspace"))
+		}
+	}
+	if m.filterTyping == nil || m.filterErr != nil {
+		b.Fatalf("want a typing hint, got typing %v, err %v", m.filterTyping, m.filterErr)
+	}
+}
+
+// One keystroke at 10,000 machines on an invalid query ("grup:x"): nothing
+// matches, so nothing is scanned.
+func BenchmarkFilterKeystrokeInvalid10k(b *testing.B) {
+	m := fixedModel(b, 10000, 200, 60)
+	m.Update(keyPress("/"))
+	for _, r := range "grup:worker" {
+		m.Update(keyPressRune(r))
+	}
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		if i%2 == 0 {
+			m.Update(keyPressRune('a'))
+		} else {
+			m.Update(keyPress("backspace"))
+		}
+	}
+	if m.filterErr == nil || len(m.visible) != 0 {
+		b.Fatalf("want an invalid filter showing nothing, got err %v, %d shown", m.filterErr, len(m.visible))
+	}
+}

@@ -4,23 +4,37 @@ import (
 	"fmt"
 	"strings"
 
+	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 
+	"github.com/flyrescue/flyrescue/flyclient"
 	"github.com/flyrescue/flyrescue/model"
 )
 
 // handleFilterKey edits the query live: every keystroke re-filters, so the
-// match count answers "how many?" before the operator presses enter. While
-// the query does not parse, the last good filter stays applied.
+// match count answers "how many?" before the operator presses enter.
+//
+// The query is --select's language (model.ParseFilter), read as it is
+// typed (model.ParseFilterTyping): while the word at the end could still
+// become valid (`group:`, `state:fai`, an open quote), the words before it
+// apply and its complaint is a dim hint; an error no typing can fix
+// (`grup:`), a bad word before the last, or any error once the operator
+// leaves the filter, makes the filter invalid: it matches nothing, the
+// error is shown in full, and no action runs until it is fixed or cleared.
 func (m *Model) handleFilterKey(msg tea.KeyPressMsg) tea.Cmd {
 	switch msg.String() {
 	case "esc":
 		m.filterInput.value = ""
-		m.setQuery("")
 		m.mode = modeNormal
+		m.setQuery("")
 		return nil
 	case "enter", "tab":
 		m.mode = modeNormal
+		if m.filterTyping != nil {
+			// The word is finished now: its error is an error.
+			m.setQuery(m.filterInput.value)
+		}
 		return nil
 	case "up", "down":
 		// Let the operator glance through matches without leaving the filter.
@@ -37,17 +51,40 @@ func (m *Model) handleFilterKey(msg tea.KeyPressMsg) tea.Cmd {
 	return nil
 }
 
-// setQuery parses and applies a filter query.
+// setQuery parses and applies a filter query: as typed while the filter
+// line has the keys, strictly otherwise.
 func (m *Model) setQuery(q string) {
 	m.filterInput.value = q
-	f, err := model.ParseFilter(q)
-	if err != nil {
-		m.filterErr = err
-		return
+	var f *model.Filter
+	var typing, err error
+	if m.mode == modeFilter {
+		f, typing, err = model.ParseFilterTyping(q)
+	} else {
+		f, err = model.ParseFilter(q)
 	}
-	m.filterErr = nil
-	m.filter = f
+	m.filter, m.filterTyping, m.filterErr = f, typing, err
 	m.rebuild()
+}
+
+// filtering reports whether the table shows a subset: a filter applies,
+// or an invalid one hides everything.
+func (m *Model) filtering() bool { return !m.filter.Empty() || m.filterErr != nil }
+
+// filterBlocks refuses the keys that act on what the table shows (marking,
+// and actions on the marks or the cursor row) while the filter is invalid:
+// what the operator meant to select is unknown.
+func (m *Model) filterBlocks(msg tea.KeyPressMsg) bool {
+	if m.filterErr == nil {
+		return false
+	}
+	k := &m.keys
+	for _, b := range []key.Binding{k.Mark, k.MarkAll, k.Update, k.Restart, k.Destroy} {
+		if key.Matches(msg, b) {
+			m.status = fmt.Sprintf("%s does nothing: the filter is invalid (see above); / to fix it, esc to clear it", b.Help().Desc)
+			return true
+		}
+	}
+	return false
 }
 
 // cycleGroup rewrites the group: term of the query to the next process
@@ -96,13 +133,32 @@ func (m *Model) filterLine(width int) string {
 	if m.snap != nil {
 		total = len(m.snap.Machines)
 	}
-	line := t.Key.Render("/") + m.filterInput.view(m.mode == modeFilter) +
-		t.Muted.Render(fmt.Sprintf("   %d of %d match", len(m.visible), total))
-	if m.filterErr != nil {
-		line += "  " + t.Bad.Render(m.filterErr.Error())
+	line := t.Key.Render("/") + m.filterInput.view(m.mode == modeFilter)
+	switch {
+	case m.filterErr != nil:
+		line += "   " + t.Bad.Render("invalid filter: matches nothing")
+	default:
+		line += t.Muted.Render(fmt.Sprintf("   %d of %d match", len(m.visible), total))
+		if m.filterTyping != nil {
+			line += t.Muted.Render("   … " + m.filterTyping.Error())
+		}
 	}
-	if m.mode == modeFilter {
+	if m.mode == modeFilter && m.filterTyping == nil {
 		line += t.Muted.Render("   enter keeps · esc clears")
 	}
 	return truncate(line, width)
+}
+
+// filterErrLines show an invalid filter's error in full, wrapped to the
+// width (the filter line itself only says that it is invalid).
+func (m *Model) filterErrLines(width int) []string {
+	if m.filterErr == nil || width < 10 {
+		return nil
+	}
+	text := ansi.Wordwrap(flyclient.PrintableLine(m.filterErr.Error()), width-3, "")
+	var out []string
+	for _, l := range strings.Split(text, "\n") {
+		out = append(out, m.theme.Bad.Render("  "+l))
+	}
+	return out
 }

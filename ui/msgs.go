@@ -36,6 +36,9 @@ type planMsg struct {
 	req  planRequest
 	plan *recovery.Plan
 	err  error
+	// gone are requested machines found destroyed while planning: the
+	// plan was made without them, and their marks go.
+	gone []string
 }
 
 // runEventsMsg is a batch of progress events from the running action.

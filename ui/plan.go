@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -9,6 +10,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/flyrescue/flyrescue/flyclient"
 	"github.com/flyrescue/flyrescue/model"
 	"github.com/flyrescue/flyrescue/recovery"
 )
@@ -43,13 +45,69 @@ func (m *Model) requestPlan(req planRequest) tea.Cmd {
 	seq := m.planSeq
 	m.planning = true
 	m.status = "planning " + string(req.kind) + "…"
-	eng := m.opts.Engine
+	eng, api, app := m.opts.Engine, m.opts.API, m.opts.App
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), planTimeout)
 		defer cancel()
 		p, err := planFor(ctx, eng, req)
-		return planMsg{seq: seq, req: req, plan: p, err: err}
+		var gone []string
+		if errors.Is(err, flyclient.ErrNotFound) && len(req.ids) > 0 && api != nil {
+			// Marked machines destroyed since the last poll: plan without
+			// them rather than fail on them.
+			var live []string
+			if live, gone = liveIDs(ctx, api, app, req.ids); len(gone) > 0 {
+				req.ids = live
+				if len(live) == 0 {
+					return planMsg{seq: seq, req: req, gone: gone}
+				}
+				p, err = planFor(ctx, eng, req)
+			}
+		}
+		return planMsg{seq: seq, req: req, plan: p, err: err, gone: gone}
 	}
+}
+
+// liveIDs splits ids into the machines the API still lists (and not as
+// destroyed or destroying, which the engine does not plan on either) and
+// those that are gone.
+func liveIDs(ctx context.Context, api FleetAPI, app string, ids []string) (live, gone []string) {
+	raw, err := api.List(ctx, app, flyclient.ListOptions{})
+	if err != nil {
+		return ids, nil
+	}
+	present := make(map[string]bool, len(raw))
+	for _, mc := range raw {
+		if mc != nil && mc.State != model.StateDestroyed && mc.State != model.StateDestroying {
+			present[mc.ID] = true
+		}
+	}
+	for _, id := range ids {
+		if present[id] {
+			live = append(live, id)
+		} else {
+			gone = append(gone, id)
+		}
+	}
+	return live, gone
+}
+
+// pruneMarks drops marks on machines the snapshot no longer has (destroyed
+// between polls) and says so in one line.
+func (m *Model) pruneMarks() {
+	if m.snap == nil || m.marks.Len() == 0 {
+		return
+	}
+	if n := m.marks.Prune(m.snap); n > 0 {
+		m.status = goneNote(n)
+	}
+}
+
+// goneNote is the one line that says marks were dropped.
+func goneNote(n int) string {
+	if n == 1 {
+		return "1 marked machine is gone (destroyed?) and was unmarked"
+	}
+	return fmt.Sprintf("%d marked machines are gone (destroyed?) and were unmarked", n)
 }
 
 func planFor(ctx context.Context, eng *recovery.Engine, req planRequest) (*recovery.Plan, error) {
@@ -79,14 +137,26 @@ func (m *Model) receivePlan(msg planMsg) {
 		return
 	}
 	m.planning = false
+	note := ""
+	if n := m.marks.Drop(msg.gone); n > 0 {
+		note = goneNote(n)
+	}
+	defer func() {
+		if note != "" {
+			m.status = strings.TrimPrefix(m.status+"; "+note, "; ")
+		}
+	}()
 	switch {
+	case msg.plan == nil && msg.err == nil && len(msg.gone) > 0:
+		m.status = fmt.Sprintf("could not plan %s: every machine it was for is gone", msg.req.kind)
 	case msg.err != nil:
 		m.status = fmt.Sprintf("could not plan %s: %v", msg.req.kind, msg.err)
 	case msg.plan == nil:
 		m.status = fmt.Sprintf("could not plan %s: the engine returned no plan", msg.req.kind)
-	case len(msg.plan.Steps) == 0 && !(msg.req.kind == recovery.KindDestroy && !msg.req.force && len(msg.plan.Skipped) > 0):
+	case len(msg.plan.Steps) == 0 && len(msg.plan.Reconciled) == 0 && !(msg.req.kind == recovery.KindDestroy && !msg.req.force && len(msg.plan.Skipped) > 0):
 		// A destroy that skips everything for want of --force still
-		// opens, so the dialog can say why and offer f.
+		// opens, so the dialog can say why and offer f; so does a resume
+		// whose steps were all found done, whose run only records that.
 		m.status = fmt.Sprintf("%s: nothing to do; skipped %d: %s", msg.req.kind, len(msg.plan.Skipped), skipReasons(msg.plan.Skipped))
 	default:
 		m.pending = &pendingPlan{req: msg.req, plan: msg.plan}
@@ -120,7 +190,7 @@ func (m *Model) handleConfirm(msg tea.KeyPressMsg) tea.Cmd {
 	m.mode = modeNormal
 	switch msg.String() {
 	case confirmKey:
-		if len(p.plan.Steps) == 0 {
+		if len(p.plan.Steps) == 0 && len(p.plan.Reconciled) == 0 {
 			m.status = "nothing to run: every machine was skipped"
 			return nil
 		}
@@ -135,6 +205,8 @@ func (m *Model) handleConfirm(msg tea.KeyPressMsg) tea.Cmd {
 			return m.requestPlan(p.req)
 		}
 	}
+	// Planning wrote nothing (not even a resume's steps found done), so
+	// this is true of the journal as well as of the machines.
 	m.status = "cancelled: nothing was changed"
 	return nil
 }
@@ -148,6 +220,9 @@ func (m *Model) planDialog(width int) string {
 	title := fmt.Sprintf("%s %d machine%s?", planVerb(p.Kind, req.force), len(p.Steps), plural(len(p.Steps)))
 	if p.Kind == recovery.KindScale {
 		title = fmt.Sprintf("Scale %s to %d (%d step%s)?", req.group, req.count, len(p.Steps), plural(len(p.Steps)))
+	}
+	if p.Resumes != "" && len(p.Steps) == 0 {
+		title = fmt.Sprintf("Resume %s: nothing left to run; record what was found?", shortID(p.Resumes))
 	}
 	b.WriteString(t.DialogTitle.Render(title) + "\n\n")
 	groups, regions := map[string]int{}, map[string]int{}
@@ -177,6 +252,9 @@ func (m *Model) planDialog(width int) string {
 		row("from", countList(from))
 		row("to", t.Bold.Render(countList(to)))
 	}
+	if done := foundDoneCount(p); done > 0 {
+		row("done", fmt.Sprintf("%d interrupted steps of %s were found done; y records them in the journal", done, shortID(p.Resumes)))
+	}
 	if len(p.Skipped) > 0 {
 		row("skipped", fmt.Sprintf("%d machines need nothing (%s)", len(p.Skipped), skipReasons(p.Skipped)))
 	}
@@ -203,6 +281,18 @@ func (m *Model) planDialog(width int) string {
 	}
 	b.WriteString("any other key cancels " + t.Bold.Render("[default: No]"))
 	return t.Dialog.Width(min(width-2, 100)).Render(b.String())
+}
+
+// foundDoneCount is how many of a resume's reconciled steps were found done
+// (the others are steps whose machine was gone before they began).
+func foundDoneCount(p *recovery.Plan) int {
+	n := 0
+	for _, o := range p.Reconciled {
+		if o.Outcome == recovery.OutcomeOK {
+			n++
+		}
+	}
+	return n
 }
 
 func planVerb(k recovery.Kind, force bool) string {

@@ -113,6 +113,7 @@ func (m *Model) setSnapshot(snap *model.Snapshot) {
 		}
 	}
 	m.snap = snap
+	m.pruneMarks()
 	m.class = model.Classify(snap)
 	m.rebuild()
 }

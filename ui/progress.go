@@ -190,6 +190,9 @@ func (m *Model) finishRun(msg runDoneMsg) tea.Cmd {
 		r := msg.result
 		m.status = fmt.Sprintf("%s %s finished: %d ok, %d failed, %d skipped, %d interrupted in %s",
 			rs.kind, shortID(rs.actionID), r.OK, r.Failed, r.Skipped, r.Interrupted, r.Elapsed.Round(time.Second))
+		if r.Reconciled > 0 {
+			m.status += fmt.Sprintf(" · %d found done, now journaled", r.Reconciled)
+		}
 		if r.Halted > 0 {
 			m.status = fmt.Sprintf("%s %s HALTED %d groups (%d machines untouched): %d ok, %d failed in %s; R resumes it when you decide to",
 				rs.kind, shortID(rs.actionID), len(r.Halts), r.Halted, r.OK, r.Failed, r.Elapsed.Round(time.Second))

@@ -64,11 +64,13 @@ func (m *Model) rebuild() {
 		m.match = make([]bool, n)
 	}
 	m.match = m.match[:n]
-	filtering := !m.filter.Empty()
+	filtering := m.filtering()
 	if filtering {
 		clear(m.match)
-		for _, i := range m.filter.Apply(snap) {
-			m.match[i] = true
+		if m.filterErr == nil {
+			for _, i := range m.filter.Apply(snap) {
+				m.match[i] = true
+			}
 		}
 	}
 	m.rows = m.rows[:0]
@@ -149,7 +151,7 @@ func (m *Model) groupMachines(r tableRow) []string {
 			continue
 		}
 		for _, mi := range sg.Rows {
-			if m.filter.Empty() || m.match[mi] {
+			if !m.filtering() || m.match[mi] {
 				ids = append(ids, m.snap.Machines[mi].ID)
 			}
 		}
@@ -212,6 +214,10 @@ func (m *Model) renderTable(b *strings.Builder, width, height int) {
 	height--
 	if m.snap == nil {
 		b.WriteString(m.theme.Muted.Render(" waiting for the first poll…"))
+		b.WriteByte('\n')
+		height--
+	} else if len(m.rows) == 0 && m.filterErr != nil {
+		b.WriteString(m.theme.Bad.Render(" the filter is invalid: no machine is shown and no action runs (/ to fix it, esc to clear it)"))
 		b.WriteByte('\n')
 		height--
 	} else if len(m.rows) == 0 {
