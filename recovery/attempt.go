@@ -141,7 +141,9 @@ func (e *Engine) takeLease(ctx context.Context, st *stepState) (*heldLease, erro
 	s := st.step
 	lease, err := e.acquireLease(ctx, s.MachineID)
 	var held *flyclient.LeaseHeldError
-	giveUp := time.Now().Add(e.settleTimeout())
+	// At least a lease's life: one of ours left by a run that died (or gave
+	// up on a dead API without releasing) always runs out within it.
+	giveUp := time.Now().Add(max(e.settleTimeout(), e.opts.LeaseTTL+3*time.Second))
 	for errors.As(err, &held) && staleLease(held, e.opts.LeaseTTL) && time.Now().Before(giveUp) {
 		wait := min(max(time.Until(held.ExpiresAt)+200*time.Millisecond, 100*time.Millisecond), time.Second)
 		if err := sleep(ctx, wait); err != nil {

@@ -351,7 +351,10 @@ func TestDeadAPIEndsRunInterrupted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.run(e, rp)
+	rres := r.run(e, rp)
+	for _, m := range failures(rres) {
+		t.Logf("resume: %s %s %s", m.MachineID, m.Outcome, m.Error)
+	}
 	for id, n := range r.sim.Stats().MutationsPerMachine {
 		if n > 1 {
 			t.Errorf("%s mutated %d times across the run and its resume", id, n)
