@@ -38,7 +38,7 @@ func (c *Client) Survey(ctx context.Context, app, labelEnv string) (*Survey, err
 	s := &Survey{Machines: ToModels(ms, labelEnv)}
 	s.ReleasesErr = retryTransient(ctx, func() error {
 		var err error
-		s.Releases, err = c.Releases(ctx, app, 25)
+		s.Releases, err = c.Releases(ctx, app, ReleasesRead)
 		return err
 	})
 	s.At = time.Now()

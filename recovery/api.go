@@ -93,8 +93,12 @@ type Options struct {
 	FleetRefresh time.Duration
 	// APIDownAfter: how long without any answer from the API ends a run.
 	APIDownAfter time.Duration
-	// Operator is recorded in the journal; default: the OS user.
+	// Operator is recorded in the journal and in machine marks; default:
+	// the OS user.
 	Operator string
+	// StuckAfter is how long in a transitional state makes a machine
+	// stuck, as for status and the dashboard; default model.DefaultStuckAfter.
+	StuckAfter time.Duration
 	// Now is the clock for records and events (tests); default time.Now.
 	Now func() time.Time
 }

@@ -31,7 +31,7 @@ func (m *Model) pollCmd() tea.Cmd {
 		if withReleases {
 			// A failing releases query is not fatal: the target then
 			// comes from the machines themselves.
-			if rs, rerr := api.Releases(ctx, opts.App, 25); rerr == nil {
+			if rs, rerr := api.Releases(ctx, opts.App, flyclient.ReleasesRead); rerr == nil {
 				fresh, releases = rs, rs
 			}
 		}
