@@ -126,6 +126,9 @@ func (e *Engine) Options() Options { return e.opts }
 // Journal returns the engine's journal (may be nil).
 func (e *Engine) Journal() *Journal { return e.journal }
 
+// Operator is who this engine acts as (journal records, machine marks).
+func (e *Engine) Operator() string { return e.opts.Operator }
+
 func (o Options) withDefaults() Options {
 	if o.MaxUnavailable <= 0 {
 		o.MaxUnavailable = DefaultMaxUnavailable
