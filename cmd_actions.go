@@ -19,6 +19,7 @@ import (
 
 	"github.com/flyrescue/flyrescue/config"
 	"github.com/flyrescue/flyrescue/flyclient"
+	"github.com/flyrescue/flyrescue/model"
 	"github.com/flyrescue/flyrescue/recovery"
 )
 
@@ -40,6 +41,7 @@ type actionFlags struct {
 	skipHealthChecks bool
 	journalDir       string
 	labelEnv         string
+	stuckAfter       time.Duration
 	leaseTTL         time.Duration
 	verbose          bool
 	readOnly         bool
@@ -88,6 +90,7 @@ func (f *actionFlags) add(cmd *cobra.Command, selects bool) {
 	fl.BoolVar(&f.skipHealthChecks, "skip-health-checks", false, "Do not wait for health checks to pass")
 	fl.StringVar(&f.journalDir, "journal-dir", "", "Where the action journal lives (default: FLYRESCUE_STATE_DIR, else $XDG_STATE_HOME/flyrescue)")
 	fl.StringVar(&f.labelEnv, "label-env", flyclient.DefaultLabelEnv, "Env var that carries the release label")
+	fl.DurationVar(&f.stuckAfter, "stuck-after", model.DefaultStuckAfter, "How long in a transitional state makes a machine stuck (what --select 'stuck' picks)")
 	fl.DurationVar(&f.leaseTTL, "lease-ttl", recovery.DefaultLeaseTTL, "TTL of the leases we take (refreshed while held)")
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "Print every step of the plan")
 	fl.BoolVar(&f.readOnly, "read-only", false, "Plan and print, never act (the settings file can make this the default, per app)")
@@ -136,7 +139,7 @@ func actionConnect(ctx context.Context, f *actionFlags, planOnly bool, errOut io
 	return recovery.NewEngine(client, journal, recovery.Options{
 		App: app, MaxUnavailable: f.maxUnavailable, Concurrency: f.concurrency, Retries: retries,
 		WaitTimeout: f.waitTimeout, SkipHealthChecks: f.skipHealthChecks, LabelEnv: f.labelEnv, LeaseTTL: f.leaseTTL,
-		HaltAfter: f.haltAfter,
+		HaltAfter: f.haltAfter, StuckAfter: f.stuckAfter,
 		// One whole request deadline without any answer means the API is
 		// gone: end the run then, not after every retry has waited too.
 		APIDownAfter: min(recovery.DefaultAPIDownAfter, client.RequestTimeout()),

@@ -126,7 +126,7 @@ func runDash(ctx context.Context, o *dashOptions) error {
 		defer journal.Close()
 		engine = recovery.NewEngine(client, journal, recovery.Options{
 			App: app, LabelEnv: o.labelEnv, MaxUnavailable: o.maxUnavailable, Concurrency: o.concurrency,
-			APIDownAfter: min(recovery.DefaultAPIDownAfter, client.RequestTimeout()),
+			APIDownAfter: min(recovery.DefaultAPIDownAfter, client.RequestTimeout()), StuckAfter: o.stuckAfter,
 		})
 	}
 	s := settingsFrom(ctx)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/flyrescue/flyrescue/flyclient"
 	"github.com/flyrescue/flyrescue/model"
+	"github.com/flyrescue/flyrescue/recovery"
 )
 
 func init() { subcommands = append(subcommands, newStatusCmd) }
@@ -24,6 +25,7 @@ type statusOptions struct {
 	stuckAfter time.Duration
 	labelEnv   string
 	timeout    time.Duration
+	journalDir string
 }
 
 func newStatusCmd() *cobra.Command {
@@ -33,7 +35,23 @@ func newStatusCmd() *cobra.Command {
 		Short: "Survey the fleet once: images, states, stuck machines and the runbook's advice",
 		Long: `Polls the app once and prints the survey the runbook starts with: how many Machines run the
 deploy's target image and how many an older one, their states per process group, the stuck
-ones, which runbook case the deploy is in and the advised next step with its exact machines.`,
+ones, which runbook case the deploy is in and the advised next step with its exact machines.
+
+It also reads the incident: the journal (read, never written) and the marks flyrescue leaves in
+machine metadata say what was done, so the verdict follows the operators' intent.
+  baseline   each process group's count before the incident: from the journal's first action,
+             else the counts now
+  target     image, release, source (flag | release | rollback | metadata | machines), since, by:
+             after a rollback (this journal's, or another flyrescue's read from machine marks) the
+             rolled-back release stays the target until a newer release appears; a one-region
+             rollback sets its region's target (regions); --image wins
+  in_flight  machines transitional, or started with checks not yet passing, for less than
+             --stuck-after
+  others     who else is acting: kind lease (holder, machines), deploy (a release still running),
+             unexplained (only the dashboard, which compares polls, can see those)
+  left       what stands between the fleet and the end of the incident; empty only when done
+"deploy" is "complete" only when nothing is left; "in_progress" when a deploy is running or every
+machine is on target but something is left.`,
 		Example: `  flyrescue status -a my-app
   flyrescue status -a my-app --json | jq .advice
   flyrescue status -a my-app --image registry.fly.io/my-app:deployment-01HX...`,
@@ -49,6 +67,7 @@ ones, which runbook case the deploy is in and the advised next step with its exa
 	f.DurationVar(&o.stuckAfter, "stuck-after", model.DefaultStuckAfter, "How long in a transitional state makes a machine stuck")
 	f.StringVar(&o.labelEnv, "label-env", flyclient.DefaultLabelEnv, "Env var that carries the release label")
 	f.DurationVar(&o.timeout, "timeout", 60*time.Second, "Give up on the API after this long")
+	f.StringVar(&o.journalDir, "journal-dir", "", "Where the action journal lives, read for the incident (default: FLYRESCUE_STATE_DIR, else $XDG_STATE_HOME/flyrescue)")
 	return cmd
 }
 
@@ -71,16 +90,53 @@ func runStatus(ctx context.Context, out io.Writer, o *statusOptions) error {
 	if err != nil {
 		return apiExit(err)
 	}
-	target := model.ChooseTarget(o.image, survey.Releases, survey.Machines)
+	facts, journalWarning := journalFacts(o.journalDir, app)
+	target := model.FollowIntent(model.ChooseTarget(o.image, survey.Releases, survey.Machines), survey.Releases, survey.Machines, facts)
 	snap := model.NewSnapshot(app, survey.Machines, survey.Releases, target, model.Options{StuckAfter: o.stuckAfter, Now: survey.At})
-	verdict := model.Classify(snap)
+	facts.Leases = client.ProbeLeases(ctx, app, leaseCandidates(snap))
+	inc := model.BuildIncident(snap, facts, survey.At)
+	verdict := model.ClassifyIncident(snap, &inc)
 	if o.jsonOut {
 		enc := json.NewEncoder(out)
 		enc.SetIndent("", "  ")
-		return enc.Encode(statusJSON(snap, verdict))
+		return enc.Encode(statusJSON(snap, &inc, verdict))
 	}
-	printStatus(out, snap, verdict, survey.ReleasesErr)
+	printStatus(out, snap, &inc, verdict, survey.ReleasesErr)
+	if journalWarning != "" {
+		fmt.Fprintf(out, "\nWarning: %s\n", flyclient.PrintableLine(journalWarning))
+	}
 	return nil
+}
+
+// journalFacts reads what the app's journal knows of the incident, without
+// opening it for writing. A journal that cannot be read gives no facts and
+// a warning: status must still show the fleet.
+func journalFacts(dir, app string) (model.IncidentFacts, string) {
+	path, err := recovery.JournalPath(dir, app)
+	if err != nil {
+		return model.IncidentFacts{}, err.Error()
+	}
+	recs, _, err := recovery.ReadJournal(path)
+	if err != nil {
+		return model.IncidentFacts{}, fmt.Sprintf("the journal cannot be read (%v); the incident is judged without it", err)
+	}
+	return recovery.IncidentFacts(recovery.History(recs), app), ""
+}
+
+// leaseCandidates are the machines worth a lease lookup: those the advice
+// could act on (not yet on target, or stuck). Settled machines are left
+// alone, so a healthy fleet costs no extra requests.
+func leaseCandidates(s *model.Snapshot) []string {
+	var ids []string
+	for i, m := range s.Machines {
+		if m.State == model.StateDestroyed {
+			continue
+		}
+		if !s.OnTargetAt(i) || s.StuckAt(i) {
+			ids = append(ids, m.ID)
+		}
+	}
+	return ids
 }
 
 // validImageRef rejects what cannot be an image reference before anything is
@@ -105,6 +161,69 @@ type statusReport struct {
 	BadRelease  *badReleaseJSON `json:"bad_release"`
 	Groups      []groupJSON     `json:"groups"`
 	States      map[string]int  `json:"states"`
+	Incident    incidentJSON    `json:"incident"`
+}
+
+type incidentJSON struct {
+	Baseline     map[string]int `json:"baseline"`
+	BaselineFrom string         `json:"baseline_from"`
+	Target       targetJSON     `json:"target"`
+	InFlight     int            `json:"in_flight"`
+	Others       []otherJSON    `json:"others"`
+	Left         []string       `json:"left"`
+	Done         bool           `json:"done"`
+}
+
+type targetJSON struct {
+	Image   string                `json:"image"`
+	Release string                `json:"release,omitempty"`
+	Source  string                `json:"source"`
+	Since   *time.Time            `json:"since,omitempty"`
+	By      string                `json:"by,omitempty"`
+	Regions map[string]targetJSON `json:"regions,omitempty"`
+}
+
+type otherJSON struct {
+	Kind     string     `json:"kind"`
+	Holder   string     `json:"holder,omitempty"`
+	Machines []string   `json:"machines"`
+	Since    *time.Time `json:"since,omitempty"`
+	What     string     `json:"what"`
+}
+
+func targetReport(t model.Target) targetJSON {
+	out := targetJSON{Image: t.Image, Source: string(t.Source), By: t.By}
+	if t.Source == model.TargetFromReleases {
+		out.Source = "release"
+	}
+	if t.Release != nil {
+		out.Release = fmt.Sprintf("v%d", t.Release.Version)
+	}
+	if !t.Since.IsZero() {
+		since := t.Since.UTC()
+		out.Since = &since
+	}
+	for region, rt := range t.ByRegion {
+		if out.Regions == nil {
+			out.Regions = map[string]targetJSON{}
+		}
+		out.Regions[region] = targetReport(rt)
+	}
+	return out
+}
+
+func incidentReport(inc *model.Incident) incidentJSON {
+	r := incidentJSON{Baseline: inc.Baseline, BaselineFrom: inc.BaselineFrom, Target: targetReport(inc.Target),
+		InFlight: inc.InFlight(), Others: []otherJSON{}, Left: append([]string{}, inc.Left...), Done: inc.Done}
+	for _, o := range inc.Others {
+		oj := otherJSON{Kind: string(o.Kind), Holder: o.Holder, Machines: append([]string{}, o.Machines...), What: o.What}
+		if !o.Since.IsZero() {
+			since := o.Since.UTC()
+			oj.Since = &since
+		}
+		r.Others = append(r.Others, oj)
+	}
+	return r
 }
 
 type adviceJSON struct {
@@ -130,11 +249,12 @@ type groupJSON struct {
 	States   map[string]int `json:"states"`
 }
 
-func statusJSON(s *model.Snapshot, c model.Classification) statusReport {
+func statusJSON(s *model.Snapshot, inc *model.Incident, c model.Classification) statusReport {
 	r := statusReport{
 		App: s.App, TargetImage: s.Target.Image, TargetFrom: string(s.Target.Source),
 		Total: len(s.Machines), OnTarget: s.OnTarget, Deploy: string(c.Case), Summary: c.Summary,
 		Stuck: append([]string{}, s.Stuck...), Advice: []adviceJSON{}, Groups: []groupJSON{}, States: s.States,
+		Incident: incidentReport(inc),
 	}
 	for _, a := range c.Advice {
 		r.Advice = append(r.Advice, adviceJSON{Action: a.Action, Machines: append([]string{}, a.Machines...), Why: a.Why,
@@ -149,7 +269,7 @@ func statusJSON(s *model.Snapshot, c model.Classification) statusReport {
 	return r
 }
 
-func printStatus(w io.Writer, s *model.Snapshot, c model.Classification, releasesErr error) {
+func printStatus(w io.Writer, s *model.Snapshot, inc *model.Incident, c model.Classification, releasesErr error) {
 	fmt.Fprintf(w, "App %s: %d machines, %d on the target image (%s)\n", s.App, len(s.Machines), s.OnTarget, percent(s.OnTarget, len(s.Machines)))
 	target := s.Target.Image
 	if target == "" {
@@ -160,6 +280,7 @@ func printStatus(w io.Writer, s *model.Snapshot, c model.Classification, release
 		from += fmt.Sprintf(", release v%d %s", s.Target.Release.Version, s.Target.Release.Status)
 	}
 	fmt.Fprintf(w, "Target %s (from %s)\n", target, from)
+	fmt.Fprintf(w, "Intent %s\n", s.Target.Describe())
 	if releasesErr != nil {
 		fmt.Fprintf(w, "Warning: releases unavailable (%s); the target was guessed from the machines\n", flyclient.PrintableLine(releasesErr.Error()))
 	}
@@ -178,6 +299,26 @@ func printStatus(w io.Writer, s *model.Snapshot, c model.Classification, release
 		for _, id := range s.Stuck {
 			m, _ := s.Machine(id)
 			fmt.Fprintf(w, "  %s  %-17s %-10s %s for %s\n", m.ID, m.Group, m.Region, m.State, since(s.At, m.StateSince))
+		}
+	}
+	fmt.Fprintf(w, "\nBaseline (%s): %s\n", inc.BaselineFrom, formatStates(inc.Baseline))
+	for _, o := range inc.Others {
+		who := o.Holder
+		if who == "" {
+			who = "someone"
+		}
+		fmt.Fprintf(w, "Others acting: %s %s %s", o.Kind, who, o.What)
+		if len(o.Machines) > 0 {
+			fmt.Fprintf(w, " on %s", idList(o.Machines, 6))
+		}
+		fmt.Fprintln(w)
+	}
+	if inc.Done {
+		fmt.Fprintln(w, "Left: nothing; the incident is over")
+	} else {
+		fmt.Fprintf(w, "Left (%d):\n", len(inc.Left))
+		for _, l := range inc.Left {
+			fmt.Fprintf(w, "  - %s\n", l)
 		}
 	}
 	fmt.Fprintf(w, "\nRunbook: %s\n", c.Summary)

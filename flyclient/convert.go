@@ -27,6 +27,7 @@ func ToModel(m *Machine, labelEnv string) model.Machine {
 		out.ReleaseLabel = cfg.Env[labelEnv]
 		out.ReleaseID = cfg.Metadata[fly.MachineConfigMetadataKeyFlyReleaseId]
 		out.ReleaseVersion = atoi(cfg.Metadata[fly.MachineConfigMetadataKeyFlyReleaseVersion])
+		out.Mark = model.MarkFromMetadata(cfg.Metadata)
 	}
 	if out.Image == "" {
 		out.Image = m.FullImageRef()

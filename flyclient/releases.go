@@ -10,6 +10,11 @@ import (
 
 // Releases returns up to limit releases, newest first, with their images (what
 // `fly releases --image` shows).
+// ReleasesRead is how many releases every reader of the fleet (status, the
+// dashboard, the engine) asks for, so they agree on the target and on what
+// a rollback can go back to.
+const ReleasesRead = 50
+
 func (c *Client) Releases(ctx context.Context, app string, limit int) ([]model.Release, error) {
 	ctx, cancel := c.bound(ctx, graphqlAPI, 0)
 	defer cancel()

@@ -2,6 +2,7 @@ package flyclient
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"github.com/flyrescue/flyrescue/model"
@@ -38,7 +39,7 @@ func (c *Client) Survey(ctx context.Context, app, labelEnv string) (*Survey, err
 	s := &Survey{Machines: ToModels(ms, labelEnv)}
 	s.ReleasesErr = retryTransient(ctx, func() error {
 		var err error
-		s.Releases, err = c.Releases(ctx, app, 25)
+		s.Releases, err = c.Releases(ctx, app, ReleasesRead)
 		return err
 	})
 	s.At = time.Now()
@@ -62,4 +63,38 @@ func retryTransient(ctx context.Context, call func() error) error {
 		}
 		delay *= 4
 	}
+}
+
+// leaseProbeMax bounds the leases one survey looks up: each is a request,
+// and the machines worth asking about are the few not yet on target.
+const leaseProbeMax = 200
+
+// ProbeLeases looks up the leases on ids (at most leaseProbeMax of them, a
+// few at a time) and returns the ones held, by machine ID. A lookup that
+// fails is left out: leases inform the advice, they do not gate a survey.
+func (c *Client) ProbeLeases(ctx context.Context, app string, ids []string) map[string]model.Lease {
+	if len(ids) > leaseProbeMax {
+		ids = ids[:leaseProbeMax]
+	}
+	out := map[string]model.Lease{}
+	var mu sync.Mutex
+	sem := make(chan struct{}, 8)
+	var wg sync.WaitGroup
+	for _, id := range ids {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func(id string) {
+			defer wg.Done()
+			defer func() { <-sem }()
+			l, err := c.FindLease(ctx, app, id)
+			if err != nil || l == nil || l.Owner == "" {
+				return
+			}
+			mu.Lock()
+			out[id] = model.Lease{Owner: l.Owner, Description: l.Description, Expires: l.ExpiresAt}
+			mu.Unlock()
+		}(id)
+	}
+	wg.Wait()
+	return out
 }

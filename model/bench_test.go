@@ -81,7 +81,9 @@ func BenchmarkClassify(b *testing.B) {
 	}
 }
 
-// BenchmarkPoll is the whole per-poll cost: snapshot, classification, diff.
+// BenchmarkPoll is the whole per-poll cost: target following intent,
+// snapshot, incident (with the previous poll, so the unexplained-change
+// scan runs), classification, diff.
 func BenchmarkPoll(b *testing.B) {
 	for _, n := range benchSizes {
 		m, r := SyntheticFleet(n, 1)
@@ -91,8 +93,11 @@ func BenchmarkPoll(b *testing.B) {
 			cpu := startCPU(b)
 			defer cpu.report(b)
 			for b.Loop() {
-				s := NewSnapshot(SyntheticApp, m, r, ChooseTarget("", r, m), Options{Now: SyntheticNow})
-				Classify(s)
+				facts := IncidentFacts{Previous: prev}
+				t := FollowIntent(ChooseTarget("", r, m), r, m, facts)
+				s := NewSnapshot(SyntheticApp, m, r, t, Options{Now: SyntheticNow})
+				inc := BuildIncident(s, facts, SyntheticNow)
+				ClassifyIncident(s, &inc)
 				Diff(prev, s)
 			}
 		})

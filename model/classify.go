@@ -13,6 +13,10 @@ const (
 	CaseTotalFailure    DeployCase = "total_failure"
 	CaseMinorityUpdated DeployCase = "minority_updated"
 	CaseMajorityUpdated DeployCase = "majority_updated"
+	// CaseInProgress: nothing to do but wait, or little left: a deploy is
+	// running, or every machine is on target but some are in flight, a
+	// group is below its baseline, or someone still holds leases.
+	CaseInProgress DeployCase = "in_progress"
 	// CaseUnknown is used when there is no target image or no machine to judge.
 	CaseUnknown DeployCase = "unknown"
 )
@@ -51,22 +55,41 @@ type Classification struct {
 	BadRelease *Release
 }
 
-// Classify applies the runbook to s: which case the deploy is in, and the
-// steps that get it out, main step first and stuck machines last.
+// Classify applies the runbook to s alone: the incident it judges by has
+// no journal and no earlier poll (the baseline is now). Callers that know
+// more build the incident themselves and call ClassifyIncident.
 func Classify(s *Snapshot) Classification {
+	inc := BuildIncident(s, IncidentFacts{}, s.At)
+	return ClassifyIncident(s, &inc)
+}
+
+// ClassifyIncident applies the runbook to s as inc judges it: which case the
+// deploy is in, and the steps that get it out, main step first and stuck
+// machines last. It is COMPLETE only when the incident is done; a bad
+// release leads; machines in flight or leased by someone else are never
+// advised on; groups below their baseline are scaled back.
+func ClassifyIncident(s *Snapshot, inc *Incident) Classification {
 	var c Classification
 	t := s.Target
 	total, onTarget := 0, 0
-	var stragglers []string
+	var stragglers []int // rows
+	var held []string
 	for i := range s.Machines {
 		if !deployable(s.Machines[i].State) {
 			continue
 		}
 		total++
-		if s.rows[i].onTarget {
+		id := s.Machines[i].ID
+		switch {
+		case s.rows[i].onTarget:
 			onTarget++
-		} else if !s.rows[i].stuck {
-			stragglers = append(stragglers, s.Machines[i].ID)
+		case s.rows[i].stuck:
+		case inc.HeldBy[id] != "":
+			held = append(held, id)
+		case inc.Phases[i] == PhaseInFlight:
+			// Someone (a deploy, our own run) is at work on it.
+		default:
+			stragglers = append(stragglers, i)
 		}
 	}
 
@@ -74,6 +97,7 @@ func Classify(s *Snapshot) Classification {
 	if label == "" {
 		label = t.Tag
 	}
+	heldNote := heldWhy(inc, held)
 	switch {
 	case t.Image == "":
 		c.Case = CaseUnknown
@@ -81,19 +105,24 @@ func Classify(s *Snapshot) Classification {
 	case total == 0:
 		c.Case = CaseUnknown
 		c.Summary = "no machines to judge"
-	case onTarget == 0:
+	case inc.Deploy != nil && inc.BadRelease == nil:
+		c.Case = CaseInProgress
+		c.Summary = fmt.Sprintf("deploy of v%d still running: %d of %d machines on %s; wait for it before acting", inc.Deploy.Version, onTarget, total, label)
+	case onTarget == 0 && inc.BadRelease == nil:
 		c.Case = CaseTotalFailure
 		c.Summary = fmt.Sprintf("total update failure: none of %d machines on %s; background jobs are likely stopped", total, label)
-		if a, ok := restartOneWorker(s); ok {
+		if a, ok := restartOneWorker(s, inc); ok {
 			c.Advice = append(c.Advice, a)
 		}
-		c.Advice = append(c.Advice, Advice{
-			Action: ActionUpdate, Machines: stragglers, Image: t.Image, Label: t.Label, Count: len(stragglers),
-			Why: "once the job backlog drains, retry the deploy: update every machine to the target image",
-		})
+		c.Advice = append(c.Advice, updateAdvice(s, stragglers, "once the job backlog drains, retry the deploy: update every machine to the target image"+heldNote)...)
 	case onTarget == total && len(s.Stuck) == 0:
-		c.Case = CaseComplete
-		c.Summary = fmt.Sprintf("deploy complete: all %d machines on %s", total, label)
+		if inc.Done {
+			c.Case = CaseComplete
+			c.Summary = fmt.Sprintf("deploy complete: all %d machines on %s", total, label)
+		} else {
+			c.Case = CaseInProgress
+			c.Summary = fmt.Sprintf("all %d machines on %s, not done yet: %s", total, label, strings.Join(inc.Left, "; "))
+		}
 	default:
 		c.Case = CaseMajorityUpdated
 		c.Summary = fmt.Sprintf("majority updated: %d of %d machines on %s", onTarget, total, label)
@@ -103,22 +132,98 @@ func Classify(s *Snapshot) Classification {
 			c.Summary = fmt.Sprintf("minority updated: %d of %d machines on %s", onTarget, total, label)
 			why = "redo the deploy with the already-built image: update every remaining machine"
 		}
-		rollback, bad := rollbackTarget(s)
-		if bad != "" {
+		if rollback, bad := inc.BadRelease, inc.BadReason; rollback != nil {
 			c.BadRelease = rollback
-			c.Summary += fmt.Sprintf("; the target release looks bad (%s): roll back to %s", bad, releaseName(rollback))
-			c.Advice = append(c.Advice, rollbackAdvice(s, rollback, bad))
-		} else if len(stragglers) > 0 {
-			c.Advice = append(c.Advice, Advice{
-				Action: ActionUpdate, Machines: stragglers, Image: t.Image, Label: t.Label, Count: len(stragglers), Why: why,
-			})
+			c.Summary = fmt.Sprintf("BAD RELEASE %s · roll back to %s: %s; %s", t.Name(), releaseVersionName(rollback), bad, c.Summary)
+			c.Advice = append(c.Advice, rollbackAdvice(s, inc, rollback, bad))
+		} else {
+			c.Advice = append(c.Advice, updateAdvice(s, stragglers, why+heldNote)...)
 		}
 	}
 	if n := len(s.Stuck); n > 0 {
 		c.Summary += fmt.Sprintf("; %d stuck", n)
-		c.Advice = append(c.Advice, stuckAdvice(s, c.BadRelease)...)
+		c.Advice = append(c.Advice, stuckAdvice(s, inc, c.BadRelease)...)
 	}
+	c.Advice = append(c.Advice, scaleBackAdvice(s, inc, c.BadRelease)...)
 	return c
+}
+
+// heldWhy names machines left out of the advice because someone else holds
+// their lease, and what the operator can do about it.
+func heldWhy(inc *Incident, held []string) string {
+	if len(held) == 0 {
+		return ""
+	}
+	byHolder := map[string]int{}
+	for _, id := range held {
+		byHolder[inc.HeldBy[id]]++
+	}
+	var parts []string
+	for _, h := range sortedKeys(byHolder) {
+		parts = append(parts, fmt.Sprintf("%d leased by %s", byHolder[h], h))
+	}
+	return fmt.Sprintf(" (left out: %s; wait, or clear a stale lease with its own plan)", strings.Join(parts, ", "))
+}
+
+// updateAdvice updates stragglers to their target: one step per target
+// image, since a one-region rollback gives its region its own.
+func updateAdvice(s *Snapshot, stragglers []int, why string) []Advice {
+	if len(stragglers) == 0 {
+		return nil
+	}
+	if len(s.Target.ByRegion) == 0 {
+		ids := make([]string, len(stragglers))
+		for k, i := range stragglers {
+			ids[k] = s.Machines[i].ID
+		}
+		return []Advice{{Action: ActionUpdate, Machines: ids, Image: s.Target.Image, Label: s.Target.Label, Count: len(ids), Why: why}}
+	}
+	var order []string
+	byImage := map[string][]string{}
+	for _, i := range stragglers {
+		m := &s.Machines[i]
+		img := s.Target.For(m.Region).Image
+		if _, ok := byImage[img]; !ok {
+			order = append(order, img)
+		}
+		byImage[img] = append(byImage[img], m.ID)
+	}
+	var out []Advice
+	for _, img := range order {
+		ids := byImage[img]
+		out = append(out, Advice{Action: ActionUpdate, Machines: ids, Image: img, Label: LabelFromImage(img), Count: len(ids), Why: why})
+	}
+	return out
+}
+
+// scaleBackAdvice brings groups below their baseline, with nothing stuck
+// left to destroy, back to it.
+func scaleBackAdvice(s *Snapshot, inc *Incident, rollback *Release) []Advice {
+	image, label := s.Target.Image, s.Target.Label
+	if rollback != nil {
+		image, label = rollback.Image, LabelFromImage(rollback.Image)
+	}
+	var out []Advice
+	for _, g := range inc.Groups {
+		if g.Live >= g.Baseline || g.Phases[PhaseStuck] > 0 || image == "" {
+			continue
+		}
+		out = append(out, Advice{
+			Action: ActionScale, Group: g.Name, Count: g.Baseline, Image: image, Label: label,
+			Why: fmt.Sprintf("scale %s back to %d, its count before the incident (%s; %d now)", groupName(g.Name), g.Baseline, baselineWords(inc.BaselineFrom), g.Live),
+		})
+	}
+	return out
+}
+
+func baselineWords(from string) string {
+	switch from {
+	case "journal":
+		return "from the journal's first record"
+	case "first poll":
+		return "when the incident was first seen"
+	}
+	return "now"
 }
 
 // deployable reports whether a deploy would touch a machine in state; flyctl
@@ -132,11 +237,11 @@ func deployable(state string) bool {
 // worker_autoscale machine (its old image is fine) gets jobs flowing again.
 // It prefers worker_autoscale, then worker, then anything; started machines
 // with healthy checks first; the smallest ID breaks ties.
-func restartOneWorker(s *Snapshot) (Advice, bool) {
+func restartOneWorker(s *Snapshot, inc *Incident) (Advice, bool) {
 	best, bestRank := -1, 1<<30
 	for i := range s.Machines {
 		m := &s.Machines[i]
-		if s.rows[i].stuck || !deployable(m.State) {
+		if s.rows[i].stuck || !deployable(m.State) || inc.HeldBy[m.ID] != "" {
 			continue
 		}
 		rank := 0
@@ -172,7 +277,7 @@ func restartOneWorker(s *Snapshot) (Advice, bool) {
 // will not stop), then scales each group back to its count. The scale step
 // names the image because `fly scale count` would otherwise clone whichever
 // machine the API lists first, old image included.
-func stuckAdvice(s *Snapshot, rollback *Release) []Advice {
+func stuckAdvice(s *Snapshot, inc *Incident, rollback *Release) []Advice {
 	image, label := s.Target.Image, s.Target.Label
 	if rollback != nil {
 		image, label = rollback.Image, LabelFromImage(rollback.Image)
@@ -183,19 +288,20 @@ func stuckAdvice(s *Snapshot, rollback *Release) []Advice {
 		byGroup[m.Group] = append(byGroup[m.Group], id)
 	}
 	var out []Advice
-	for _, g := range s.Groups { // sorted by name
+	for _, g := range inc.Groups { // sorted by name
 		ids := byGroup[g.Name]
 		if len(ids) == 0 {
 			continue
 		}
+		count := max(g.Baseline, g.Live)
 		out = append(out,
 			Advice{
-				Action: ActionDestroy, Machines: ids, Group: g.Name, Count: g.Total, Force: true,
+				Action: ActionDestroy, Machines: ids, Group: g.Name, Count: count, Force: true,
 				Why: fmt.Sprintf("%d %s machine(s) stuck (failed, or transitional for over %s); destroy with --force", len(ids), groupName(g.Name), s.StuckAfter),
 			},
 			Advice{
-				Action: ActionScale, Group: g.Name, Count: g.Total, Image: image, Label: label,
-				Why: fmt.Sprintf("scale %s back to %d after destroying the stuck machine(s)", groupName(g.Name), g.Total),
+				Action: ActionScale, Group: g.Name, Count: count, Image: image, Label: label,
+				Why: fmt.Sprintf("scale %s back to %d after destroying the stuck machine(s)", groupName(g.Name), count),
 			})
 	}
 	return out
@@ -282,12 +388,12 @@ func rollbackTarget(s *Snapshot) (*Release, string) {
 
 // rollbackAdvice redeploys the rollback image to every machine not already
 // on it, stuck ones excepted (they are destroyed instead).
-func rollbackAdvice(s *Snapshot, to *Release, reason string) Advice {
+func rollbackAdvice(s *Snapshot, inc *Incident, to *Release, reason string) Advice {
 	key := imageKey(to.Image)
 	var ids []string
 	for i := range s.Machines {
 		m := &s.Machines[i]
-		if deployable(m.State) && !s.rows[i].stuck && imageKey(m.Image) != key {
+		if deployable(m.State) && !s.rows[i].stuck && imageKey(m.Image) != key && inc.HeldBy[m.ID] == "" {
 			ids = append(ids, m.ID)
 		}
 	}

@@ -52,6 +52,54 @@ type Machine struct {
 
 	HostStatus string // "ok", "unknown", "unreachable"
 	LeaseOwner string // who holds a lease on it, when known
+
+	// Mark is what flyrescue's own last change left in the machine's
+	// metadata (any flyrescue, any journal); nil when there is none.
+	Mark *Mark
+}
+
+// Mark is flyrescue's trace in a machine's config metadata, written with the
+// same update call that changed it, so a teammate's flyrescue (another
+// journal) knows who did what.
+type Mark struct {
+	Action string // flyrescue_action: the action ID
+	By     string // flyrescue_by: the operator
+	// RollbackVersion is the release a rollback put on the machine
+	// (flyrescue_rollback), 0 when the change was not a rollback.
+	RollbackVersion int
+	RollbackAt      time.Time // flyrescue_rollback_at
+	RollbackRegion  string    // flyrescue_rollback_region: "" when the whole app was rolled back
+}
+
+// Metadata keys of a Mark.
+const (
+	MarkAction         = "flyrescue_action"
+	MarkBy             = "flyrescue_by"
+	MarkRollback       = "flyrescue_rollback"
+	MarkRollbackAt     = "flyrescue_rollback_at"
+	MarkRollbackRegion = "flyrescue_rollback_region"
+)
+
+// MarkFromMetadata reads a Mark from config metadata, nil without one.
+func MarkFromMetadata(md map[string]string) *Mark {
+	action := md[MarkAction]
+	if action == "" {
+		return nil
+	}
+	m := &Mark{Action: action, By: md[MarkBy], RollbackRegion: md[MarkRollbackRegion]}
+	if v := md[MarkRollback]; v != "" {
+		n := 0
+		for _, r := range v {
+			if r < '0' || r > '9' {
+				n = 0
+				break
+			}
+			n = n*10 + int(r-'0')
+		}
+		m.RollbackVersion = n
+		m.RollbackAt, _ = time.Parse(time.RFC3339, md[MarkRollbackAt])
+	}
+	return m
 }
 
 // Checks summarises a machine's health checks.

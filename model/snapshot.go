@@ -137,6 +137,9 @@ func NewSnapshot(app string, machines []Machine, releases []Release, target Targ
 		}
 	}
 	targetKey := imageKey(target.Image)
+	// A one-region rollback overrides the target there; each region's key
+	// is worked out once, when the region is first seen.
+	var regionTarget []string // per region index: the override's image key, "" for none
 
 	// Thousands of machines share a handful of images, groups and regions,
 	// so each distinct string is parsed, lowercased and hashed once; the
@@ -187,7 +190,7 @@ func NewSnapshot(app string, machines []Machine, releases []Release, target Targ
 				hasRelVer = append(hasRelVer, rv != 0)
 			}
 			ri = rawImages.add(m.Image, len(rawInfo))
-			rawInfo = append(rawInfo, rawImage{group: ii, lower: s.intern(lower(m.Image))})
+			rawInfo = append(rawInfo, rawImage{group: ii, lower: s.intern(lower(m.Image)), key: key})
 		}
 		raw := &rawInfo[ri]
 		ig := &s.ImageGroups[raw.group]
@@ -201,8 +204,6 @@ func NewSnapshot(app string, machines []Machine, releases []Release, target Targ
 		r.effState = s.internAt(&states, effState, effState)
 		checkStatus := m.Checks.Status()
 		r.checks = s.internAt(&checks, checkStatus, checkStatus)
-		r.kind = uint8(ig.Kind)
-		r.onTarget = ig.Kind == ImageTarget
 		r.image = raw.lower
 		r.tag = s.internAt(&tags, m.ImageTag, "")
 
@@ -219,9 +220,25 @@ func NewSnapshot(app string, machines []Machine, releases []Release, target Targ
 			rgi = regions.add(m.Region, len(regionCnt))
 			regionCnt = append(regionCnt, 0)
 			regionLow = append(regionLow, s.intern(lower(m.Region)))
+			rt := ""
+			if o, ok := target.ByRegion[m.Region]; ok {
+				rt = imageKey(o.Image)
+			}
+			regionTarget = append(regionTarget, rt)
 		}
 		regionCnt[rgi]++
 		r.region = regionLow[rgi]
+		r.kind = uint8(ig.Kind)
+		r.onTarget = ig.Kind == ImageTarget
+		if rt := regionTarget[rgi]; rt != "" {
+			r.onTarget = raw.key == rt
+			switch {
+			case r.onTarget:
+				r.kind = uint8(ImageTarget)
+			case ig.Kind == ImageTarget:
+				r.kind = uint8(ImageOld)
+			}
+		}
 
 		// The ID and name are per machine; the rest are shared strings
 		// lowercased once, written as they are.
@@ -311,8 +328,9 @@ func NewSnapshot(app string, machines []Machine, releases []Release, target Targ
 
 // rawImage is what a snapshot derives once per distinct Machine.Image.
 type rawImage struct {
-	group int   // index in ImageGroups (before they are sorted)
-	lower int32 // the image lowercased, in s.strs
+	group int    // index in ImageGroups (before they are sorted)
+	lower int32  // the image lowercased, in s.strs
+	key   string // imageKey of the image
 }
 
 // intern adds v to s.strs and returns its index.

@@ -1,6 +1,9 @@
 package model
 
-import "strings"
+import (
+	"strings"
+	"time"
+)
 
 // TargetSource says where the deploy target image came from, so the
 // dashboard can tell the operator how sure it is.
@@ -11,6 +14,11 @@ const (
 	TargetFromReleases TargetSource = "releases"
 	TargetFromMachines TargetSource = "machines"
 	TargetNone         TargetSource = "none"
+	// TargetFromRollback: a rollback recorded in this journal.
+	TargetFromRollback TargetSource = "rollback"
+	// TargetFromMetadata: a rollback another flyrescue made, read from the
+	// marks it left in machine metadata.
+	TargetFromMetadata TargetSource = "metadata"
 )
 
 // Target is the image a deploy was trying to reach.
@@ -22,6 +30,21 @@ type Target struct {
 	// Release is the release whose image this is, when one is known. It is a
 	// copy, so callers may keep it after the release slice changes.
 	Release *Release
+	// Since and By say when and by whom the source chose this target (the
+	// rollback, or the release's creation); zero when unknown.
+	Since time.Time
+	By    string
+	// ByRegion overrides the target in some regions: a one-region
+	// rollback keeps its release there while the rest follows the newest.
+	ByRegion map[string]Target
+}
+
+// For is the target in region.
+func (t Target) For(region string) Target {
+	if o, ok := t.ByRegion[region]; ok {
+		return o
+	}
+	return t
 }
 
 // ChooseTarget picks the image the fleet should converge on. An explicit flag
@@ -33,7 +56,9 @@ func ChooseTarget(flagImage string, releases []Release, machines []Machine) Targ
 		return newTarget(flagImage, TargetFromFlag, releaseForImage(releases, flagImage))
 	}
 	if r := newestRelease(releases); r != nil {
-		return newTarget(r.Image, TargetFromReleases, r)
+		t := newTarget(r.Image, TargetFromReleases, r)
+		t.Since, t.By = r.CreatedAt, r.User
+		return t
 	}
 	best, bestVersion, bestCount := "", -1, 0
 	counts := make(map[string]int)

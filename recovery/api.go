@@ -94,8 +94,12 @@ type Options struct {
 	FleetRefresh time.Duration
 	// APIDownAfter: how long without any answer from the API ends a run.
 	APIDownAfter time.Duration
-	// Operator is recorded in the journal; default: the OS user.
+	// Operator is recorded in the journal and in machine marks; default:
+	// the OS user.
 	Operator string
+	// StuckAfter is how long in a transitional state makes a machine
+	// stuck, as for status and the dashboard; default model.DefaultStuckAfter.
+	StuckAfter time.Duration
 	// Now is the clock for records and events (tests); default time.Now.
 	Now func() time.Time
 }
@@ -122,6 +126,9 @@ func (e *Engine) Options() Options { return e.opts }
 
 // Journal returns the engine's journal (may be nil).
 func (e *Engine) Journal() *Journal { return e.journal }
+
+// Operator is who this engine acts as (journal records, machine marks).
+func (e *Engine) Operator() string { return e.opts.Operator }
 
 func (o Options) withDefaults() Options {
 	if o.MaxUnavailable <= 0 {

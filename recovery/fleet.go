@@ -21,7 +21,21 @@ type fleet struct {
 	snap     *model.Snapshot
 	releases []model.Release
 	target   model.Target
+	facts    model.IncidentFacts
 	read     *fleetRead
+}
+
+// incidentFacts is what the journal knows of the incident; a journal that
+// cannot be read gives none (planning must not fail on it here: actions
+// that need the journal read it themselves and say why).
+func (e *Engine) incidentFacts() model.IncidentFacts {
+	hist, err := e.history()
+	if err != nil {
+		return model.IncidentFacts{Operator: e.opts.Operator}
+	}
+	f := IncidentFacts(hist, e.opts.App)
+	f.Operator = e.opts.Operator
+	return f
 }
 
 // budgetRead is the fleet as the budget sees it (computed once).
@@ -61,15 +75,18 @@ func (e *Engine) survey(ctx context.Context, flagImage string) (*fleet, error) {
 	}
 	_ = e.retrying(ctx, func() error {
 		return e.call(ctx, "releases", e.opts.App, func(ctx context.Context) error {
-			rels, err := e.api.Releases(ctx, e.opts.App, 50)
+			rels, err := e.api.Releases(ctx, e.opts.App, flyclient.ReleasesRead)
 			if err == nil {
 				f.releases = rels
 			}
 			return err
 		})
 	})
-	f.target = model.ChooseTarget(flagImage, f.releases, models)
-	f.snap = model.NewSnapshot(e.opts.App, models, f.releases, f.target, model.Options{})
+	// The target follows the operators' intent: a rollback recorded in the
+	// journal or marked on machines is not undone by a later `update`.
+	f.facts = e.incidentFacts()
+	f.target = model.FollowIntent(model.ChooseTarget(flagImage, f.releases, models), f.releases, models, f.facts)
+	f.snap = model.NewSnapshot(e.opts.App, models, f.releases, f.target, model.Options{StuckAfter: e.opts.StuckAfter})
 	return f, nil
 }
 

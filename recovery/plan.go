@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/flyrescue/flyrescue/flyclient"
 	"github.com/flyrescue/flyrescue/model"
@@ -27,7 +28,9 @@ func (e *Engine) planUpdate(ctx context.Context, kind Kind, req UpdateRequest) (
 func (e *Engine) planUpdateOn(f *fleet, kind Kind, req UpdateRequest) (*Plan, error) {
 	image := req.Image
 	if image == "" {
-		image = f.target.Image
+		// The target follows intent: a one-region rollback keeps its
+		// region's image (regionTarget below, per machine).
+		image = f.target.For(req.Selector.Region).Image
 	}
 	if image == "" {
 		return nil, fmt.Errorf("no target image known for %s (no releases and no machine metadata): pass --image", e.opts.App)
@@ -58,19 +61,50 @@ func (e *Engine) planUpdateOn(f *fleet, kind Kind, req UpdateRequest) (*Plan, er
 		return nil, err
 	}
 	p := e.newPlan(kind, f, req.Selector.describe())
+	// Marks go out with the same update call (no extra request): another
+	// flyrescue reading the fleet knows who did this, and that a rollback
+	// is the operators' intent, not a straggler to push forward.
+	meta[model.MarkAction] = p.ID
+	meta[model.MarkBy] = e.opts.Operator
+	if kind == KindRollback && version > 0 {
+		meta[model.MarkRollback] = strconv.Itoa(version)
+		meta[model.MarkRollbackAt] = p.CreatedAt.UTC().Format(time.RFC3339)
+		if req.Selector.Region != "" {
+			meta[model.MarkRollbackRegion] = req.Selector.Region
+			p.Args["region"] = req.Selector.Region
+		}
+	}
 	p.Args["image"] = image
 	p.Args["label_env"] = e.opts.LabelEnv
 	p.Args["label"] = label
 	if version > 0 {
 		p.Args["release_version"] = strconv.Itoa(version)
 	}
+	regionTarget := func(region string) (string, string, map[string]string) {
+		if req.Image != "" || req.Selector.Region != "" {
+			return image, label, meta
+		}
+		t, ok := f.target.ByRegion[region]
+		if !ok || sameImage(t.Image, image) {
+			return image, label, meta
+		}
+		m := map[string]string{model.MarkAction: p.ID, model.MarkBy: e.opts.Operator}
+		if t.Release != nil {
+			m[metaReleaseVersion] = strconv.Itoa(t.Release.Version)
+			if t.Release.ID != "" {
+				m[metaReleaseID] = t.Release.ID
+			}
+		}
+		return t.Image, model.LabelFromImage(t.Image), m
+	}
 	for _, i := range rows {
 		mm := f.snap.Machines[i]
 		raw := f.raw[mm.ID]
+		toImage, toLabel, toMeta := regionTarget(mm.Region)
 		s := Step{
 			MachineID: mm.ID, Name: mm.Name, Op: OpUpdate, Region: mm.Region, Group: mm.Group,
-			FromImage: configImage(raw), ToImage: image, FromState: mm.State, ToState: updateTargetState(mm.State),
-			FromInstanceID: mm.InstanceID, Label: label, Metadata: meta,
+			FromImage: configImage(raw), ToImage: toImage, FromState: mm.State, ToState: updateTargetState(mm.State),
+			FromInstanceID: mm.InstanceID, Label: toLabel, Metadata: toMeta,
 		}
 		if f.snap.IsStuck(mm.ID) && mm.State != model.StateFailed {
 			// A machine wedged in a transitional state would only queue the
@@ -88,7 +122,7 @@ func (e *Engine) planUpdateOn(f *fleet, kind Kind, req UpdateRequest) (*Plan, er
 		}
 		p.Steps = append(p.Steps, s)
 	}
-	if len(meta) == 0 {
+	if meta[metaReleaseVersion] == "" && meta[metaReleaseID] == "" {
 		p.Notes = append(p.Notes, "no release is known for "+image+": fly_release_* metadata is left as it is")
 	}
 	return p.sorted().annotateCanary(f), nil
@@ -122,7 +156,9 @@ func updateDone(m *flyclient.Machine, s Step, labelEnv string) string {
 		return ""
 	}
 	for k, v := range s.Metadata {
-		if m.Config.Metadata[k] != v {
+		// Our marks name the action: a machine already where the step
+		// would put it needs no update just to be marked.
+		if !strings.HasPrefix(k, "flyrescue_") && m.Config.Metadata[k] != v {
 			return ""
 		}
 	}

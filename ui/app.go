@@ -48,17 +48,22 @@ type Model struct {
 	mode   mode
 
 	// data
-	snap      *model.Snapshot
-	releases  []model.Release
-	class     model.Classification
-	pollGen   int
-	pollCount int
-	polling   bool
-	lastPoll  time.Time
-	pollTook  time.Duration
-	pollErr   error
-	pollErrAt time.Time
-	changed   map[string]time.Time // machine ID -> highlight until
+	snap     *model.Snapshot
+	releases []model.Release
+	class    model.Classification
+	// incident is the fleet judged against the baseline and the intent;
+	// firstSeen are the first poll's counts, the baseline without a journal.
+	incident        model.Incident
+	firstSeen       map[string]int
+	firstSeenRegion map[string]map[string]int
+	pollGen         int
+	pollCount       int
+	polling         bool
+	lastPoll        time.Time
+	pollTook        time.Duration
+	pollErr         error
+	pollErrAt       time.Time
+	changed         map[string]time.Time // machine ID -> highlight until
 
 	// view
 	filterInput lineInput

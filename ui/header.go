@@ -26,7 +26,7 @@ func (m *Model) headerLines(width int) []string {
 	if m.snap != nil {
 		tg := m.snap.Target
 		if tg.Image != "" {
-			title += t.Muted.Render(" · target ") + t.Bold.Render(tg.Tag) + t.Muted.Render(" (from "+string(tg.Source)+targetRelease(tg)+")")
+			title += t.Muted.Render(" · target ") + t.Bold.Render(tg.Name()) + t.Muted.Render(" ("+targetSource(tg)+")")
 		} else {
 			title += t.Warn.Render(" · no target image (use --image)")
 		}
@@ -52,6 +52,16 @@ func (m *Model) headerLines(width int) []string {
 	for _, st := range statesByUrgency(s.States) {
 		counts.WriteString(" · ")
 		counts.WriteString(t.State(st).Render(fmt.Sprintf("%s %d", st, s.States[st])))
+	}
+	// Others acting come first after the counts: they change what any
+	// action will meet.
+	for _, o := range m.incident.Others {
+		who := o.Holder
+		if who == "" {
+			who = string(o.Kind)
+		}
+		counts.WriteString(" · ")
+		counts.WriteString(t.Warn.Render(fmt.Sprintf("%s: %s (%d)", o.Kind, who, len(o.Machines))))
 	}
 	out = append(out, truncate(counts.String(), width))
 
@@ -90,11 +100,20 @@ func (m *Model) headerHeight() int {
 	return h
 }
 
-func targetRelease(t model.Target) string {
-	if t.Release != nil {
-		return fmt.Sprintf(" v%d", t.Release.Version)
+// targetSource says where the target comes from; a region's own target (a
+// one-region rollback) comes first, so 120 columns keep it.
+func targetSource(t model.Target) string {
+	if len(t.ByRegion) == 0 {
+		return t.Describe()
 	}
-	return ""
+	base := t
+	base.ByRegion = nil
+	var parts []string
+	for region, rt := range t.ByRegion {
+		parts = append(parts, region+": "+rt.Describe())
+	}
+	sortStates(parts)
+	return strings.Join(parts, "; ") + "; elsewhere " + base.Describe()
 }
 
 // pollAge says how old the data on screen is; the truth about state
@@ -130,6 +149,16 @@ func (m *Model) banner() string {
 	t := m.theme
 	c := m.class
 	label := strings.ToUpper(strings.ReplaceAll(string(c.Case), "_", " "))
+	if c.BadRelease != nil {
+		// A bad release leads, and its reason must survive 120 columns:
+		// it goes before the key, which is the same every time.
+		line := t.Case(c.Case).Render("▶ "+strings.SplitN(c.Summary, ";", 2)[0]) + t.Muted.Render(" · press ") +
+			t.Key.Render(m.keys.Advice.Help().Key)
+		if m.opts.ReadOnly {
+			line = t.Case(c.Case).Render("▶ " + strings.SplitN(c.Summary, ";", 2)[0])
+		}
+		return line
+	}
 	line := t.Case(c.Case).Render("▶ " + label)
 	// The advised step and its key come first so they survive 80 columns.
 	if len(c.Advice) > 0 {
@@ -148,6 +177,9 @@ func (m *Model) banner() string {
 	}
 	if summary != "" {
 		line += t.Muted.Render(" · ") + summary
+	}
+	if c.Case != model.CaseInProgress && len(m.incident.Left) > 0 && c.Case != model.CaseComplete {
+		line += t.Muted.Render(" · left: " + strings.Join(m.incident.Left, "; "))
 	}
 	return line
 }

@@ -16,6 +16,7 @@ import (
 type pollResultMsg struct {
 	gen      int
 	snap     *model.Snapshot
+	inc      *model.Incident // nil: built from what the dashboard knows
 	releases []model.Release // nil when this poll did not fetch releases
 	err      error
 	took     time.Duration

@@ -8,6 +8,7 @@ import (
 
 	"github.com/flyrescue/flyrescue/flyclient"
 	"github.com/flyrescue/flyrescue/model"
+	"github.com/flyrescue/flyrescue/recovery"
 )
 
 // pollCmd lists the machines (and, every releasesEvery polls, the releases)
@@ -18,6 +19,11 @@ func (m *Model) pollCmd() tea.Cmd {
 	api, opts := m.opts.API, m.opts
 	withReleases := m.pollCount%releasesEvery == 0 || m.releases == nil
 	knownReleases := m.releases
+	facts := m.incidentFacts()
+	var journal *recovery.Journal
+	if m.opts.Engine != nil {
+		journal = m.opts.Engine.Journal()
+	}
 	return func() tea.Msg {
 		start := time.Now()
 		ctx, cancel := context.WithTimeout(context.Background(), pollTimeout)
@@ -31,20 +37,56 @@ func (m *Model) pollCmd() tea.Cmd {
 		if withReleases {
 			// A failing releases query is not fatal: the target then
 			// comes from the machines themselves.
-			if rs, rerr := api.Releases(ctx, opts.App, 25); rerr == nil {
+			if rs, rerr := api.Releases(ctx, opts.App, flyclient.ReleasesRead); rerr == nil {
 				fresh, releases = rs, rs
 			}
 		}
 		machines := flyclient.ToModels(raw, opts.LabelEnv)
-		snap := buildSnapshot(opts, machines, releases)
-		return pollResultMsg{gen: gen, snap: snap, releases: fresh, took: time.Since(start)}
+		if journal != nil {
+			// The journal says what was done (rollbacks, the baseline,
+			// machines we touched); a journal that cannot be read is
+			// shown by the journal pane, and the incident goes without it.
+			if recs, _, jerr := journal.Records(); jerr == nil {
+				jf := recovery.IncidentFacts(recovery.History(recs), opts.App)
+				facts.Baseline, facts.RegionBaseline, facts.BaselineAt = jf.Baseline, jf.RegionBaseline, jf.BaselineAt
+				facts.Rollbacks, facts.Touched = jf.Rollbacks, jf.Touched
+			}
+		}
+		snap := buildSnapshotFacts(opts, machines, releases, facts)
+		inc := model.BuildIncident(snap, facts, snap.At)
+		return pollResultMsg{gen: gen, snap: snap, inc: &inc, releases: fresh, took: time.Since(start)}
 	}
 }
 
 // buildSnapshot applies the target rules and the stuck threshold.
 func buildSnapshot(opts Options, machines []model.Machine, releases []model.Release) *model.Snapshot {
-	target := model.ChooseTarget(opts.FlagImage, releases, machines)
+	return buildSnapshotFacts(opts, machines, releases, model.IncidentFacts{})
+}
+
+// buildSnapshotFacts is buildSnapshot with the target following the
+// operators' intent (rollbacks from the journal and machine marks).
+func buildSnapshotFacts(opts Options, machines []model.Machine, releases []model.Release, facts model.IncidentFacts) *model.Snapshot {
+	target := model.FollowIntent(model.ChooseTarget(opts.FlagImage, releases, machines), releases, machines, facts)
 	return model.NewSnapshot(opts.App, machines, releases, target, model.Options{StuckAfter: opts.StuckAfter, Now: opts.Now()})
+}
+
+// incidentFacts is what the dashboard itself knows of the incident: the
+// counts of its first poll (the baseline when the journal has none), the
+// poll before (to see changes nobody explains) and whether we act now.
+func (m *Model) incidentFacts() model.IncidentFacts {
+	f := model.IncidentFacts{
+		FirstSeen: m.firstSeen, FirstSeenRegion: m.firstSeenRegion, Previous: m.snap,
+		ActionRunning: m.running(),
+	}
+	if m.opts.Engine != nil {
+		f.Operator = m.opts.Engine.Operator()
+	}
+	for _, o := range m.incident.Others {
+		if o.Kind == model.OtherUnexplained {
+			f.Seen = append(f.Seen, o)
+		}
+	}
+	return f
 }
 
 // nextPoll schedules the poll after this one.
@@ -96,12 +138,12 @@ func (m *Model) applyPoll(msg pollResultMsg) {
 	}
 	m.lastPoll = m.now()
 	m.pollTook = msg.took
-	m.setSnapshot(msg.snap)
+	m.setSnapshot(msg.snap, msg.inc)
 }
 
 // setSnapshot installs a new snapshot: highlights what changed, keeps marks
 // and the cursor's machine, and re-derives the view and the advice.
-func (m *Model) setSnapshot(snap *model.Snapshot) {
+func (m *Model) setSnapshot(snap *model.Snapshot, inc *model.Incident) {
 	if m.snap != nil {
 		d := model.Diff(m.snap, snap)
 		until := m.now().Add(changeHighlight)
@@ -112,9 +154,27 @@ func (m *Model) setSnapshot(snap *model.Snapshot) {
 			m.changed[id] = until
 		}
 	}
+	if inc == nil {
+		built := model.BuildIncident(snap, m.incidentFacts(), snap.At)
+		inc = &built
+	}
+	if m.firstSeen == nil {
+		m.firstSeen, m.firstSeenRegion = map[string]int{}, map[string]map[string]int{}
+		for i, mm := range snap.Machines {
+			if inc.Phases[i] == model.PhaseGone {
+				continue
+			}
+			m.firstSeen[mm.Group]++
+			if m.firstSeenRegion[mm.Group] == nil {
+				m.firstSeenRegion[mm.Group] = map[string]int{}
+			}
+			m.firstSeenRegion[mm.Group][mm.Region]++
+		}
+	}
 	m.snap = snap
 	m.pruneMarks()
-	m.class = model.Classify(snap)
+	m.incident = *inc
+	m.class = model.ClassifyIncident(snap, inc)
 	m.rebuild()
 }
 
