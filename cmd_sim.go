@@ -87,7 +87,7 @@ func newSimCmd() *cobra.Command {
 	f.Float64Var(&opts.FaultRate, "faults", 0, "Fraction of mutating calls refused with 500 before anything is changed")
 	f.DurationVar(&opts.Latency, "latency", 0, "Extra latency per request, e.g. 50ms")
 	f.BoolVar(&opts.NoRateLimit, "no-rate-limit", false, "Disable the documented API rate limits")
-	f.BoolVar(&opts.Deploying, "deploying", false, "Keep updating old-image machines to the target, like a running deploy")
+	f.BoolVar(&opts.Deploying, "deploying", false, "Keep updating old-image machines to the target, like a running deploy; its release is running until done, then complete or failed")
 	f.BoolVar(&allowRemote, "allow-remote", false, "Allow a non-loopback --addr")
 	faults.addFlags(cmd, true)
 	return cmd

@@ -32,13 +32,15 @@ func groupVia(t *testing.T, e *env, group string) []*fly.Machine {
 // back down; none of it is a client's mutation, and nothing on the wire
 // marks the clones.
 func TestAutoscalerClonesFirstMachine(t *testing.T) {
-	e := newEnv(t, Options{Scenario: "minority", Machines: 40, Speed: 100, NoRateLimit: true, Autoscaler: true})
+	// A turn every 15 s simulated = 150 ms real: plenty of polls see each step.
+	e := newEnv(t, Options{Scenario: "minority", Machines: 40, Speed: 100, NoRateLimit: true, Autoscaler: true,
+		AutoscalerEvery: 15 * time.Second})
 	start := groupVia(t, e, AutoscaleGroup)
 	first := start[0]
 	if first.Config.Image != e.sim.PreviousImage() {
 		t.Fatalf("seed 1: the first %s machine runs %s; the test wants the old image", AutoscaleGroup, first.Config.Image)
 	}
-	// Every 5 s simulated = 50 ms real: watch the group grow and shrink.
+	// Watch the group grow and shrink.
 	peak, clones := len(start), map[string]*fly.Machine{}
 	waitFor(t, func() bool {
 		g := groupVia(t, e, AutoscaleGroup)
@@ -89,13 +91,14 @@ func TestAutoscalerClonesFirstMachine(t *testing.T) {
 // never destroys a clone someone holds a lease on: with every clone leased
 // as soon as it appears, it stops at the top and destroys nothing.
 func TestAutoscalerRefillsAndRespectsLeases(t *testing.T) {
-	e := newEnv(t, Options{Scenario: "healthy", Machines: 40, Speed: 100, NoRateLimit: true, Autoscaler: true})
+	e := newEnv(t, Options{Scenario: "healthy", Machines: 40, Speed: 100, NoRateLimit: true, Autoscaler: true,
+		AutoscalerEvery: 20 * time.Second})
 	start := groupVia(t, e, AutoscaleGroup)
 	victim := start[len(start)-1].ID
 	if err := e.flaps.Destroy(ctx(t), e.app, fly.RemoveMachineInput{ID: victim, Kill: true}, ""); err != nil {
 		t.Fatal(err)
 	}
-	// Turns are 50 ms real apart; polling every 5 ms leases each clone long
+	// Turns are 200 ms real apart; polling every 5 ms leases each clone long
 	// before the autoscaler could pick it.
 	waitFor(t, func() bool {
 		for _, v := range e.sim.Machines() {
@@ -107,7 +110,7 @@ func TestAutoscalerRefillsAndRespectsLeases(t *testing.T) {
 		}
 		return e.sim.Stats().ActorChanges[AutoscalerCreated] == 4
 	})
-	time.Sleep(300 * time.Millisecond) // six more turns
+	time.Sleep(time.Second) // five more turns
 	st := e.sim.Stats()
 	if st.ActorChanges[AutoscalerCreated] != 4 || st.ActorChanges[AutoscalerDestroyed] != 0 {
 		t.Fatalf("actor changes %v: want 4 created (1 refill + 3), none destroyed under alice's leases", st.ActorChanges)
