@@ -33,11 +33,14 @@ func newSimCmd() *cobra.Command {
 			"the printed export lines. Scenarios: healthy, total-failure, minority, majority, stuck, bad-release.\n" +
 			"Hostile-world switches: a bad deploy target (--target), answers lost after the change was made\n" +
 			"(--lost-answers) or turned into 500s (--applied-errors), an outage (--outage), error messages that\n" +
-			"quote your Authorization header (--echo-auth) and leases held by someone else (--lease, --lease-any).",
+			"quote your Authorization header (--echo-auth) and leases held by someone else (--lease, --lease-any).\n" +
+			"Other actors: an autoscaler (--autoscaler), a teammate with plain flyctl (--teammate) and a deploy\n" +
+			"still running (--deploying; its release stays running until it is done, then complete or failed).",
 		Example: `  flyrescue sim --scenario stuck --machines 1000 > /tmp/sim.env &
   sleep 1; . /tmp/sim.env; flyrescue status -a demo-app; fly m list -a demo-app
   flyrescue sim --scenario majority --speed 10 --faults 0.05 --latency 50ms
-  flyrescue sim --target fails-checks --lost-answers 0.1 --outage hang:30s --lease-any 3=alice@example.com:10m`,
+  flyrescue sim --target fails-checks --lost-answers 0.1 --outage hang:30s --lease-any 3=alice@example.com:10m
+  flyrescue sim --deploying --autoscaler --teammate 30s`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			host, _, err := net.SplitHostPort(addr)
@@ -84,7 +87,7 @@ func newSimCmd() *cobra.Command {
 	f.Float64Var(&opts.FaultRate, "faults", 0, "Fraction of mutating calls refused with 500 before anything is changed")
 	f.DurationVar(&opts.Latency, "latency", 0, "Extra latency per request, e.g. 50ms")
 	f.BoolVar(&opts.NoRateLimit, "no-rate-limit", false, "Disable the documented API rate limits")
-	f.BoolVar(&opts.Deploying, "deploying", false, "Keep updating old-image machines to the target, like a running deploy")
+	f.BoolVar(&opts.Deploying, "deploying", false, "Keep updating old-image machines to the target, like a running deploy; its release is running until done, then complete or failed")
 	f.BoolVar(&allowRemote, "allow-remote", false, "Allow a non-loopback --addr")
 	faults.addFlags(cmd, true)
 	return cmd
@@ -99,6 +102,10 @@ type simFaults struct {
 	echoAuth      bool
 	leases        []string // ID=OWNER[:TTL]
 	leaseAny      []string // N=OWNER[:TTL]
+	// Other actors on the app.
+	autoscaler      bool
+	autoscalerEvery time.Duration
+	teammate        time.Duration
 }
 
 // Descriptions of the leases the flags place, so they can be told apart
@@ -123,6 +130,9 @@ func (f *simFaults) addFlags(cmd *cobra.Command, byID bool) {
 		fl.StringArrayVar(&f.leases, "lease", nil, "Lease machine ID to OWNER, as ID=OWNER[:TTL] (repeatable; TTL default 24h)")
 	}
 	fl.StringArrayVar(&f.leaseAny, "lease-any", nil, "Lease N started old-image machines to OWNER, as N=OWNER[:TTL] (repeatable)")
+	fl.BoolVar(&f.autoscaler, "autoscaler", false, "Run an autoscaler like fly-autoscaler on worker_autoscale: clones its first machine (old image and all), destroys its clones again")
+	fl.DurationVar(&f.autoscalerEvery, "autoscaler-every", 5*time.Second, "Simulated time between the autoscaler's turns")
+	fl.DurationVar(&f.teammate, "teammate", 0, "Every DURATION (simulated), a teammate with plain flyctl updates one old-image machine to the newest release, e.g. 30s")
 }
 
 // apply validates the flags into opts.
@@ -144,6 +154,13 @@ func (f *simFaults) apply(opts *flysim.Options) error {
 		}
 	}
 	opts.EchoAuth = f.echoAuth
+	if f.autoscalerEvery <= 0 {
+		return fmt.Errorf("invalid --autoscaler-every %s: give a positive duration, e.g. 5s", f.autoscalerEvery)
+	}
+	if f.teammate < 0 {
+		return fmt.Errorf("invalid --teammate %s: give a positive duration, e.g. 30s, or 0 for none", f.teammate)
+	}
+	opts.Autoscaler, opts.AutoscalerEvery, opts.Teammate = f.autoscaler, f.autoscalerEvery, f.teammate
 	for _, v := range f.leases {
 		id, owner, ttl, err := parseLeaseFlag(v)
 		if err != nil {
@@ -210,6 +227,16 @@ func (f *simFaults) describe(out io.Writer, opts *flysim.Options, sim *flysim.Si
 	}
 	if len(on) > 0 {
 		fmt.Fprintf(out, "# faults: %s\n", strings.Join(on, ", "))
+	}
+	var actors []string
+	if opts.Autoscaler {
+		actors = append(actors, fmt.Sprintf("autoscaler on %s every %s", flysim.AutoscaleGroup, opts.AutoscalerEvery))
+	}
+	if opts.Teammate > 0 {
+		actors = append(actors, fmt.Sprintf("teammate updating one old-image machine every %s", opts.Teammate))
+	}
+	if len(actors) > 0 {
+		fmt.Fprintf(out, "# actors: %s (simulated time)\n", strings.Join(actors, ", "))
 	}
 	for _, m := range sim.Machines() {
 		if m.LeaseDescription == leaseFlagDescription || m.LeaseDescription == leaseAnyFlagDescription {

@@ -32,6 +32,9 @@ func TestSimFaultFlagsRejected(t *testing.T) {
 		{[]string{"sim", "--lease", "0123=alice@example.com", "--addr", "127.0.0.1:0"}, "machine 0123 not found"},
 		{[]string{"sim", "--lease-any", "0=alice@example.com"}, "positive count"},
 		{[]string{"sim", "--lease-any", "9999=alice@example.com", "--machines", "10", "--addr", "127.0.0.1:0"}, "no started, unleased machine"},
+		{[]string{"sim", "--autoscaler", "--autoscaler-every", "0s"}, "--autoscaler-every"},
+		{[]string{"sim", "--teammate", "-1s"}, "--teammate"},
+		{[]string{"demo", "--autoscaler-every", "-5s"}, "--autoscaler-every"},
 		{[]string{"demo", "--target", "broken"}, "--target"},
 		{[]string{"demo", "--outage", "reset:0s"}, "--outage"},
 	} {
@@ -202,5 +205,95 @@ func TestDemoFaultFlags(t *testing.T) {
 	}
 	if n, alice := critical("--target", "fails-checks", "--lease-any", "3=alice@example.com"); n == 0 || alice != 3 {
 		t.Fatalf("demo --target fails-checks --lease-any 3=alice: %d critical, %d alice leases", n, alice)
+	}
+}
+
+// `flyrescue sim --autoscaler --teammate` says which actors run and they
+// act: the autoscaler clones and the teammate updates machines, none of it
+// counted as a client's mutation; with --deploying the release runs until
+// the deploy is done (the flysim tests follow it to the end).
+func TestSimActors(t *testing.T) {
+	isolate(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	pr, pw := io.Pipe()
+	root := newRootCmd()
+	root.SetOut(pw)
+	root.SetErr(io.Discard)
+	root.SetArgs([]string{"sim", "--addr", "127.0.0.1:0", "--machines", "40", "--speed", "200", "--no-rate-limit",
+		"--scenario", "minority", "--autoscaler", "--autoscaler-every", "2s", "--teammate", "1m"})
+	done := make(chan error, 1)
+	go func() { done <- root.ExecuteContext(ctx); pw.Close() }()
+	var base, actors string
+	lines := bufio.NewScanner(pr)
+	for actors == "" && lines.Scan() {
+		line := lines.Text()
+		if u, ok := strings.CutPrefix(line, "export FLY_FLAPS_BASE_URL="); ok {
+			base = u
+		}
+		if a, ok := strings.CutPrefix(line, "# actors: "); ok {
+			actors = a
+		}
+	}
+	go func() { _, _ = io.Copy(io.Discard, pr) }()
+	if base == "" || !strings.Contains(actors, "autoscaler on worker_autoscale every 2s") || !strings.Contains(actors, "teammate updating one old-image machine every 1m0s") {
+		t.Fatalf("sim printed base %q, actors %q", base, actors)
+	}
+	var stats struct {
+		Mutations map[string]int `json:"mutations_per_machine"`
+		Actors    map[string]int `json:"actor_changes"`
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for stats.Actors["autoscaler_created"] == 0 || stats.Actors["teammate_updated"] == 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("actors did not act in 10 s: %v", stats.Actors)
+		}
+		time.Sleep(20 * time.Millisecond)
+		resp, err := http.Get(base + "/_sim/stats")
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = json.NewDecoder(resp.Body).Decode(&stats)
+		resp.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(stats.Mutations) != 0 {
+		t.Fatalf("actor changes %v counted as mutations %v", stats.Actors, stats.Mutations)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("sim: %v", err)
+	}
+}
+
+// The demo's actor flags reach its simulator: with --autoscaler the fleet
+// grows once the demo's running deploy is done.
+func TestDemoActorFlags(t *testing.T) {
+	isolate(t)
+	prev := runUI
+	t.Cleanup(func() { runUI = prev })
+	grew := false
+	runUI = func(ctx context.Context, o ui.Options) error {
+		deadline := time.Now().Add(10 * time.Second)
+		for time.Now().Before(deadline) {
+			ms, err := o.API.List(ctx, o.App, flyclient.ListOptions{})
+			if err != nil {
+				return err
+			}
+			if len(ms) > 20 {
+				grew = true
+				return nil
+			}
+			time.Sleep(1100 * time.Millisecond) // the demo keeps the API's 1 list/s
+		}
+		return nil
+	}
+	if r := runCLI(t, "demo", "--machines", "20", "--speed", "100", "--autoscaler", "--autoscaler-every", "1s"); r.err != nil {
+		t.Fatalf("demo: %v", r.err)
+	}
+	if !grew {
+		t.Fatal("demo --autoscaler: the fleet never grew")
 	}
 }

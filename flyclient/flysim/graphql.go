@@ -74,6 +74,7 @@ func (s *Sim) serveGraphQL(rw http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.advanceLocked() // a running deploy's status follows its machines
 	q := req.Query
 	var app map[string]any
 	switch {

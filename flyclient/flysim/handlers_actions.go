@@ -204,6 +204,7 @@ func (s *Sim) handleDestroy(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	s.beginLocked(m, stateDestroying, "destroy", destroyDuration, step{kind: stepState, state: stateDestroyed, evType: "destroy", evStatus: "destroyed", force: true})
+	m.changedBy = ""
 	s.acceptedLocked(w, m)
 }
 

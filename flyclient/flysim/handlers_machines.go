@@ -223,6 +223,7 @@ func (s *Sim) handleUpdate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.beginUpdateLocked(m, in.Config.clone(), in.SkipLaunch, "user", s.simNow())
+	m.changedBy = ""
 	wm := m.toWire(false)
 	if in.LeaseTTL > 0 && m.activeLease(time.Now()) == nil {
 		m.lease = &lease{nonce: s.hexID(12), owner: leaseOwner, expires: time.Now().Add(time.Duration(in.LeaseTTL) * time.Second)}

@@ -49,7 +49,7 @@ func (s *Sim) SetTargetBehavior(b ImageBehavior) {
 	s.images[s.target.image] = b
 	now := time.Now()
 	for _, m := range s.machines {
-		if m.cfg.Image == s.target.image && m.state == stateStarted {
+		if baseImage(m.cfg.Image) == s.target.image && m.state == stateStarted {
 			m.checksPassing = b != ImageFailsChecks
 			m.checksOutput, m.checksAt = checkOutput(m.checksPassing), now
 			m.touch()
@@ -69,5 +69,5 @@ func (s *Sim) TargetBehavior() ImageBehavior {
 func (s *Sim) SetImageBehavior(image string, b ImageBehavior) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.images[image] = b
+	s.images[baseImage(image)] = b
 }

@@ -131,6 +131,7 @@ type machine struct {
 	cordoned                    bool
 	lease                       *lease
 	fault                       MachineFault
+	changedBy                   string // MachineView.ChangedBy
 
 	// prev holds the version an update replaced, so a reverted update can
 	// put it back (config and instance_id).

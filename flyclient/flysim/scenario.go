@@ -33,7 +33,8 @@ import (
 //
 // With Options.Deploying, v62 is "running" and every unleased, started,
 // previous-image machine is updated to the target over time (one every 1.5 s
-// simulated, from 3 s on), like an immediate deploy still in progress. Each
+// simulated, from 3 s on), like an immediate deploy still in progress, and
+// v62 ends complete or failed when the mover is done (see deployRun). Each
 // update keeps its machine replacing for 8 s (updateDuration), so the mover
 // has 5 or 6 machines in flight at once, counted over the whole fleet, not
 // per group. With a target that fails to start, the failed ones stay
@@ -99,6 +100,7 @@ type release struct {
 	version                         int
 	id, label, image, status, descr string
 	digest                          string
+	ref                             imageRef // what machines on it report as image_ref
 	createdAt                       time.Time
 }
 
@@ -125,6 +127,8 @@ func (s *Sim) buildReleases(now time.Time) {
 			createdAt: now.Add(-time.Duration(62-v)*26*time.Hour - 40*time.Minute).Truncate(time.Second),
 		}
 		r.digest = "sha256:" + hashHex(r.image, 64)
+		r.ref = imageRef{Registry: "registry.fly.io", Repository: s.app, Tag: s.app + "." + r.label, Digest: r.digest,
+			Labels: map[string]string{"org.opencontainers.image.revision": r.label}}
 		s.releases = append(s.releases, r)
 	}
 	s.target = s.releases[len(s.releases)-1]
@@ -136,7 +140,8 @@ func (s *Sim) buildReleases(now time.Time) {
 		s.target.status = "interrupted"
 	}
 	if s.opts.Deploying {
-		s.target.status = "running"
+		s.target.status = ReleaseRunning
+		s.deploy = &deployRun{rel: s.target, awaiting: map[string]uint64{}}
 	}
 }
 
@@ -154,13 +159,11 @@ func (s *Sim) applyRelease(cfg *machineConfig, rel *release) {
 	cfg.Metadata["fly_release_id"] = rel.id
 }
 
-// refForImage reports a release image with its digest; others are parsed.
+// refForImage reports a release image (with or without its digest) as the
+// release's image_ref; others are parsed.
 func (s *Sim) refForImage(image string) imageRef {
-	for _, r := range s.releases {
-		if r.image == image {
-			return imageRef{Registry: "registry.fly.io", Repository: s.app, Tag: s.app + "." + r.label, Digest: r.digest,
-				Labels: map[string]string{"org.opencontainers.image.revision": r.label}}
-		}
+	if r := s.releaseForImageLocked(baseImage(image)); r != nil {
+		return r.ref
 	}
 	return parseImageRef(image)
 }
@@ -263,6 +266,7 @@ func buildScenario(s *Sim) {
 				leased++
 			} else if s.opts.Deploying {
 				s.scheduleAt(m, s.simNow(), 3*time.Second+time.Duration(deploySlot)*1500*time.Millisecond, step{kind: stepDeploy})
+				s.deploy.pending++
 				deploySlot++
 			}
 			last = created.Add(4 * time.Second)

@@ -54,6 +54,18 @@ type Options struct {
 	EchoAuth bool
 	// Leases are held by other operators from the start (see HeldLease).
 	Leases []HeldLease
+
+	// Autoscaler runs an actor like fly-autoscaler on the worker_autoscale
+	// group every AutoscalerEvery (simulated; default 5 s): see autoscaler.
+	Autoscaler      bool
+	AutoscalerEvery time.Duration
+	// AutoscalerBurst is how far above its starting count the autoscaler
+	// takes the group before it destroys its clones again; default 3.
+	AutoscalerBurst int
+	// Teammate, when > 0, is a teammate with plain flyctl who updates one
+	// started, unleased, off-target machine to the target image every
+	// Teammate (simulated), as ChangeOutside does.
+	Teammate time.Duration
 }
 
 // MachineFault is a per-machine misbehaviour injected by tests or scenarios.
@@ -73,6 +85,11 @@ type MachineView struct {
 	Destroyed                                         bool
 	LeaseOwner, LeaseDescription                      string
 	Fault                                             MachineFault // what the scenario or a test injected
+	// ChangedBy is the actor behind the machine's latest create, update
+	// or destroy when no API client made it: ActorAutoscaler,
+	// ActorOutside, ActorTeammate or ActorDeploy; "" for the scenario and
+	// API clients. The API itself cannot tell them apart (see actors.go).
+	ChangedBy string
 }
 
 // ReleaseView is one release of the app's history.
@@ -100,6 +117,8 @@ type Sim struct {
 	releases []*release
 	target   *release // newest release: what the deploy is rolling out
 	previous *release
+	deploy   *deployRun // Options.Deploying; nil otherwise
+	auto     *autoscaler
 
 	images map[string]ImageBehavior
 	queue  stepQueue
@@ -158,6 +177,15 @@ func New(opts Options) (*Sim, error) {
 	if opts.TargetBehavior < ImageOK || opts.TargetBehavior > ImageFailsStart {
 		return nil, fmt.Errorf("flysim: unknown target behavior %d", opts.TargetBehavior)
 	}
+	if opts.AutoscalerEvery < 0 || opts.AutoscalerBurst < 0 || opts.Teammate < 0 {
+		return nil, fmt.Errorf("flysim: autoscaler period, autoscaler burst and teammate period must be >= 0")
+	}
+	if opts.AutoscalerEvery == 0 {
+		opts.AutoscalerEvery = 5 * time.Second
+	}
+	if opts.AutoscalerBurst == 0 {
+		opts.AutoscalerBurst = 3
+	}
 	if opts.Outage < OutageNone || opts.Outage > OutageDrip {
 		return nil, fmt.Errorf("flysim: unknown outage mode %d", opts.Outage)
 	}
@@ -198,6 +226,8 @@ func New(opts Options) (*Sim, error) {
 	for g, n := range s.unavailable {
 		s.stats.peak[g] = n
 	}
+	s.settleDeployLocked() // a deploy with nothing to move is complete at once
+	s.startActors()
 	if opts.Outage != OutageNone {
 		s.SetOutage(opts.Outage, opts.OutageFor)
 	}
@@ -238,10 +268,11 @@ func (s *Sim) PreviousImage() string { return s.previous.image }
 func (s *Sim) Releases() []ReleaseView {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.advanceLocked() // a deploy's status follows its machines
 	out := make([]ReleaseView, 0, len(s.releases))
 	for i := len(s.releases) - 1; i >= 0; i-- {
 		r := s.releases[i]
-		out = append(out, ReleaseView{Version: r.version, ID: r.id, Image: r.image, Status: r.status, CreatedAt: r.createdAt})
+		out = append(out, releaseView(r))
 	}
 	return out
 }
@@ -275,7 +306,7 @@ func (s *Sim) viewLocked(m *machine) MachineView {
 		ID: m.id, Name: m.name, State: m.state, Region: m.region, Group: m.group(),
 		Image: m.cfg.Image, InstanceID: m.instanceID,
 		Env: copyMap(m.cfg.Env), Metadata: copyMap(m.cfg.Metadata),
-		ChecksPassing: m.checksPassing, Destroyed: m.state == stateDestroyed, Fault: m.fault,
+		ChecksPassing: m.checksPassing, Destroyed: m.state == stateDestroyed, Fault: m.fault, ChangedBy: m.changedBy,
 	}
 	if l := m.activeLease(time.Now()); l != nil {
 		v.LeaseOwner, v.LeaseDescription = l.owner, l.description
@@ -354,7 +385,8 @@ func (s *Sim) addMachineLocked(m *machine) {
 	s.order[i] = m.id
 }
 
-func (s *Sim) imageBehaviorLocked(image string) ImageBehavior { return s.images[image] }
+// imageBehaviorLocked: a digest-pinned image (a clone's) behaves as its base image.
+func (s *Sim) imageBehaviorLocked(image string) ImageBehavior { return s.images[baseImage(image)] }
 
 // schedule queues a transition for m after the simulated duration d.
 func (s *Sim) schedule(m *machine, d time.Duration, st step) {

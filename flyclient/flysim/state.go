@@ -38,12 +38,14 @@ type step struct {
 	thenAfter        time.Duration
 }
 
+// queued is a machine's transition, or (m nil) an actor's periodic turn.
 type queued struct {
-	at  time.Time // simulated
-	seq uint64
-	m   *machine
-	gen uint64
-	st  step
+	at    time.Time // simulated
+	seq   uint64
+	m     *machine
+	gen   uint64
+	st    step
+	actor actorKind
 }
 
 // stepQueue is a min-heap on (at, seq): transitions apply in time order, so
@@ -75,14 +77,20 @@ func (s *Sim) advanceLocked() {
 	applied := false
 	for s.queue.Len() > 0 && !s.queue[0].at.After(now) {
 		q := heap.Pop(&s.queue).(*queued)
-		if q.gen != q.m.gen || q.m.state == stateDestroyed {
-			continue // superseded by a later operation
+		if q.actor != actorNone {
+			s.actorTickLocked(q)
+			applied = true
+			continue
 		}
-		if q.m.fault == FaultStuck && !q.st.force {
-			continue // a wedged machine never finishes its transition
+		// A step superseded by a later operation, or one a wedged machine
+		// never finishes, is dropped.
+		live := q.gen == q.m.gen && q.m.state != stateDestroyed && (q.m.fault != FaultStuck || q.st.force)
+		if live {
+			s.applyLocked(q)
+			applied = true
 		}
-		s.applyLocked(q)
-		applied = true
+		s.deployPoppedLocked(q, live)
+		s.settleDeployLocked()
 	}
 	if applied {
 		s.notifyLocked()
@@ -257,14 +265,20 @@ func exitRequest(code int, at time.Time) json.RawMessage {
 
 // deployStepLocked is the background deploy of Options.Deploying reaching m.
 // Like flyctl it skips machines someone else holds a lease on.
+// It rolls out its own release even after CreateRelease put a newer one on
+// top, and stops once that release is no longer running.
 func (s *Sim) deployStepLocked(m *machine, simAt time.Time) {
-	if m.cfg.Image == s.target.image || m.activeLease(time.Now()) != nil {
+	rel := s.deploy.rel
+	if rel.status != ReleaseRunning || baseImage(m.cfg.Image) == rel.image || m.activeLease(time.Now()) != nil {
 		return
 	}
 	if m.state != stateStarted && m.state != stateStopped {
 		return
 	}
 	cfg := m.cfg.clone()
-	s.applyRelease(&cfg, s.target)
+	s.applyRelease(&cfg, rel)
 	s.beginUpdateLocked(m, cfg, false, "user", simAt)
+	m.changedBy = ActorDeploy
+	s.deploy.awaiting[m.id] = m.gen
+	s.stats.actor[DeployUpdated]++
 }

@@ -18,6 +18,11 @@ type Stats struct {
 	OutageDropped int `json:"outage_dropped"`
 	// PeakUnavailable: process group -> most machines not started at one moment.
 	PeakUnavailable map[string]int `json:"peak_unavailable"`
+	// ActorChanges: what actors other than API clients did (keys
+	// AutoscalerCreated, AutoscalerDestroyed, OutsideCreated,
+	// OutsideUpdated, OutsideDestroyed, TeammateUpdated, DeployUpdated).
+	// None of it counts in MutationsPerMachine, which is what clients did.
+	ActorChanges map[string]int `json:"actor_changes"`
 }
 
 type stats struct {
@@ -30,10 +35,11 @@ type stats struct {
 	appliedErrors  int
 	outageDropped  int
 	peak           map[string]int
+	actor          map[string]int
 }
 
 func (st *stats) reset() {
-	*st = stats{requests: map[string]map[string]int{}, mutations: map[string]int{}, peak: map[string]int{}}
+	*st = stats{requests: map[string]map[string]int{}, mutations: map[string]int{}, peak: map[string]int{}, actor: map[string]int{}}
 }
 
 func (s *Sim) recordRequestLocked(route, status string) {
@@ -63,6 +69,7 @@ func (s *Sim) Stats() Stats {
 		AppliedErrors:       s.stats.appliedErrors,
 		OutageDropped:       s.stats.outageDropped,
 		PeakUnavailable:     copyIntMap(s.stats.peak),
+		ActorChanges:        copyIntMap(s.stats.actor),
 	}
 	for k, v := range s.stats.requests {
 		out.Requests[k] = copyIntMap(v)
