@@ -116,18 +116,34 @@ func TestStatusFollowsARollback(t *testing.T) {
 	}
 }
 
-// A deploy still running is never complete, whatever the machines show.
-// TODO(sim): once flysim flips a Deploying release from running to
-// complete when the mover is done, also assert the verdict reaches
-// complete after every machine has settled.
+// A deploy still running is never complete, whatever the machines show;
+// once the simulator's deploy has finished and every machine has settled on
+// the target, the verdict reaches complete.
 func TestStatusDeployingFleetIsNeverCompleteBeforeSettled(t *testing.T) {
-	simEnv(t, flysim.Options{App: "shop", Scenario: "minority", Machines: 20, Deploying: true, NoRateLimit: true, Speed: 20})
+	srv := simEnv(t, flysim.Options{App: "shop", Scenario: "minority", Machines: 20, Deploying: true, NoRateLimit: true, Speed: 20})
 	saw := map[string]bool{}
-	for deadline := time.Now().Add(3 * time.Second); time.Now().Before(deadline); time.Sleep(150 * time.Millisecond) {
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(150 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("never complete; verdicts seen: %v; release %s", saw, srv.Sim.Releases()[0].Status)
+		}
+		running := srv.Sim.Releases()[0].Status == flysim.ReleaseRunning
+		settled := true
+		for _, m := range srv.Sim.Machines() {
+			settled = settled && m.State == "started" && m.ChecksPassing && m.Image == srv.Sim.TargetImage()
+		}
 		rep := statusReportOf(t)
 		saw[rep.Deploy] = true
 		if rep.Deploy == "complete" {
-			t.Fatalf("complete while the deploy runs: %s", rep.Summary)
+			if running || !settled {
+				t.Fatalf("complete while the deploy runs (%v) or machines have not settled (%v): %s", running, settled, rep.Summary)
+			}
+			if len(rep.Incident.Left) != 0 {
+				t.Fatalf("complete with %q left", rep.Incident.Left)
+			}
+			break
+		}
+		if !running {
+			continue
 		}
 		if rep.BadRelease == nil && rep.Deploy != "in_progress" {
 			t.Fatalf("a running deploy judged %s: %s", rep.Deploy, rep.Summary)

@@ -346,9 +346,23 @@ func unexplained(prev, next *Snapshot, facts IncidentFacts, deploy *Release) []O
 		}
 		return false
 	}
+	// A new machine carrying a mark some machine already had is a copy (the
+	// autoscaler clones configs, metadata and all), not flyrescue's work.
+	prevActions := map[string]bool{}
+	for _, m := range prev.Machines {
+		if m.Mark != nil {
+			prevActions[m.Mark.Action] = true
+		}
+	}
 	var created, destroyed, changed []string
 	for _, id := range d.Added {
 		m, _ := next.Machine(id)
+		if m.Mark != nil && prevActions[m.Mark.Action] {
+			if t, ok := facts.Touched[id]; !ok || t.At.Before(prev.At.Add(-time.Minute)) {
+				created = append(created, id)
+				continue
+			}
+		}
 		if !deployable(m.State) || explained(id, nil, &m) {
 			continue
 		}

@@ -264,4 +264,13 @@ func TestIncidentUnexplainedChangesBetweenPolls(t *testing.T) {
 	if _, inc, _ := judge(after, testReleases, facts); len(inc.Others) != 0 {
 		t.Fatalf("marked machine reported: %+v", inc.Others)
 	}
+	// ...but not a mark copied from a machine that already had it: the
+	// autoscaler clones configs, metadata and all.
+	before[0].Mark = &Mark{Action: "theirs"}
+	prev = NewSnapshot("app", before, testReleases, ChooseTarget("", testReleases, before), Options{Now: testNow.Add(-2 * time.Second)})
+	facts.Previous = prev
+	after[0].Mark = before[0].Mark
+	if _, inc, _ := judge(after, testReleases, facts); len(inc.Others) != 1 || !slices.Equal(inc.Others[0].Machines, []string{"c"}) {
+		t.Fatalf("a clone carrying a copied mark was explained: %+v", inc.Others)
+	}
 }

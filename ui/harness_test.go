@@ -33,11 +33,14 @@ type harnessOpts struct {
 	machines int
 	readOnly bool
 	keys     map[string]string // rebinds, as the settings file gives them
+	// autoscaler runs flysim's fly-autoscaler-like actor.
+	autoscaler bool
 }
 
 func newHarness(t *testing.T, o harnessOpts) *harness {
 	t.Helper()
-	srv, err := flysim.Start(flysim.Options{App: "demo-app", Scenario: o.scenario, Machines: o.machines, Seed: 7, Speed: 200, NoRateLimit: true})
+	srv, err := flysim.Start(flysim.Options{App: "demo-app", Scenario: o.scenario, Machines: o.machines, Seed: 7, Speed: 200, NoRateLimit: true,
+		Autoscaler: o.autoscaler, AutoscalerEvery: 10 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}

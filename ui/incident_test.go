@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flyrescue/flyrescue/flyclient/flysim"
 	"github.com/flyrescue/flyrescue/model"
 	"github.com/flyrescue/flyrescue/recovery"
 )
@@ -45,5 +46,37 @@ func TestAdviceNeverReversesARollback(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestAutoscalerClonesAreUnexplained: an autoscaler creating and destroying
+// worker_autoscale machines between polls is named among the others acting
+// ("unexplained": no journal record or flyrescue mark explains it), with
+// exactly the machines the simulator's autoscaler made.
+func TestAutoscalerClonesAreUnexplained(t *testing.T) {
+	h := newHarness(t, harnessOpts{scenario: "minority", machines: 40, autoscaler: true})
+	var seen []string
+	h.waitFor("an unexplained creation", func() bool {
+		for _, o := range h.m.incident.Others {
+			if o.Kind == model.OtherUnexplained && strings.Contains(o.What, "created") {
+				seen = o.Machines
+				return true
+			}
+		}
+		return false
+	})
+	byAutoscaler := map[string]bool{}
+	for _, mv := range h.srv.Sim.Machines() {
+		if mv.ChangedBy == flysim.ActorAutoscaler {
+			byAutoscaler[mv.ID] = true
+		}
+	}
+	for _, id := range seen {
+		if !byAutoscaler[id] {
+			t.Errorf("%s reported as an unexplained creation but the autoscaler did not make it", id)
+		}
+	}
+	if s := h.screen(); !strings.Contains(s, "unexplained") {
+		t.Errorf("the header does not name the unexplained changes:\n%s", s)
 	}
 }
