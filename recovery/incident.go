@@ -78,3 +78,14 @@ func rollbackRegion(rec *ActionRecord) string {
 	}
 	return ""
 }
+
+// baselineCount is a group's (or one of its regions') count in the
+// incident's baseline.
+func baselineCount(f model.IncidentFacts, group, region string) (int, bool) {
+	if region != "" {
+		n, ok := f.RegionBaseline[group][region]
+		return n, ok
+	}
+	n, ok := f.Baseline[group]
+	return n, ok
+}

@@ -27,7 +27,13 @@ func (e *Engine) planScale(ctx context.Context, req ScaleRequest) (*Plan, error)
 		if err != nil {
 			return nil, err
 		}
-		n, ok := RememberedCount(hist, req.Group, req.Region)
+		// The incident's baseline (the journal's first record of the app),
+		// so --back, the dashboard's scale form and `status` agree; a group
+		// that record does not know falls back to its first recorded count.
+		n, ok := baselineCount(IncidentFacts(hist, e.opts.App), req.Group, req.Region)
+		if !ok {
+			n, ok = RememberedCount(hist, req.Group, req.Region)
+		}
 		if !ok {
 			return nil, fmt.Errorf("the journal remembers no count for group %s%s: give the count", req.Group, inRegion(req.Region))
 		}

@@ -90,10 +90,30 @@ func (m *Model) openScaleForm() {
 			f.group = i
 		}
 	}
-	f.count.value = strconv.Itoa(m.snap.Groups[f.group].Total)
 	f.regions = m.regionChoices(f.groups[f.group])
+	f.count.value = strconv.Itoa(m.scaleStart(f.groups[f.group], "", m.snap.Groups[f.group].Total))
 	m.form = f
 	m.mode = modeForm
+}
+
+// scaleStart is the count the scale form offers: the count before the
+// incident when the group (or region) is below it, the runbook's "scale
+// back"; else what it has now.
+func (m *Model) scaleStart(group, region string, now int) int {
+	if b, ok := m.baselineOf(group, region); ok && b > now {
+		return b
+	}
+	return now
+}
+
+// baselineOf is a group's (or one region's) count before the incident.
+func (m *Model) baselineOf(group, region string) (int, bool) {
+	if region != "" {
+		b, ok := m.incident.RegionBaseline[group][region]
+		return b, ok
+	}
+	b, ok := m.incident.Baseline[group]
+	return b, ok
 }
 
 // openRollbackForm lists the releases with their images, starting on the
@@ -148,7 +168,7 @@ func (m *Model) handleFormKey(msg tea.KeyPressMsg) tea.Cmd {
 			f.group = (f.group + 1) % len(f.groups)
 		}
 		if g := m.snap.Groups; f.group < len(g) {
-			f.count.value = strconv.Itoa(g[f.group].Total)
+			f.count.value = strconv.Itoa(m.scaleStart(g[f.group].Name, "", g[f.group].Total))
 			f.regions, f.region = m.regionChoices(g[f.group].Name), 0
 		}
 	case f.kind == formScale && f.field == 1:
@@ -175,7 +195,7 @@ func (m *Model) handleFormKey(msg tea.KeyPressMsg) tea.Cmd {
 		if f.kind == formScale {
 			// The count is per region once one is picked: start from what
 			// it has, never from the group's total.
-			f.count.value = strconv.Itoa(f.regions[f.region].count)
+			f.count.value = strconv.Itoa(m.scaleStart(f.groups[f.group], f.regionName(), f.regions[f.region].count))
 		}
 	}
 	return nil
@@ -233,6 +253,14 @@ func (m *Model) formView(width int) string {
 		g := m.snap.Groups[f.group]
 		field(0, "group", fmt.Sprintf("‹ %s ›  (now %d machines, %d on target)", g.Name, g.Total, g.OnTarget))
 		field(1, "count", f.count.view(f.field == 1))
+		now := g.Total
+		if f.regionName() != "" {
+			now = f.regions[f.region].count
+		}
+		if base, ok := m.baselineOf(g.Name, f.regionName()); ok && base != now && m.incident.BaselineFrom != "now" {
+			from := map[string]string{"journal": "the journal's first record", "first poll": "when flyrescue first saw it"}[m.incident.BaselineFrom]
+			b.WriteString(t.Muted.Render(fmt.Sprintf("  back to %d: the count before the incident (%s)", base, from)) + "\n")
+		}
 		field(2, "region", m.regionView(f, "the group's regions"))
 		if f.regionName() != "" {
 			b.WriteString(t.Muted.Render(fmt.Sprintf("  count is for %s only: the group's other regions keep theirs", f.regionName())) + "\n")

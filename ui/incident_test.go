@@ -2,6 +2,8 @@ package ui
 
 import (
 	"context"
+	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -78,5 +80,49 @@ func TestAutoscalerClonesAreUnexplained(t *testing.T) {
 	}
 	if s := h.screen(); !strings.Contains(s, "unexplained") {
 		t.Errorf("the header does not name the unexplained changes:\n%s", s)
+	}
+}
+
+// TestScaleFormOffersTheBaseline: machines of web are destroyed outside
+// flyrescue; the scale form then starts at web's count before the incident,
+// and says so.
+func TestScaleFormOffersTheBaseline(t *testing.T) {
+	h := newHarness(t, harnessOpts{scenario: "healthy", machines: 20})
+	before := h.m.snap.Groups
+	web := 0
+	for _, g := range before {
+		if g.Name == "web" {
+			web = g.Total
+		}
+	}
+	var gone []string
+	for _, mv := range h.srv.Sim.Machines() {
+		if mv.Group == "web" && len(gone) < 3 {
+			if err := h.srv.Sim.DestroyOutside(mv.ID); err != nil {
+				t.Fatal(err)
+			}
+			gone = append(gone, mv.ID)
+		}
+	}
+	h.waitFor("the poll to see web shrink", func() bool {
+		for _, g := range h.m.snap.Groups {
+			if g.Name == "web" {
+				return g.Total == web-3
+			}
+		}
+		return false
+	})
+	h.press("s")
+	if h.m.form == nil {
+		t.Fatal("no scale form")
+	}
+	for i := 0; h.m.form.groups[h.m.form.group] != "web" && i < 5; i++ {
+		h.press("right")
+	}
+	if got := h.m.form.count.value; got != strconv.Itoa(web) {
+		t.Errorf("scale form offers %s for web, want the baseline %d", got, web)
+	}
+	if s := h.screen(); !strings.Contains(s, fmt.Sprintf("back to %d: the count before the incident", web)) {
+		t.Errorf("the form does not say where %d comes from:\n%s", web, s)
 	}
 }
