@@ -101,6 +101,17 @@ type Journal struct {
 	// TornTail describes a torn last line found (and cut) when opening:
 	// the trace of a crash mid-write. Empty when the file was whole.
 	TornTail string
+
+	cache journalCache
+}
+
+// journalCache keeps the last read of the file while its size and
+// modification time stay the same (see HistoryCached).
+type journalCache struct {
+	mu      sync.Mutex
+	size    int64
+	modTime time.Time
+	hist    []*ActionLog
 }
 
 // DefaultJournalDir is $FLYRESCUE_STATE_DIR, else $XDG_STATE_HOME/flyrescue,
@@ -340,6 +351,32 @@ func flock(fd, how int) error {
 
 // Records reads the whole journal (see ReadJournal).
 func (j *Journal) Records() ([]Record, string, error) { return ReadJournal(j.path) }
+
+// HistoryCached is History of the journal, read again only when the file
+// changed (size or modification time): a dashboard that polls every 2 s
+// does not re-read a long journal that nobody wrote to. The result is
+// shared: callers must not change it.
+func (j *Journal) HistoryCached() ([]*ActionLog, error) {
+	fi, err := os.Stat(j.path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	c := &j.cache
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.hist != nil && fi.Size() == c.size && fi.ModTime().Equal(c.modTime) {
+		return c.hist, nil
+	}
+	recs, _, err := ReadJournal(j.path)
+	if err != nil {
+		return nil, err
+	}
+	c.hist, c.size, c.modTime = History(recs), fi.Size(), fi.ModTime()
+	return c.hist, nil
+}
 
 // ReadJournal reads a journal file. A missing file is an empty journal. A
 // torn last line is tolerated and described in the returned warning; any

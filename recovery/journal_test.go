@@ -3,10 +3,12 @@ package recovery
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/flyrescue/flyrescue/flyclient/flysim"
 )
@@ -147,5 +149,38 @@ func TestFindActionBySuffix(t *testing.T) {
 	}
 	if _, err := FindAction(hist, "zzz"); err == nil || !strings.Contains(err.Error(), "flyrescue log") {
 		t.Errorf("missing: %v", err)
+	}
+}
+
+// TestHistoryCachedSeesAppends: the cached history is the file's, re-read
+// whenever a record was appended (by this handle or another process's).
+func TestHistoryCachedSeesAppends(t *testing.T) {
+	dir := t.TempDir()
+	j, err := OpenJournal(dir, "shop")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	other, err := OpenJournal(dir, "shop")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	if h, err := j.HistoryCached(); err != nil || len(h) != 0 {
+		t.Fatalf("empty journal: %v %v", h, err)
+	}
+	for i, w := range []*Journal{j, other} {
+		if err := w.Append(Record{Type: RecordAction, At: time.Now(), Action: &ActionRecord{ID: fmt.Sprintf("a%d", i), Kind: KindUpdate, App: "shop"}}); err != nil {
+			t.Fatal(err)
+		}
+		h, err := j.HistoryCached()
+		if err != nil || len(h) != i+1 {
+			t.Fatalf("after append %d: %d actions, %v", i+1, len(h), err)
+		}
+	}
+	a, _ := j.HistoryCached()
+	b, _ := j.HistoryCached()
+	if &a[0] != &b[0] {
+		t.Error("an unchanged journal was read again")
 	}
 }

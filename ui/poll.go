@@ -46,8 +46,8 @@ func (m *Model) pollCmd() tea.Cmd {
 			// The journal says what was done (rollbacks, the baseline,
 			// machines we touched); a journal that cannot be read is
 			// shown by the journal pane, and the incident goes without it.
-			if recs, _, jerr := journal.Records(); jerr == nil {
-				jf := recovery.IncidentFacts(recovery.History(recs), opts.App)
+			if hist, jerr := journal.HistoryCached(); jerr == nil {
+				jf := recovery.IncidentFacts(hist, opts.App)
 				facts.Baseline, facts.RegionBaseline, facts.BaselineAt = jf.Baseline, jf.RegionBaseline, jf.BaselineAt
 				facts.Rollbacks, facts.Touched = jf.Rollbacks, jf.Touched
 			}
