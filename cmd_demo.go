@@ -23,6 +23,7 @@ type demoOptions struct {
 	speed    float64
 	seed     int64
 	readOnly bool
+	deploy   bool
 	theme    string
 	faults   simFaults
 }
@@ -51,6 +52,7 @@ func newDemoCmd() *cobra.Command {
 	f.Float64Var(&o.speed, "speed", 1, "Simulated-time factor (10 = ten times faster)")
 	f.Int64Var(&o.seed, "seed", 1, "Seed; the same seed gives the same fleet")
 	f.BoolVar(&o.readOnly, "read-only", false, "Disable every mutating action")
+	f.BoolVar(&o.deploy, "deploying", true, "Keep the deploy running (old machines keep moving to the target); --deploying=false holds the fleet still")
 	o.faults.addFlags(cmd, false)
 	addLookFlags(cmd, &o.theme)
 	return cmd
@@ -64,7 +66,7 @@ func runDemo(ctx context.Context, o *demoOptions) error {
 		return err
 	}
 	opts := flysim.Options{
-		App: "demo-app", Scenario: o.scenario, Machines: o.machines, Seed: o.seed, Speed: o.speed, Deploying: true,
+		App: "demo-app", Scenario: o.scenario, Machines: o.machines, Seed: o.seed, Speed: o.speed, Deploying: o.deploy,
 	}
 	if err := o.faults.apply(&opts); err != nil {
 		return &exitError{exitUsage, err}

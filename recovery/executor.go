@@ -273,7 +273,7 @@ func (e *Engine) finishStep(st *stepState, run *Run, out Outcome, reason string)
 		r.Error = "done, but the outcome could not be journaled: " + err.Error()
 	}
 	st.result = r
-	phase := map[Outcome]Phase{OutcomeOK: PhaseDone, OutcomeFailed: PhaseFailed, OutcomeSkipped: PhaseSkipped, OutcomeInterrupted: PhaseInterrupted}[out]
+	phase := map[Outcome]Phase{OutcomeOK: PhaseDone, OutcomeFailed: PhaseFailed, OutcomeSkipped: PhaseSkipped, OutcomeInterrupted: PhaseInterrupted, OutcomeHalted: PhaseHalted}[out]
 	run.emit(Event{Seq: st.step.Seq, MachineID: st.id(), NewMachineID: st.newID, Op: st.step.Op, Phase: phase,
 		Attempt: st.attempts, Reason: reason})
 }

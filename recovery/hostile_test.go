@@ -33,12 +33,16 @@ func TestBadImageCanaryThenBreaker(t *testing.T) {
 	}
 	r.sim.ResetStats()
 	var halts []Event
+	haltedSteps := 0
 	var mu sync.Mutex
 	res, err := e.Execute(context.Background(), p, func(ev Event) {
-		if ev.Phase == PhaseHalted && ev.MachineID == "" {
-			mu.Lock()
+		mu.Lock()
+		defer mu.Unlock()
+		switch {
+		case ev.Phase == PhaseHalted && ev.MachineID == "":
 			halts = append(halts, ev)
-			mu.Unlock()
+		case ev.Phase == PhaseHalted:
+			haltedSteps++
 		}
 	})
 	if err != nil {
@@ -65,6 +69,9 @@ func TestBadImageCanaryThenBreaker(t *testing.T) {
 		if !strings.Contains(h.Reason, "health checks not passing") || h.Group == "" {
 			t.Errorf("halt event %+v does not name the group and cause", h)
 		}
+	}
+	if haltedSteps != res.Halted {
+		t.Errorf("%d steps reported halted by events, %d by the result", haltedSteps, res.Halted)
 	}
 	if res.Halted < len(p.Steps)-9 || res.OK != 0 {
 		t.Errorf("want the rest halted and nothing ok: %+v", res)

@@ -63,3 +63,16 @@ keys Escape
 PAUSE=1 keys J
 shot journal
 keys Escape q y 2>/dev/null || true
+
+# A second demo: the target image fails its health checks and runs nowhere
+# yet, so an update goes canary-first and the breaker halts each group.
+tmux kill-session -t "$session" 2>/dev/null || true
+tmux new-session -d -s "$session" -x "$cols" -y "$rows" \
+  "env COLORTERM=truecolor TERM=xterm-256color $work/flyrescue demo --scenario minority --machines 100 --speed 20 --seed 1 --target fails-checks --deploying=false"
+sleep 2.5
+keys / ; for w in group:worker -image:new; do keys "$w"; done
+keys Enter a
+PAUSE=1.5 keys u
+PAUSE=45 keys y
+shot halted
+keys q y 2>/dev/null || true

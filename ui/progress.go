@@ -194,8 +194,12 @@ func (m *Model) finishRun(msg runDoneMsg) tea.Cmd {
 			m.status += fmt.Sprintf(" · %d found done, now journaled", r.Reconciled)
 		}
 		if r.Halted > 0 {
-			m.status = fmt.Sprintf("%s %s HALTED %d groups (%d machines untouched): %d ok, %d failed in %s; R resumes it when you decide to",
-				rs.kind, shortID(rs.actionID), len(r.Halts), r.Halted, r.OK, r.Failed, r.Elapsed.Round(time.Second))
+			groups := "groups"
+			if len(r.Halts) == 1 {
+				groups = "group"
+			}
+			m.status = fmt.Sprintf("%s %s HALTED %d %s (%d machines untouched): %d ok, %d failed in %s; R resumes it when you decide to",
+				rs.kind, shortID(rs.actionID), len(r.Halts), groups, r.Halted, r.OK, r.Failed, r.Elapsed.Round(time.Second))
 		}
 	}
 	if m.quitting {
