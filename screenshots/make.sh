@@ -70,7 +70,7 @@ tmux kill-session -t "$session" 2>/dev/null || true
 tmux new-session -d -s "$session" -x "$cols" -y "$rows" \
   "env COLORTERM=truecolor TERM=xterm-256color $work/flyrescue demo --scenario minority --machines 100 --speed 20 --seed 1 --target fails-checks --deploying=false"
 sleep 2.5
-keys / ; for w in group:worker -image:new; do keys "$w"; done
+keys / ; for w in group:worker Space image:old; do keys "$w"; done
 keys Enter a
 PAUSE=1.5 keys u
 PAUSE=45 keys y
