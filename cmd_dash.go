@@ -67,29 +67,17 @@ func dashConnect(ctx context.Context, o *dashOptions) (*flyclient.Client, string
 
 // The dashboard's first call: about 5 s of retries before an unreachable
 // API becomes exit 5.
-const (
-	preflightTimeout  = 20 * time.Second
-	preflightAttempts = 5
-)
+const preflightTimeout = 20 * time.Second
 
 // preflight looks the app up, retrying what is transient (a 429 from
 // restarting the dashboard a few times in a row must not stop it).
 func preflight(ctx context.Context, client *flyclient.Client, app string) error {
 	ctx, cancel := context.WithTimeout(ctx, preflightTimeout)
 	defer cancel()
-	wait := 300 * time.Millisecond
-	for attempt := 1; ; attempt++ {
+	return flyclient.PreflightRetry.Do(ctx, func() error {
 		_, err := client.App(ctx, app)
-		if err == nil || !flyclient.IsTransient(err) || attempt == preflightAttempts {
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return err
-		case <-time.After(wait):
-		}
-		wait = min(2*wait, 3*time.Second)
-	}
+		return err
+	}, nil)
 }
 
 func runDash(ctx context.Context, o *dashOptions) error {

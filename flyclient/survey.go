@@ -20,9 +20,6 @@ type Survey struct {
 	Took        time.Duration
 }
 
-// surveyAttempts bounds retries of transient failures in one survey.
-const surveyAttempts = 3
-
 // Survey lists the app's machines and releases, retrying transient failures a
 // few times. labelEnv names the release-label env var ("" for RELEASE_LABEL).
 func (c *Client) Survey(ctx context.Context, app, labelEnv string) (*Survey, error) {
@@ -48,21 +45,9 @@ func (c *Client) Survey(ctx context.Context, app, labelEnv string) (*Survey, err
 }
 
 func retryTransient(ctx context.Context, call func() error) error {
-	delay := 250 * time.Millisecond
-	var err error
-	for attempt := 1; ; attempt++ {
-		// An API that gave no answer within the request deadline is not
-		// asked again: each try would cost the whole deadline.
-		if err = call(); err == nil || !IsTransient(err) || isNoAnswer(err) || attempt == surveyAttempts {
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return err
-		case <-time.After(delay):
-		}
-		delay *= 4
-	}
+	// An API that gave no answer within the request deadline is not asked
+	// again: each try would cost the whole deadline.
+	return SurveyRetry.Do(ctx, call, func(err error) bool { return IsTransient(err) && !isNoAnswer(err) })
 }
 
 // leaseProbeMax bounds the leases one survey looks up: each is a request,

@@ -41,7 +41,7 @@ func (c *Client) Wait(ctx context.Context, app, id string, opts WaitOptions) err
 // wait early with the machine and no error: the caller judges it.
 func (c *Client) WaitFor(ctx context.Context, app, id string, states []string, instanceID string, total time.Duration) (*Machine, error) {
 	deadline := time.Now().Add(total)
-	backoff := 200 * time.Millisecond
+	failures := 0
 	for {
 		left := time.Until(deadline)
 		if left <= 0 {
@@ -63,12 +63,12 @@ func (c *Client) WaitFor(ctx context.Context, app, id string, states []string, i
 				return m, nil
 			}
 		case IsTransient(err):
+			failures++
 			select {
 			case <-ctx.Done():
 				return nil, wrap(ctx.Err(), "wait for", app, id)
-			case <-time.After(backoff):
+			case <-time.After(WaitRetry.Delay(failures)):
 			}
-			backoff = min(backoff*2, 2*time.Second)
 		default:
 			return nil, err
 		}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"time"
 
 	"github.com/flyrescue/flyrescue/flyclient"
@@ -48,15 +47,14 @@ func retryable(err error) bool {
 	return flyclient.IsTransient(err)
 }
 
-// backoff is exponential with full jitter over the upper half, so hundreds
-// of machines that failed together do not retry together.
-func (e *Engine) backoff(attempt int) time.Duration {
-	d := e.opts.BackoffBase << min(attempt-1, 16)
-	if d > e.opts.BackoffMax || d <= 0 {
-		d = e.opts.BackoffMax
-	}
-	return d/2 + rand.N(d/2+1)
+// retry is the engine's retry policy: flyrescue's one policy, with the
+// engine's bounds and jitter.
+func (e *Engine) retry() flyclient.RetryPolicy {
+	return flyclient.RetryPolicy{Attempts: e.opts.Retries + 1, Base: e.opts.BackoffBase, Max: e.opts.BackoffMax, Jitter: true}
 }
+
+// backoff is the pause before a step's next attempt.
+func (e *Engine) backoff(attempt int) time.Duration { return e.retry().Delay(attempt) }
 
 // call runs one API request under the per-machine pacer and the global
 // rate limiter, and slows the
@@ -96,16 +94,7 @@ func sleep(ctx context.Context, d time.Duration) error {
 // against a hanging API costs a whole request deadline.
 func (e *Engine) retrying(ctx context.Context, fn func() error) error {
 	began := time.Now()
-	for attempt := 1; ; attempt++ {
-		err := fn()
-		if err == nil || !retryable(err) || attempt > e.opts.Retries {
-			return err
-		}
-		if errors.Is(err, flyclient.ErrUnreachable) && time.Since(began) >= e.opts.APIDownAfter {
-			return err
-		}
-		if serr := sleep(ctx, e.backoff(attempt)); serr != nil {
-			return err
-		}
-	}
+	return e.retry().Do(ctx, fn, func(err error) bool {
+		return retryable(err) && !(errors.Is(err, flyclient.ErrUnreachable) && time.Since(began) >= e.opts.APIDownAfter)
+	})
 }
