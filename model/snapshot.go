@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -80,6 +81,12 @@ type Snapshot struct {
 	hay  string    // every row's haystack, back to back (see haystack)
 
 	text *textCache // free-text results of recent keystrokes; nil in literals
+
+	// The last Diff against this snapshot (see Diff).
+	diffMu   sync.Mutex
+	diffOld  *Snapshot
+	diffSet  bool
+	diffLast Delta
 }
 
 // rowInfo is the per-machine data the filter and classifier read on every
