@@ -160,3 +160,30 @@ func TestStatusDeployingFleetIsNeverCompleteBeforeSettled(t *testing.T) {
 		t.Fatalf("verdicts seen: %v", saw)
 	}
 }
+
+// A healthy fleet with one machine being replaced (by anyone) is not
+// complete: the machine is in flight until it has started and passes its
+// checks. This is the "demo --machines 20 says COMPLETE with 5 machines
+// replacing" report, over the simulator.
+func TestStatusNotCompleteWhileMachinesReplacing(t *testing.T) {
+	srv := simEnv(t, flysim.Options{App: "shop", Scenario: "healthy", Machines: 20, NoRateLimit: true, Speed: 1})
+	if rep := statusReportOf(t); rep.Deploy != "complete" {
+		t.Fatalf("a healthy fleet is %s: %s", rep.Deploy, rep.Summary)
+	}
+	var ids []string
+	for _, m := range srv.Sim.Machines() {
+		if len(ids) < 5 {
+			if err := srv.Sim.ChangeOutside(m.ID, srv.Sim.TargetImage()); err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, m.ID)
+		}
+	}
+	rep := statusReportOf(t)
+	if rep.Deploy == "complete" || rep.Incident.Done {
+		t.Fatalf("complete with %v replacing: %s", ids, rep.Summary)
+	}
+	if rep.Incident.InFlight < 5 || len(rep.Incident.Left) == 0 {
+		t.Errorf("in flight %d, left %q: the replacing machines are not counted", rep.Incident.InFlight, rep.Incident.Left)
+	}
+}

@@ -93,7 +93,7 @@ func runStatus(ctx context.Context, out io.Writer, o *statusOptions) error {
 	facts, journalWarning := journalFacts(o.journalDir, app)
 	target := model.FollowIntent(model.ChooseTarget(o.image, survey.Releases, survey.Machines), survey.Releases, survey.Machines, facts)
 	snap := model.NewSnapshot(app, survey.Machines, survey.Releases, target, model.Options{StuckAfter: o.stuckAfter, Now: survey.At})
-	facts.Leases = client.ProbeLeases(ctx, app, leaseCandidates(snap))
+	facts.Leases = client.ProbeLeases(ctx, app, snap.LeaseCandidates())
 	inc := model.BuildIncident(snap, facts, survey.At)
 	verdict := model.ClassifyIncident(snap, &inc)
 	if o.jsonOut {
@@ -121,22 +121,6 @@ func journalFacts(dir, app string) (model.IncidentFacts, string) {
 		return model.IncidentFacts{}, fmt.Sprintf("the journal cannot be read (%v); the incident is judged without it", err)
 	}
 	return recovery.IncidentFacts(recovery.History(recs), app), ""
-}
-
-// leaseCandidates are the machines worth a lease lookup: those the advice
-// could act on (not yet on target, or stuck). Settled machines are left
-// alone, so a healthy fleet costs no extra requests.
-func leaseCandidates(s *model.Snapshot) []string {
-	var ids []string
-	for i, m := range s.Machines {
-		if m.State == model.StateDestroyed {
-			continue
-		}
-		if !s.OnTargetAt(i) || s.StuckAt(i) {
-			ids = append(ids, m.ID)
-		}
-	}
-	return ids
 }
 
 // validImageRef rejects what cannot be an image reference before anything is

@@ -58,6 +58,16 @@ const leaseProbeMax = 200
 // few at a time) and returns the ones held, by machine ID. A lookup that
 // fails is left out: leases inform the advice, they do not gate a survey.
 func (c *Client) ProbeLeases(ctx context.Context, app string, ids []string) map[string]model.Lease {
+	return ProbeLeases(ctx, c, app, ids)
+}
+
+// LeaseFinder is what ProbeLeases needs: *Client, or the dashboard's API.
+type LeaseFinder interface {
+	FindLease(ctx context.Context, app, id string) (*Lease, error)
+}
+
+// ProbeLeases is Client.ProbeLeases through any LeaseFinder.
+func ProbeLeases(ctx context.Context, c LeaseFinder, app string, ids []string) map[string]model.Lease {
 	if len(ids) > leaseProbeMax {
 		ids = ids[:leaseProbeMax]
 	}

@@ -651,3 +651,15 @@ func (s *Snapshot) StuckAt(i int) bool { return s.rows[i].stuck }
 
 // ImageKindAt reports how machine i's image relates to the target.
 func (s *Snapshot) ImageKindAt(i int) ImageKind { return ImageKind(s.rows[i].kind) }
+
+// LeaseCandidates are the machines whose leases are worth a look (each is a
+// request): those not on target, or stuck, which is what advice acts on.
+func (s *Snapshot) LeaseCandidates() []string {
+	var ids []string
+	for i, m := range s.Machines {
+		if m.State != StateDestroyed && (!s.OnTargetAt(i) || s.StuckAt(i)) {
+			ids = append(ids, m.ID)
+		}
+	}
+	return ids
+}

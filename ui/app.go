@@ -50,6 +50,7 @@ type Model struct {
 	// data
 	snap     *model.Snapshot
 	releases []model.Release
+	leases   map[string]model.Lease // as last looked up (every leasesEvery polls)
 	class    model.Classification
 	// incident is the fleet judged against the baseline and the intent;
 	// firstSeen are the first poll's counts, the baseline without a journal.

@@ -126,3 +126,62 @@ func TestScaleFormOffersTheBaseline(t *testing.T) {
 		t.Errorf("the form does not say where %d comes from:\n%s", web, s)
 	}
 }
+
+// TestBadReleaseLeadsAt120Columns: on the bad-release fleet the banner leads
+// with the bad release and the rollback, and its reason is not cut off at
+// 120 columns (it was, behind "MINORITY UPDATED").
+func TestBadReleaseLeadsAt120Columns(t *testing.T) {
+	h := newHarness(t, harnessOpts{scenario: "bad-release", machines: 100})
+	s := h.screen()
+	var banner string
+	for _, line := range strings.Split(s, "\n") {
+		if strings.Contains(line, "BAD RELEASE") {
+			banner = line
+			break
+		}
+	}
+	if banner == "" {
+		t.Fatalf("no BAD RELEASE banner:\n%s", s)
+	}
+	if !strings.Contains(banner, "roll back to v61") || strings.Contains(banner, "MINORITY") {
+		t.Errorf("banner does not lead with the rollback: %q", banner)
+	}
+	why := h.m.class.BadRelease
+	if why == nil {
+		t.Fatal("the classification has no bad release")
+	}
+	// The reason (failing checks) must be on screen, not cut off.
+	if !strings.Contains(banner, "fail") {
+		t.Errorf("the reason is cut off: %q", banner)
+	}
+	t.Logf("%s", banner)
+}
+
+// TestDashboardNamesLeaseHolders: a teammate holds a long lease on an old
+// machine. The dashboard's others acting name the holder, and the advised
+// update leaves that machine out of its plan, naming the holder there too.
+func TestDashboardNamesLeaseHolders(t *testing.T) {
+	h := newHarness(t, harnessOpts{scenario: "minority", machines: 40})
+	ids, err := h.srv.Sim.HoldLeases(flysim.HeldLease{Owner: "alice@example.com", Description: "alice: fixing web by hand", TTL: time.Hour})
+	if err != nil || len(ids) != 1 {
+		t.Fatalf("hold: %v %v", ids, err)
+	}
+	h.waitFor("the lease among the others acting", func() bool {
+		for _, o := range h.m.incident.Others {
+			if o.Kind == model.OtherLease && strings.Contains(o.Holder, "alice@example.com") {
+				return true
+			}
+		}
+		return false
+	})
+	if s := h.screen(); !strings.Contains(s, "alice@example.com") {
+		t.Errorf("the header does not name the holder:\n%s", s)
+	}
+	h.press("f")
+	h.waitFor("the advised plan", func() bool { return h.m.mode == modeConfirm && h.m.pending != nil })
+	for _, s := range h.m.pending.plan.Steps {
+		if s.MachineID == ids[0] {
+			t.Fatalf("the advised plan acts on %s, which alice holds", ids[0])
+		}
+	}
+}

@@ -18,8 +18,11 @@ type pollResultMsg struct {
 	snap     *model.Snapshot
 	inc      *model.Incident // nil: built from what the dashboard knows
 	releases []model.Release // nil when this poll did not fetch releases
-	err      error
-	took     time.Duration
+	// leases found on machines not on target, when this poll looked
+	// (every leasesEvery polls); nil when it did not.
+	leases map[string]model.Lease
+	err    error
+	took   time.Duration
 }
 
 // pollTickMsg asks for the next poll of generation gen.

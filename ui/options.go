@@ -63,6 +63,10 @@ const (
 	// releasesEvery: releases change only on deploys, so fetch them on
 	// every Nth poll rather than doubling the request rate.
 	releasesEvery = 10
+	// leasesEvery: leases are looked up (on machines not on target, at most
+	// 200 of them) every few polls, so the others acting and the advice
+	// name who holds what without a request per machine every poll.
+	leasesEvery = 5
 )
 
 func (o Options) withDefaults() Options {

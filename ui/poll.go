@@ -20,6 +20,11 @@ func (m *Model) pollCmd() tea.Cmd {
 	withReleases := m.pollCount%releasesEvery == 0 || m.releases == nil
 	knownReleases := m.releases
 	facts := m.incidentFacts()
+	var leaseIDs []string
+	probeLeases := m.pollCount%leasesEvery == 0
+	if probeLeases && m.snap != nil {
+		leaseIDs = m.snap.LeaseCandidates()
+	}
 	var journal *recovery.Journal
 	if m.opts.Engine != nil {
 		journal = m.opts.Engine.Journal()
@@ -42,6 +47,11 @@ func (m *Model) pollCmd() tea.Cmd {
 			}
 		}
 		machines := flyclient.ToModels(raw, opts.LabelEnv)
+		var leases map[string]model.Lease
+		if probeLeases {
+			leases = flyclient.ProbeLeases(ctx, api, opts.App, leaseIDs)
+			facts.Leases = leases
+		}
 		if journal != nil {
 			// The journal says what was done (rollbacks, the baseline,
 			// machines we touched); a journal that cannot be read is
@@ -54,7 +64,7 @@ func (m *Model) pollCmd() tea.Cmd {
 		}
 		snap := buildSnapshotFacts(opts, machines, releases, facts)
 		inc := model.BuildIncident(snap, facts, snap.At)
-		return pollResultMsg{gen: gen, snap: snap, inc: &inc, releases: fresh, took: time.Since(start)}
+		return pollResultMsg{gen: gen, snap: snap, inc: &inc, releases: fresh, leases: leases, took: time.Since(start)}
 	}
 }
 
@@ -76,7 +86,7 @@ func buildSnapshotFacts(opts Options, machines []model.Machine, releases []model
 func (m *Model) incidentFacts() model.IncidentFacts {
 	f := model.IncidentFacts{
 		FirstSeen: m.firstSeen, FirstSeenRegion: m.firstSeenRegion, Previous: m.snap,
-		ActionRunning: m.running(),
+		ActionRunning: m.running(), Leases: m.leases,
 	}
 	if m.opts.Engine != nil {
 		f.Operator = m.opts.Engine.Operator()
@@ -133,6 +143,9 @@ func (m *Model) applyPoll(msg pollResultMsg) {
 	}
 	m.pollFails = 0
 	m.pollErr = nil
+	if msg.leases != nil {
+		m.leases = msg.leases
+	}
 	if msg.releases != nil {
 		m.releases = msg.releases
 	}
