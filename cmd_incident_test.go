@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -185,5 +186,32 @@ func TestStatusNotCompleteWhileMachinesReplacing(t *testing.T) {
 	}
 	if rep.Incident.InFlight < 5 || len(rep.Incident.Left) == 0 {
 		t.Errorf("in flight %d, left %q: the replacing machines are not counted", rep.Incident.InFlight, rep.Incident.Left)
+	}
+}
+
+// One reading of the fleet: with the same --stuck-after, `status` and the
+// engine's `destroy --select stuck` pick exactly the same machines (before,
+// the engine always used 5m whatever the flag or the settings said).
+func TestStatusAndEngineAgreeOnStuck(t *testing.T) {
+	simEnv(t, flysim.Options{App: "shop", Scenario: "majority", Machines: 100, NoRateLimit: true})
+	for _, after := range []string{"5m", "30m", "24h"} {
+		rep := statusReportOf(t, "--stuck-after", after)
+		r := runCLI(t, "destroy", "-a", "shop", "--select", "stuck", "--force", "--dry-run", "--stuck-after", after)
+		var planned []string
+		for _, line := range strings.Split(r.stdout, "\n") {
+			if f := strings.Fields(line); len(f) > 2 && f[1] == "destroy" && len(f[2]) == 14 {
+				planned = append(planned, f[2])
+			}
+		}
+		stuck := append([]string(nil), rep.Stuck...)
+		sort.Strings(stuck)
+		sort.Strings(planned)
+		if strings.Join(stuck, ",") != strings.Join(planned, ",") {
+			t.Errorf("--stuck-after %s: status says stuck %v, destroy --select stuck plans %v\n%s", after, stuck, planned, r.stdout)
+		}
+		t.Logf("--stuck-after %s: %d stuck, %d planned", after, len(stuck), len(planned))
+		if after == "5m" && len(stuck) == 0 {
+			t.Errorf("the majority scenario has stuck machines at 5m")
+		}
 	}
 }

@@ -8,9 +8,11 @@ import (
 	"github.com/flyrescue/flyrescue/model"
 )
 
-// Survey is one poll of an app: its machines and its release history.
+// Survey is one reading of an app (see ReadFleet): its machines and its
+// release history.
 type Survey struct {
-	Machines []model.Machine
+	Raw      []*Machine      // as listed, destroyed ones left out
+	Machines []model.Machine // parallel to Raw
 	Releases []model.Release // newest first
 	// ReleasesErr is set when the machines came back but the releases did
 	// not; the target image then falls back to the machines' metadata, and the
@@ -23,25 +25,7 @@ type Survey struct {
 // Survey lists the app's machines and releases, retrying transient failures a
 // few times. labelEnv names the release-label env var ("" for RELEASE_LABEL).
 func (c *Client) Survey(ctx context.Context, app, labelEnv string) (*Survey, error) {
-	start := time.Now()
-	var ms []*Machine
-	err := retryTransient(ctx, func() error {
-		var err error
-		ms, err = c.List(ctx, app, ListOptions{})
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	s := &Survey{Machines: ToModels(ms, labelEnv)}
-	s.ReleasesErr = retryTransient(ctx, func() error {
-		var err error
-		s.Releases, err = c.Releases(ctx, app, ReleasesRead)
-		return err
-	})
-	s.At = time.Now()
-	s.Took = s.At.Sub(start)
-	return s, nil
+	return ReadFleet(ctx, c, app, ReadOptions{LabelEnv: labelEnv, Releases: true, Retry: retryTransient})
 }
 
 func retryTransient(ctx context.Context, call func() error) error {

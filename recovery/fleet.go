@@ -56,38 +56,47 @@ func (e *Engine) survey(ctx context.Context, flagImage string) (*fleet, error) {
 	if e.opts.App == "" {
 		return nil, fmt.Errorf("no app given (use -a/--app or FLY_APP)")
 	}
-	var list []*flyclient.Machine
-	err := e.retrying(ctx, func() (err error) {
-		list, err = e.list(ctx)
-		return err
-	})
+	// The same reading as `status` and the dashboard (flyclient.ReadFleet),
+	// through the engine's pacing, rate limit and retries.
+	read, err := flyclient.ReadFleet(ctx, engineSource{e}, e.opts.App, flyclient.ReadOptions{
+		LabelEnv: e.opts.LabelEnv, Releases: true, Retry: e.retrying})
 	if err != nil {
 		return nil, fmt.Errorf("listing machines of %s: %w", e.opts.App, err)
 	}
-	f := &fleet{raw: make(map[string]*flyclient.Machine, len(list))}
-	models := make([]model.Machine, 0, len(list))
-	for _, m := range list {
-		if m == nil || m.State == model.StateDestroyed || m.State == model.StateDestroying {
+	f := &fleet{raw: make(map[string]*flyclient.Machine, len(read.Raw)), releases: read.Releases}
+	models := make([]model.Machine, 0, len(read.Raw))
+	for i, m := range read.Raw {
+		// A machine being destroyed is on screen everywhere, but no plan
+		// can act on it (the API refuses): the engine plans without it.
+		if m.State == model.StateDestroying {
 			continue
 		}
 		f.raw[m.ID] = m
-		models = append(models, flyclient.ToModel(m, e.opts.LabelEnv))
+		models = append(models, read.Machines[i])
 	}
-	_ = e.retrying(ctx, func() error {
-		return e.call(ctx, "releases", e.opts.App, func(ctx context.Context) error {
-			rels, err := e.api.Releases(ctx, e.opts.App, flyclient.ReleasesRead)
-			if err == nil {
-				f.releases = rels
-			}
-			return err
-		})
-	})
 	// The target follows the operators' intent: a rollback recorded in the
 	// journal or marked on machines is not undone by a later `update`.
 	f.facts = e.incidentFacts()
 	f.target = model.FollowIntent(model.ChooseTarget(flagImage, f.releases, models), f.releases, models, f.facts)
 	f.snap = model.NewSnapshot(e.opts.App, models, f.releases, f.target, model.Options{StuckAfter: e.opts.StuckAfter})
 	return f, nil
+}
+
+// engineSource reads through the engine's pacer and rate limiter.
+type engineSource struct{ e *Engine }
+
+func (s engineSource) List(ctx context.Context, app string, opts flyclient.ListOptions) ([]*flyclient.Machine, error) {
+	return s.e.list(ctx)
+}
+
+func (s engineSource) Releases(ctx context.Context, app string, limit int) ([]model.Release, error) {
+	var rels []model.Release
+	err := s.e.call(ctx, "releases", app, func(ctx context.Context) error {
+		var err error
+		rels, err = s.e.api.Releases(ctx, app, limit)
+		return err
+	})
+	return rels, err
 }
 
 // selectMachines resolves a selector into snapshot rows.

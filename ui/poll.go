@@ -33,20 +33,18 @@ func (m *Model) pollCmd() tea.Cmd {
 		start := time.Now()
 		ctx, cancel := context.WithTimeout(context.Background(), pollTimeout)
 		defer cancel()
-		raw, err := api.List(ctx, opts.App, flyclient.ListOptions{})
+		read, err := flyclient.ReadFleet(ctx, api, opts.App, flyclient.ReadOptions{LabelEnv: opts.LabelEnv, Releases: withReleases})
 		if err != nil {
 			return pollResultMsg{gen: gen, err: err, took: time.Since(start)}
 		}
 		var fresh []model.Release
 		releases := knownReleases
-		if withReleases {
-			// A failing releases query is not fatal: the target then
-			// comes from the machines themselves.
-			if rs, rerr := api.Releases(ctx, opts.App, flyclient.ReleasesRead); rerr == nil {
-				fresh, releases = rs, rs
-			}
+		// A failing releases query is not fatal: the target then comes
+		// from the machines themselves.
+		if withReleases && read.ReleasesErr == nil {
+			fresh, releases = read.Releases, read.Releases
 		}
-		machines := flyclient.ToModels(raw, opts.LabelEnv)
+		machines := read.Machines
 		var leases map[string]model.Lease
 		if probeLeases {
 			leases = flyclient.ProbeLeases(ctx, api, opts.App, leaseIDs)
