@@ -94,6 +94,7 @@ func runStatus(ctx context.Context, out io.Writer, o *statusOptions) error {
 	target := model.FollowIntent(model.ChooseTarget(o.image, survey.Releases, survey.Machines), survey.Releases, survey.Machines, facts)
 	snap := model.NewSnapshot(app, survey.Machines, survey.Releases, target, model.Options{StuckAfter: o.stuckAfter, Now: survey.At})
 	facts.Leases = client.ProbeLeases(ctx, app, snap.LeaseCandidates())
+	facts.Operator = recovery.DefaultOperator()
 	inc := model.BuildIncident(snap, facts, survey.At)
 	verdict := model.ClassifyIncident(snap, &inc)
 	if o.jsonOut {

@@ -186,3 +186,32 @@ func TestLeaseDescription(t *testing.T) {
 		t.Fatalf("FindLease on a missing machine: %v", err)
 	}
 }
+
+// TestDescribedLeaseIsAdopted: flyrescue's leases say whose action holds
+// them; a second acquire with the same description (a retry after a lost
+// answer) adopts the lease instead of waiting out its TTL, and one with
+// another description is refused, naming the holder's.
+func TestDescribedLeaseIsAdopted(t *testing.T) {
+	srv, c := startSim(t, flysim.Options{Scenario: "healthy", Machines: 3, NoRateLimit: true})
+	ctx := context.Background()
+	id := srv.Sim.Machines()[0].ID
+	const ours = "flyrescue 20261129T190000-abcdef by alice"
+	l, err := c.AcquireLeaseAs(ctx, srv.Sim.App(), id, 10*time.Second, ours)
+	if err != nil || l.Nonce == "" || l.Description != ours {
+		t.Fatalf("acquire: %+v, %v", l, err)
+	}
+	if v, _ := srv.Sim.Machine(id); v.LeaseDescription != ours {
+		t.Fatalf("the sim holds description %q", v.LeaseDescription)
+	}
+	again, err := c.AcquireLeaseAs(ctx, srv.Sim.App(), id, 10*time.Second, ours)
+	if err != nil || again.Nonce != l.Nonce {
+		t.Fatalf("adopt: %+v, %v (want nonce %s)", again, err, l.Nonce)
+	}
+	_, err = c.AcquireLeaseAs(ctx, srv.Sim.App(), id, 10*time.Second, "flyrescue 20261129T190001-000000 by bob")
+	if !errors.Is(err, flyclient.ErrLeaseHeld) || !strings.Contains(err.Error(), ours) {
+		t.Fatalf("another action: %v", err)
+	}
+	if err := c.ReleaseLease(ctx, srv.Sim.App(), id, l.Nonce); err != nil {
+		t.Fatal(err)
+	}
+}

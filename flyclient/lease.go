@@ -40,12 +40,27 @@ const acquireAttemptTimeout = 4 * time.Second
 // AcquireLease takes a lease for ttl. A lease someone else holds fails at once
 // with a *LeaseHeldError naming them.
 func (c *Client) AcquireLease(ctx context.Context, app, id string, ttl time.Duration) (*Lease, error) {
+	return c.AcquireLeaseAs(ctx, app, id, ttl, "")
+}
+
+// AcquireLeaseAs takes a lease for ttl that says who holds it and why
+// (description: teammates see it in `fly m leases view` and in flyrescue).
+// A lease already held with exactly this non-empty description is ours,
+// from an attempt whose answer was lost: it is adopted with its nonce, not
+// waited out for its whole TTL.
+func (c *Client) AcquireLeaseAs(ctx context.Context, app, id string, ttl time.Duration, description string) (*Lease, error) {
 	if held, err := c.FindLease(ctx, app, id); err != nil {
 		return nil, err
 	} else if held != nil && held.ExpiresAt.After(time.Now()) {
+		if description != "" && held.Description == description && held.Nonce != "" {
+			return held, nil
+		}
 		return nil, &LeaseHeldError{MachineID: id, Owner: held.Owner, Description: held.Description, ExpiresAt: held.ExpiresAt}
 	}
 	secs := max(1, int(ttl.Seconds()))
+	if description != "" {
+		return c.acquireDescribed(ctx, app, id, secs, description)
+	}
 	bctx, bcancel := c.bound(ctx, machinesAPI, 0)
 	defer bcancel()
 	actx, cancel := context.WithTimeout(bctx, acquireAttemptTimeout)
@@ -76,6 +91,39 @@ func (c *Client) AcquireLease(ctx context.Context, app, id string, ttl time.Dura
 		return nil, &LeaseHeldError{MachineID: id, Owner: ownerFromMessage(e.Message)}
 	}
 	return nil, werr
+}
+
+// acquireDescribed creates a lease with a description, which fly-go v0.9.3
+// cannot send: one POST of the API's CreateLeaseRequest.
+func (c *Client) acquireDescribed(ctx context.Context, app, id string, secs int, description string) (*Lease, error) {
+	bctx, cancel := c.bound(ctx, machinesAPI, 0)
+	defer cancel()
+	var out struct {
+		Data *struct {
+			Nonce       string `json:"nonce"`
+			ExpiresAt   int64  `json:"expires_at"`
+			Owner       string `json:"owner"`
+			Description string `json:"description"`
+			Version     string `json:"version"`
+		} `json:"data"`
+	}
+	path := fmt.Sprintf("/v1/apps/%s/machines/%s/lease?ttl=%d", url.PathEscape(app), url.PathEscape(id), secs)
+	status, msg, err := c.doJSON(bctx, http.MethodPost, path, map[string]any{"ttl": secs, "description": description}, &out)
+	switch {
+	case err != nil:
+		return nil, finish(bctx, err, "lease", app, id)
+	case status == http.StatusConflict:
+		if held, ferr := c.FindLease(ctx, app, id); ferr == nil && held != nil {
+			return nil, &LeaseHeldError{MachineID: id, Owner: held.Owner, Description: held.Description, ExpiresAt: held.ExpiresAt}
+		}
+		return nil, &LeaseHeldError{MachineID: id, Owner: ownerFromMessage(msg)}
+	case status != http.StatusOK && status != http.StatusCreated:
+		return nil, &Error{Kind: kindForStatus(status, msg), Op: "lease", App: app, MachineID: id, Status: status, Message: Redact(msg)}
+	case out.Data == nil || out.Data.Nonce == "":
+		return nil, &Error{Kind: ErrServer, Op: "lease", App: app, MachineID: id, Message: "the API granted a lease without a nonce"}
+	}
+	d := out.Data
+	return &Lease{Nonce: d.Nonce, Owner: d.Owner, Description: d.Description, Version: d.Version, ExpiresAt: time.Unix(d.ExpiresAt, 0)}, nil
 }
 
 // ownerFromMessage digs the owner out of "lease currently held by X, expires at ...".
@@ -152,9 +200,27 @@ func (c *Client) FindLease(ctx context.Context, app, id string) (*Lease, error) 
 // getJSON GETs path on the Machines API and decodes a 200 into out; other
 // statuses come back with the API's error text.
 func (c *Client) getJSON(ctx context.Context, path string, out any) (int, string, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(c.flapsURL, "/")+path, nil)
+	return c.doJSON(ctx, http.MethodGet, path, nil, out)
+}
+
+// doJSON sends in (nil: no body) to path on the Machines API and decodes a
+// 200 or 201 into out; other statuses come back with the API's error text.
+// It makes exactly one request: no transport retries.
+func (c *Client) doJSON(ctx context.Context, method, path string, in, out any) (int, string, error) {
+	var body io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return 0, "", err
+		}
+		body = strings.NewReader(string(b))
+	}
+	req, err := http.NewRequestWithContext(ctx, method, strings.TrimRight(c.flapsURL, "/")+path, body)
 	if err != nil {
 		return 0, "", err
+	}
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
 	}
 	req.Header.Set("Authorization", c.auth)
 	req.Header.Set("Accept", "application/json")
@@ -168,7 +234,7 @@ func (c *Client) getJSON(ctx context.Context, path string, out any) (int, string
 	if err != nil {
 		return resp.StatusCode, "", err
 	}
-	if resp.StatusCode != http.StatusOK {
+	if resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusCreated {
 		var e struct {
 			Error   string `json:"error"`
 			Message string `json:"message"`

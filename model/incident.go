@@ -53,6 +53,18 @@ type Lease struct {
 	Expires     time.Time
 }
 
+// LeaseDescription is what flyrescue writes on the leases it takes, so a
+// teammate sees which action of whose holds a machine, and a flyrescue can
+// tell its own leases from others' taken with the same token.
+func LeaseDescription(actionID, operator string) string {
+	return "flyrescue " + actionID + " by " + operator
+}
+
+// Ours says whether a lease was taken by flyrescue for operator.
+func (l Lease) Ours(operator string) bool {
+	return operator != "" && strings.HasPrefix(l.Description, "flyrescue ") && strings.HasSuffix(l.Description, " by "+operator)
+}
+
 // Phase is where one machine is on the way to the target.
 type Phase uint8
 
@@ -264,7 +276,7 @@ func (inc *Incident) findOthers(s *Snapshot, facts IncidentFacts, now time.Time)
 	byHolder := map[string]*Other{}
 	var holders []string
 	addLease := func(id string, l Lease) {
-		if l.Owner == "" || (facts.Operator != "" && l.Owner == facts.Operator) || (!l.Expires.IsZero() && l.Expires.Before(now)) {
+		if l.Owner == "" || l.Ours(facts.Operator) || (!l.Expires.IsZero() && l.Expires.Before(now)) {
 			return
 		}
 		inc.HeldBy[id] = l.Owner

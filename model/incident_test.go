@@ -199,10 +199,17 @@ func TestIncidentLeasedMachinesAreNamedNotAdvised(t *testing.T) {
 	if len(inc.Others) != 1 || inc.Others[0].Kind != OtherLease || inc.Others[0].Holder != "deploy-bot@example.com" || !strings.Contains(inc.Others[0].What, "fly deploy") {
 		t.Fatalf("others %+v", inc.Others)
 	}
-	// Our own leases are not someone else's.
-	facts.Operator = "deploy-bot@example.com"
+	// Our own leases are not someone else's: they say so in their
+	// description (the owner is the token's user, shared with teammates).
+	facts.Operator = "alice"
+	facts.Leases["d"] = Lease{Owner: "deploy-bot@example.com", Description: LeaseDescription("20261129T190000-abcdef", "alice"), Expires: testNow.Add(time.Minute)}
 	if _, inc, _ := judge(ms, testReleases, facts); len(inc.Others) != 0 {
 		t.Fatalf("our lease listed as another's: %+v", inc.Others)
+	}
+	// A teammate's flyrescue lease, same owner, is someone else's.
+	facts.Leases["d"] = Lease{Owner: "deploy-bot@example.com", Description: LeaseDescription("20261129T190000-abcdef", "bob"), Expires: testNow.Add(time.Minute)}
+	if _, inc, _ := judge(ms, testReleases, facts); len(inc.Others) != 1 {
+		t.Fatalf("a teammate's lease is not listed: %+v", inc.Others)
 	}
 }
 

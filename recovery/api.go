@@ -26,7 +26,7 @@ type API interface {
 	Stop(ctx context.Context, app, id, nonce string, timeout time.Duration) error
 	Restart(ctx context.Context, app, id, nonce string, forceStop bool) error
 	Destroy(ctx context.Context, app, id, nonce string, force bool) error
-	AcquireLease(ctx context.Context, app, id string, ttl time.Duration) (*flyclient.Lease, error)
+	AcquireLeaseAs(ctx context.Context, app, id string, ttl time.Duration, description string) (*flyclient.Lease, error)
 	FindLease(ctx context.Context, app, id string) (*flyclient.Lease, error)
 	RefreshLease(ctx context.Context, app, id, nonce string, ttl time.Duration) (*flyclient.Lease, error)
 	ReleaseLease(ctx context.Context, app, id, nonce string) error
@@ -126,6 +126,10 @@ func (e *Engine) Options() Options { return e.opts }
 
 // Journal returns the engine's journal (may be nil).
 func (e *Engine) Journal() *Journal { return e.journal }
+
+// DefaultOperator is who flyrescue acts as when no one says: the OS user.
+// Readers (status) use it to tell our leases from others'.
+func DefaultOperator() string { return currentOperator() }
 
 // Operator is who this engine acts as (journal records, machine marks).
 func (e *Engine) Operator() string { return e.opts.Operator }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/flyrescue/flyrescue/flyclient"
+	"github.com/flyrescue/flyrescue/model"
 )
 
 // stepState is one step while it runs.
@@ -111,6 +112,8 @@ func (e *Engine) execute(ctx context.Context, plan *Plan, run *Run) (*Result, er
 	})
 	runCtx = withHealth(runCtx, health)
 	graceCtx = withHealth(graceCtx, health)
+	desc := model.LeaseDescription(plan.ID, e.opts.Operator)
+	runCtx, graceCtx = withLeaseDescription(runCtx, desc), withLeaseDescription(graceCtx, desc)
 
 	budget := plan.Limits.GroupBudget
 	if budget == nil {

@@ -66,9 +66,15 @@ func (r *rig) engine(opts Options) *Engine {
 
 func (r *rig) run(e *Engine, p *Plan) *Result {
 	r.t.Helper()
+	return r.run2(e, p, nil)
+}
+
+// run2 is run with an event callback.
+func (r *rig) run2(e *Engine, p *Plan, onEvent func(Event)) *Result {
+	r.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
 	defer cancel()
-	res, err := e.Execute(ctx, p, nil)
+	res, err := e.Execute(ctx, p, onEvent)
 	if err != nil {
 		r.t.Fatalf("execute %s: %v", p.Kind, err)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/flyrescue/flyrescue/flyclient"
 	"github.com/flyrescue/flyrescue/flyclient/flysim"
+	"github.com/flyrescue/flyrescue/model"
 )
 
 // TestBadImageCanaryThenBreaker: the target image starts but fails its
@@ -538,5 +539,40 @@ func TestCancelWhileRetryingIsInterrupted(t *testing.T) {
 	}
 	if c := Resumable(hist); len(c) != 1 || c[0].Action.ID != p.ID {
 		t.Errorf("the cancelled action is not resumable")
+	}
+}
+
+// TestLeasesSayWhoseActionHoldsThem: while a step acts, its machine's lease
+// says which action of whose holds it, so a teammate's flyrescue (or `fly m
+// leases view`) can tell, and our own status does not count it as someone
+// else's.
+func TestLeasesSayWhoseActionHoldsThem(t *testing.T) {
+	r := newRig(t, flysim.Options{Scenario: "minority", Machines: 20, NoRateLimit: true, Seed: 17, Speed: 20})
+	e := r.engine(Options{})
+	p, err := e.PlanUpdate(context.Background(), UpdateRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := model.LeaseDescription(p.ID, "tester")
+	var seen, wrong []string
+	var mu sync.Mutex
+	r.run2(e, p, func(ev Event) {
+		if ev.Phase != PhaseActing {
+			return
+		}
+		v, _ := r.sim.Machine(ev.MachineID)
+		mu.Lock()
+		defer mu.Unlock()
+		if v.LeaseDescription == want {
+			seen = append(seen, ev.MachineID)
+		} else {
+			wrong = append(wrong, ev.MachineID+": "+v.LeaseDescription)
+		}
+	})
+	if len(seen) == 0 || len(wrong) > 0 {
+		t.Fatalf("leases with %q: %d; others: %v", want, len(seen), wrong)
+	}
+	if !(model.Lease{Description: want}).Ours("tester") || (model.Lease{Description: want}).Ours("alice") {
+		t.Error("Lease.Ours does not tell ours from others'")
 	}
 }

@@ -18,6 +18,19 @@ type heldLease struct {
 	health    *apiHealth // the run's: no release is sent to an API known dead
 }
 
+type leaseDescKey struct{}
+
+// withLeaseDescription makes the leases a run takes say which action of
+// whose holds them (model.LeaseDescription).
+func withLeaseDescription(ctx context.Context, d string) context.Context {
+	return context.WithValue(ctx, leaseDescKey{}, d)
+}
+
+func leaseDescription(ctx context.Context) string {
+	d, _ := ctx.Value(leaseDescKey{}).(string)
+	return d
+}
+
 // acquireLease takes a short lease. A lease held by someone else comes back
 // as a *flyclient.LeaseHeldError naming the owner: we report it and move on
 // rather than wait, because the holder may be a deploy still running.
@@ -33,7 +46,7 @@ func (e *Engine) acquireLease(ctx context.Context, id string) (*heldLease, error
 		lctx, cancelT := context.WithTimeout(lctx, 15*time.Second)
 		defer cancelT()
 		var err error
-		l, err = e.api.AcquireLease(lctx, e.opts.App, id, e.opts.LeaseTTL)
+		l, err = e.api.AcquireLeaseAs(lctx, e.opts.App, id, e.opts.LeaseTTL, leaseDescription(ctx))
 		return err
 	})
 	if err != nil {

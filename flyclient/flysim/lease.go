@@ -1,6 +1,7 @@
 package flysim
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -136,6 +137,21 @@ func (s *Sim) handleAcquireLease(w http.ResponseWriter, r *http.Request) {
 		}
 		ttl = n
 	}
+	// The API's CreateLeaseRequest body: {"description", "ttl"}; fly-go
+	// v0.9.3 sends none, flyrescue sends a description.
+	var body struct {
+		Description string `json:"description"`
+		TTL         int    `json:"ttl"`
+	}
+	if r.ContentLength != 0 {
+		if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
+			writeError(w, http.StatusBadRequest, "invalid_argument: could not decode request body: "+err.Error())
+			return
+		}
+		if body.TTL > 0 {
+			ttl = body.TTL
+		}
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	m := s.machineLocked(w, r, true)
@@ -154,7 +170,7 @@ func (s *Sim) handleAcquireLease(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, leaseBody(m, l))
 		return
 	}
-	m.lease = &lease{nonce: s.hexID(12), owner: leaseOwner, expires: expires}
+	m.lease = &lease{nonce: s.hexID(12), owner: leaseOwner, description: body.Description, expires: expires}
 	m.touch()
 	writeJSON(w, http.StatusCreated, leaseBody(m, m.lease))
 }
