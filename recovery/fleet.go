@@ -23,6 +23,10 @@ type fleet struct {
 	target   model.Target
 	facts    model.IncidentFacts
 	read     *fleetRead
+	// dying are the machines being destroyed: on screen everywhere, out of
+	// snap (no plan but a forced destroy can act on them), in a snapshot of
+	// their own so selectors (IDs, `stuck`...) still find them.
+	dying *model.Snapshot
 }
 
 // incidentFacts is what the journal knows of the incident; a journal that
@@ -65,10 +69,13 @@ func (e *Engine) survey(ctx context.Context, flagImage string) (*fleet, error) {
 	}
 	f := &fleet{raw: make(map[string]*flyclient.Machine, len(read.Raw)), releases: read.Releases}
 	models := make([]model.Machine, 0, len(read.Raw))
+	var dying []model.Machine
 	for i, m := range read.Raw {
-		// A machine being destroyed is on screen everywhere, but no plan
-		// can act on it (the API refuses): the engine plans without it.
+		// A machine being destroyed is on screen everywhere, but only a
+		// forced destroy can act on it (one wedged in destroying): the
+		// other planners never see it.
 		if m.State == model.StateDestroying {
+			dying = append(dying, read.Machines[i])
 			continue
 		}
 		f.raw[m.ID] = m
@@ -79,6 +86,7 @@ func (e *Engine) survey(ctx context.Context, flagImage string) (*fleet, error) {
 	f.facts = e.incidentFacts()
 	f.target = model.FollowIntent(model.ChooseTarget(flagImage, f.releases, models), f.releases, models, f.facts)
 	f.snap = model.NewSnapshot(e.opts.App, models, f.releases, f.target, model.Options{StuckAfter: e.opts.StuckAfter})
+	f.dying = model.NewSnapshot(e.opts.App, dying, f.releases, f.target, model.Options{StuckAfter: e.opts.StuckAfter})
 	return f, nil
 }
 
@@ -99,38 +107,68 @@ func (s engineSource) Releases(ctx context.Context, app string, limit int) ([]mo
 	return rels, err
 }
 
-// selectMachines resolves a selector into snapshot rows.
+// selectMachines resolves a selector into snapshot rows. Machines being
+// destroyed are not rows (see selectDying); naming one is not an error.
 func (f *fleet) selectMachines(sel Selector) ([]int, error) {
+	var missing []string
+	for _, id := range sel.MachineIDs {
+		_, live := f.snap.Index(id)
+		_, dying := f.dying.Index(id)
+		if !live && !dying {
+			missing = append(missing, id)
+		}
+	}
+	if len(missing) > 0 {
+		return nil, notFound(fmt.Sprintf("no live machine %s in app %s (destroyed, or a typo?)", strings.Join(missing, ", "), f.snap.App))
+	}
+	return selectIn(f.snap, sel)
+}
+
+// selectDying is the selector applied to the machines being destroyed.
+func (f *fleet) selectDying(sel Selector) []int {
+	rows, _ := selectIn(f.dying, sel) // the query parsed already for the live fleet
+	return rows
+}
+
+// ReasonBeingDestroyed is why a plan other than a destroy skips a machine
+// that is being destroyed: callers holding marks treat it as gone.
+const ReasonBeingDestroyed = "being destroyed: only `destroy --force` acts on it"
+
+// dyingSkips lists the selected machines being destroyed as skipped, for
+// the plans that cannot act on them.
+func (f *fleet) dyingSkips(p *Plan, sel Selector, op Op) {
+	for _, i := range f.selectDying(sel) {
+		m := f.dying.Machines[i]
+		p.Skipped = append(p.Skipped, Step{MachineID: m.ID, Name: m.Name, Op: op, Region: m.Region, Group: m.Group,
+			FromImage: m.Image, FromState: m.State, Reason: ReasonBeingDestroyed})
+	}
+}
+
+func selectIn(snap *model.Snapshot, sel Selector) ([]int, error) {
 	var rows []int
 	switch {
 	case len(sel.MachineIDs) > 0:
-		var missing []string
 		for _, id := range sel.MachineIDs {
-			if i, ok := f.snap.Index(id); ok {
+			if i, ok := snap.Index(id); ok {
 				rows = append(rows, i)
-			} else {
-				missing = append(missing, id)
 			}
-		}
-		if len(missing) > 0 {
-			return nil, notFound(fmt.Sprintf("no live machine %s in app %s (destroyed, or a typo?)", strings.Join(missing, ", "), f.snap.App))
 		}
 	case sel.Query != "":
 		flt, err := model.ParseFilter(sel.Query)
 		if err != nil {
 			return nil, fmt.Errorf("--select %q: %w", sel.Query, err)
 		}
-		rows = flt.Apply(f.snap)
+		rows = flt.Apply(snap)
 		sort.Ints(rows)
 	default:
-		for i := range f.snap.Machines {
+		for i := range snap.Machines {
 			rows = append(rows, i)
 		}
 	}
 	if sel.Region != "" {
 		kept := rows[:0]
 		for _, i := range rows {
-			if f.snap.Machines[i].Region == sel.Region {
+			if snap.Machines[i].Region == sel.Region {
 				kept = append(kept, i)
 			}
 		}

@@ -576,3 +576,49 @@ func TestLeasesSayWhoseActionHoldsThem(t *testing.T) {
 		t.Error("Lease.Ours does not tell ours from others'")
 	}
 }
+
+// TestForceDestroyOfAMachineStuckDestroying: a machine wedged in
+// `destroying` (it will not finish on its own) is the runbook's stuck
+// machine: only a forced destroy reaches it. Other plans name it as being
+// destroyed; a destroy without --force says to force it.
+func TestForceDestroyOfAMachineStuckDestroying(t *testing.T) {
+	r := newRig(t, flysim.Options{Scenario: "healthy", Machines: 6, NoRateLimit: true, Seed: 18})
+	ctx := context.Background()
+	var id string
+	for _, m := range r.machines() {
+		id = m.ID
+		break
+	}
+	if err := r.client.Stop(ctx, r.sim.App(), id, "", time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.client.WaitFor(ctx, r.sim.App(), id, []string{"stopped"}, "", 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	r.sim.SetMachineFault(id, flysim.FaultStuck)
+	if err := r.client.Destroy(ctx, r.sim.App(), id, "", false); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := r.sim.Machine(id); v.State != "destroying" {
+		t.Fatalf("setup: machine is %s, not destroying", v.State)
+	}
+	e := r.engine(Options{})
+	up, err := e.PlanUpdate(ctx, UpdateRequest{Selector: Selector{MachineIDs: []string{id}}, Image: r.sim.PreviousImage()})
+	if err != nil || len(up.Steps) != 0 || len(up.Skipped) != 1 || !contains(up.Skipped[0].Reason, "being destroyed") {
+		t.Fatalf("update of a machine being destroyed: %v %+v", err, up)
+	}
+	soft, err := e.PlanDestroy(ctx, DestroyRequest{Selector: Selector{MachineIDs: []string{id}}})
+	if err != nil || len(soft.Steps) != 0 || len(soft.Skipped) != 1 || !contains(soft.Skipped[0].Reason, "--force") {
+		t.Fatalf("destroy without force: %v %+v", err, soft)
+	}
+	p, err := e.PlanDestroy(ctx, DestroyRequest{Selector: Selector{MachineIDs: []string{id}}, Force: true})
+	if err != nil || len(p.Steps) != 1 {
+		t.Fatalf("destroy --force: %v %+v", err, p)
+	}
+	if res := r.run(e, p); res.OK != 1 {
+		t.Fatalf("destroy --force: %+v", failures(res))
+	}
+	if v, _ := r.sim.Machine(id); !v.Destroyed {
+		t.Errorf("machine is %s after a forced destroy", v.State)
+	}
+}

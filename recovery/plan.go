@@ -122,6 +122,7 @@ func (e *Engine) planUpdateOn(f *fleet, kind Kind, req UpdateRequest) (*Plan, er
 		}
 		p.Steps = append(p.Steps, s)
 	}
+	f.dyingSkips(p, req.Selector, OpUpdate)
 	if meta[metaReleaseVersion] == "" && meta[metaReleaseID] == "" {
 		p.Notes = append(p.Notes, "no release is known for "+image+": fly_release_* metadata is left as it is")
 	}
@@ -186,6 +187,23 @@ func (e *Engine) planSimple(ctx context.Context, kind Kind, op Op, sel Selector,
 	p := e.newPlan(kind, f, sel.describe())
 	if force {
 		p.Args["force"] = "true"
+	}
+	if op != OpDestroy {
+		f.dyingSkips(p, sel, op)
+	} else {
+		// One wedged in destroying is the runbook's stuck machine: only
+		// force kills it. Its rows come from the dying snapshot.
+		for _, i := range f.selectDying(sel) {
+			mm := f.dying.Machines[i]
+			s := Step{MachineID: mm.ID, Name: mm.Name, Op: op, Region: mm.Region, Group: mm.Group, FromImage: mm.Image,
+				ToImage: mm.Image, FromState: mm.State, FromInstanceID: mm.InstanceID, Force: force, ToState: model.StateDestroyed}
+			if !force {
+				s.Reason = "being destroyed already: if it stays in destroying, destroy it with --force"
+				p.Skipped = append(p.Skipped, s)
+				continue
+			}
+			p.Steps = append(p.Steps, s)
+		}
 	}
 	for _, i := range rows {
 		mm := f.snap.Machines[i]

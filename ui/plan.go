@@ -63,6 +63,15 @@ func (m *Model) requestPlan(req planRequest) tea.Cmd {
 				p, err = planFor(ctx, eng, req)
 			}
 		}
+		if p != nil {
+			// Machines being destroyed are gone to every plan but a
+			// destroy: their marks go, like those of destroyed ones.
+			for _, s := range p.Skipped {
+				if s.Reason == recovery.ReasonBeingDestroyed {
+					gone = append(gone, s.MachineID)
+				}
+			}
+		}
 		return planMsg{seq: seq, req: req, plan: p, err: err, gone: gone}
 	}
 }

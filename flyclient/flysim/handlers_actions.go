@@ -194,8 +194,11 @@ func (s *Sim) handleDestroy(w http.ResponseWriter, r *http.Request) {
 	switch m.state {
 	case stateStopped, stateSuspended, stateCreated, stateFailed:
 	case stateDestroying:
-		writeJSON(w, http.StatusOK, okBody)
-		return
+		if !force || m.fault != FaultStuck {
+			writeJSON(w, http.StatusOK, okBody)
+			return
+		}
+		// Wedged in destroying: only a kill ends it.
 	default:
 		if !force {
 			writeError(w, http.StatusPreconditionFailed, fmt.Sprintf(
@@ -203,7 +206,8 @@ func (s *Sim) handleDestroy(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	s.beginLocked(m, stateDestroying, "destroy", destroyDuration, step{kind: stepState, state: stateDestroyed, evType: "destroy", evStatus: "destroyed", force: true})
+	// A wedged machine (FaultStuck) stays in destroying unless killed.
+	s.beginLocked(m, stateDestroying, "destroy", destroyDuration, step{kind: stepState, state: stateDestroyed, evType: "destroy", evStatus: "destroyed", force: force || m.fault != FaultStuck})
 	m.changedBy = ""
 	s.acceptedLocked(w, m)
 }
