@@ -51,7 +51,7 @@ func (c *Client) AcquireLease(ctx context.Context, app, id string, ttl time.Dura
 func (c *Client) AcquireLeaseAs(ctx context.Context, app, id string, ttl time.Duration, description string) (*Lease, error) {
 	if held, err := c.FindLease(ctx, app, id); err != nil {
 		return nil, err
-	} else if held != nil && held.ExpiresAt.After(time.Now()) {
+	} else if held != nil && held.ExpiresAt.Add(time.Second).After(time.Now()) { // expires_at is in whole seconds
 		if description != "" && held.Description == description && held.Nonce != "" {
 			return held, nil
 		}
@@ -108,15 +108,33 @@ func (c *Client) acquireDescribed(ctx context.Context, app, id string, secs int,
 		} `json:"data"`
 	}
 	path := fmt.Sprintf("/v1/apps/%s/machines/%s/lease?ttl=%d", url.PathEscape(app), url.PathEscape(id), secs)
-	status, msg, err := c.doJSON(bctx, http.MethodPost, path, map[string]any{"ttl": secs, "description": description}, &out)
-	switch {
-	case err != nil:
-		return nil, finish(bctx, err, "lease", app, id)
-	case status == http.StatusConflict:
-		if held, ferr := c.FindLease(ctx, app, id); ferr == nil && held != nil {
+	var status int
+	var msg string
+	for try := 1; ; try++ {
+		var err error
+		status, msg, err = c.doJSON(bctx, http.MethodPost, path, map[string]any{"ttl": secs, "description": description}, &out)
+		if err != nil {
+			return nil, finish(bctx, err, "lease", app, id)
+		}
+		if status != http.StatusConflict {
+			break
+		}
+		held, ferr := c.FindLease(ctx, app, id)
+		if ferr == nil && held != nil {
 			return nil, &LeaseHeldError{MachineID: id, Owner: held.Owner, Description: held.Description, ExpiresAt: held.ExpiresAt}
 		}
-		return nil, &LeaseHeldError{MachineID: id, Owner: ownerFromMessage(msg)}
+		// Held when we asked, gone when we looked: it expired in between
+		// (expires_at is in whole seconds). Ask again, briefly.
+		if try == 3 {
+			return nil, &LeaseHeldError{MachineID: id, Owner: ownerFromMessage(msg), ExpiresAt: time.Now().Add(time.Second)}
+		}
+		select {
+		case <-bctx.Done():
+			return nil, finish(bctx, bctx.Err(), "lease", app, id)
+		case <-time.After(300 * time.Millisecond):
+		}
+	}
+	switch {
 	case status != http.StatusOK && status != http.StatusCreated:
 		return nil, &Error{Kind: kindForStatus(status, msg), Op: "lease", App: app, MachineID: id, Status: status, Message: Redact(msg)}
 	case out.Data == nil || out.Data.Nonce == "":
