@@ -25,7 +25,7 @@ import (
 
 func init() {
 	subcommands = append(subcommands, newUpdateCmd, newRestartCmd, newStartCmd, newStopCmd, newDestroyCmd,
-		newScaleCmd, newRollbackCmd)
+		newScaleCmd, newRollbackCmd, newClearLeaseCmd)
 }
 
 // actionFlags are the flags every mutating command shares.
@@ -259,7 +259,7 @@ func nothingToRun(out io.Writer, p *recovery.Plan) error {
 // heldError: machines the operator asked for were left out because someone
 // else holds them; not done, so not exit 0.
 func heldError(p *recovery.Plan) error {
-	return &exitError{exitActionFailed, fmt.Errorf("%d machines were left out because someone else holds their lease (see \"left out\" above): wait for the holder, or clear a stale lease with `fly machine leases clear ID`, then run it again", p.HeldByOthers)}
+	return &exitError{exitActionFailed, fmt.Errorf("%d machines were left out because someone else holds their lease (see \"left out\" above): wait for the holder, or, if its holder is gone, clear it with `flyrescue clear-lease ID` (journaled), then run it again", p.HeldByOthers)}
 }
 
 // nothingLeftUnrecorded ends a dry or read-only resume whose every step
@@ -555,6 +555,21 @@ func newDestroyCmd() *cobra.Command {
 			cmd.Flags().BoolVar(&force, "force", false, "Kill machines that are running or will not stop")
 			requireScope(cmd, f)
 		}))
+}
+
+func newClearLeaseCmd() *cobra.Command {
+	cmd := simpleCmd("clear-lease", "Clear leases whose holders are gone (a stalled deploy), so the machines can be repaired",
+		func(e *recovery.Engine, ctx context.Context, sel recovery.Selector, _ *actionFlags) (*recovery.Plan, error) {
+			return e.PlanClearLeases(ctx, sel)
+		}, requireScope)
+	cmd.Long = `Clear the leases other holders keep on machines, as "fly machine leases clear" does, for a
+holder that is gone: a deploy that died holding day-long leases, a crashed script. The plan names
+every holder and what it said it was doing. Each step clears only the very lease the plan saw: a
+holder that is alive and renewed or re-took its lease is left alone. Leases flyrescue itself holds
+are never cleared (they end with their action). A cleared lease cannot be undone.` + actionHow
+	cmd.Example = `  flyrescue clear-lease -a my-app 3d8d9e1f2b7689 --dry-run
+  flyrescue clear-lease -a my-app --select 'image:old' --yes`
+	return cmd
 }
 
 func newScaleCmd() *cobra.Command {

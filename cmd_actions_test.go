@@ -160,7 +160,7 @@ func TestActionPartlyFailed(t *testing.T) {
 	}
 	msg := r.err.Error()
 	want := "1 machines were left out because someone else holds their lease"
-	if strings.Contains(msg, "\n") || !strings.Contains(msg, want) || !strings.Contains(msg, "leases clear") {
+	if strings.Contains(msg, "\n") || !strings.Contains(msg, want) || !strings.Contains(msg, "flyrescue clear-lease") {
 		t.Errorf("message %q, want %q and how to clear it", msg, want)
 	}
 	if !strings.Contains(r.stdout, held) || !strings.Contains(r.stdout, "someone-else@example.com") {

@@ -306,7 +306,7 @@ func newJournalActionCmd(use, short, long string, plan func(*recovery.Engine, co
 
 // allKinds are the action kinds --kind accepts.
 var allKinds = []recovery.Kind{recovery.KindUpdate, recovery.KindRestart, recovery.KindStart, recovery.KindStop,
-	recovery.KindDestroy, recovery.KindScale, recovery.KindRollback, recovery.KindUndo, recovery.KindResume}
+	recovery.KindDestroy, recovery.KindScale, recovery.KindRollback, recovery.KindUndo, recovery.KindResume, recovery.KindClearLease}
 
 // logFilter selects the actions `log` shows, in every format.
 type logFilter struct {

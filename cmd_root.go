@@ -89,7 +89,7 @@ func usageExits(root *cobra.Command) {
 // its own.
 var commandGroups = map[string]string{
 	"status": "look", "log": "look",
-	"update": "act", "restart": "act", "start": "act", "stop": "act", "destroy": "act", "scale": "act", "rollback": "act",
+	"update": "act", "restart": "act", "clear-lease": "act", "start": "act", "stop": "act", "destroy": "act", "scale": "act", "rollback": "act",
 	"undo": "recover", "resume": "recover",
 	"demo": "practise", "sim": "practise",
 	"config": "setup",

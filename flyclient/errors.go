@@ -113,7 +113,7 @@ func (e *LeaseHeldError) Error() string {
 	if !e.ExpiresAt.IsZero() {
 		s += fmt.Sprintf(" until %s", e.ExpiresAt.UTC().Format(time.RFC3339))
 	}
-	return s + " (wait for it to expire, or clear it with `fly machine leases clear` if its owner is gone)"
+	return s + " (wait for it to expire, or if its owner is gone clear it with `flyrescue clear-lease ID`)"
 }
 
 func (e *LeaseHeldError) Is(target error) bool { return target == ErrLeaseHeld }

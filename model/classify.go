@@ -162,7 +162,7 @@ func heldWhy(inc *Incident, held []string) string {
 	for _, h := range sortedKeys(byHolder) {
 		parts = append(parts, fmt.Sprintf("%d leased by %s", byHolder[h], h))
 	}
-	return fmt.Sprintf(" (left out: %s; wait, or clear a stale lease with its own plan)", strings.Join(parts, ", "))
+	return fmt.Sprintf(" (left out: %s; wait, or if the holder is gone `flyrescue clear-lease`)", strings.Join(parts, ", "))
 }
 
 // updateAdvice updates stragglers to their target: one step per target

@@ -440,7 +440,7 @@ func (inc *Incident) left(s *Snapshot, facts IncidentFacts) []string {
 	}
 	for _, o := range inc.Others {
 		if o.Kind == OtherLease {
-			out = append(out, fmt.Sprintf("%d %s leased by %s: wait, or clear a stale lease", len(o.Machines), plural(len(o.Machines), "machine", "machines"), o.Holder))
+			out = append(out, fmt.Sprintf("%d %s leased by %s: wait, or if the holder is gone `flyrescue clear-lease`", len(o.Machines), plural(len(o.Machines), "machine", "machines"), o.Holder))
 		}
 	}
 	if facts.ActionRunning {

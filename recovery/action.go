@@ -21,6 +21,8 @@ const (
 	KindRollback Kind = "rollback"
 	KindUndo     Kind = "undo"
 	KindResume   Kind = "resume"
+	// KindClearLease clears leases whose holders are gone.
+	KindClearLease Kind = "clear-lease"
 )
 
 // Op is what one step does to one machine.
@@ -34,6 +36,9 @@ const (
 	OpStop    Op = "stop"
 	OpDestroy Op = "destroy"
 	OpLaunch  Op = "launch" // create a new machine from a config (scale up, undo of destroy)
+	// OpClearLease releases a lease someone else holds (their nonce is
+	// read from the API, as `fly machine leases clear` does).
+	OpClearLease Op = "clear-lease"
 )
 
 // Selector picks machines: explicit IDs win, else Query in the model's filter
@@ -162,6 +167,9 @@ type Step struct {
 	Config *flyclient.MachineConfig `json:",omitempty"`
 	Force  bool
 	Reason string // why this machine (scale down order, skip reason)
+	// LeaseRef names the lease a clear-lease step may release (a hash of
+	// its nonce: the nonce itself is never journaled).
+	LeaseRef string `json:",omitempty"`
 	// WaitStaleLease lets a resumed step wait out a lease that a crashed
 	// run of ours left behind, instead of failing on it.
 	WaitStaleLease bool `json:",omitempty"`

@@ -44,8 +44,11 @@ func (e *Engine) attempt(ctx, graceCtx context.Context, st *stepState, sched *sc
 		return err
 	}
 	s := st.step
-	if s.Op == OpLaunch {
+	switch s.Op {
+	case OpLaunch:
 		return e.attemptLaunch(ctx, graceCtx, st, run)
+	case OpClearLease:
+		return e.attemptClearLease(graceCtx, st, run)
 	}
 	if st.lease == nil {
 		e.emit(run, st, PhaseLeasing)

@@ -622,3 +622,67 @@ func TestForceDestroyOfAMachineStuckDestroying(t *testing.T) {
 		t.Errorf("machine is %s after a forced destroy", v.State)
 	}
 }
+
+// TestClearLeases: a deploy that died left day-long leases. clear-lease
+// plans them with their holder, clears exactly those, leaves alone a lease
+// that changed since the plan (its holder is alive), and never journals a
+// nonce. Afterwards an update reaches the freed machines.
+func TestClearLeases(t *testing.T) {
+	r := newRig(t, flysim.Options{Scenario: "minority", Machines: 200, NoRateLimit: true, Seed: 19})
+	ctx := context.Background()
+	e := r.engine(Options{})
+	var held []string
+	for _, m := range r.machines() {
+		if m.LeaseOwner == flysim.LeaseBot {
+			held = append(held, m.ID)
+		}
+	}
+	if len(held) != 2 {
+		t.Fatalf("the scenario leases %d machines to the bot, want 2", len(held))
+	}
+	p, err := e.PlanClearLeases(ctx, Selector{Query: "image:old"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Steps) != 2 || !contains(p.Steps[0].Reason, flysim.LeaseBot) || !contains(p.Steps[0].Reason, "deploy") {
+		t.Fatalf("plan: %d steps %+v", len(p.Steps), p.Steps)
+	}
+	// One holder comes back to life: it releases and re-takes its lease.
+	alive := p.Steps[1].MachineID
+	if l, err := r.client.FindLease(ctx, r.sim.App(), alive); err != nil || l == nil {
+		t.Fatal(err)
+	} else if err := r.client.ReleaseLease(ctx, r.sim.App(), alive, l.Nonce); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.sim.HoldLease(alive, flysim.LeaseBot, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	cleared, err := r.client.FindLease(ctx, r.sim.App(), p.Steps[0].MachineID)
+	if err != nil || cleared == nil {
+		t.Fatal(err)
+	}
+	res := r.run(e, p)
+	if res.OK != 1 || res.Skipped != 1 {
+		t.Fatalf("want one cleared and one left alone: %+v", res.Machines)
+	}
+	if v, _ := r.sim.Machine(p.Steps[0].MachineID); v.LeaseOwner != "" {
+		t.Errorf("%s still leased by %s", v.ID, v.LeaseOwner)
+	}
+	if v, _ := r.sim.Machine(alive); v.LeaseOwner != flysim.LeaseBot {
+		t.Errorf("the live holder's new lease on %s was cleared", alive)
+	}
+	raw, err := os.ReadFile(e.Journal().Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(raw), cleared.Nonce) {
+		t.Error("the journal holds the cleared lease's nonce")
+	}
+	if _, err := e.PlanUndo(ctx, p.ID); !errors.Is(err, ErrNothingToDo) {
+		t.Errorf("undo of a clear-lease: %v", err)
+	}
+	up, err := e.PlanUpdate(ctx, UpdateRequest{Selector: Selector{MachineIDs: []string{p.Steps[0].MachineID}}})
+	if err != nil || len(up.Steps) != 1 {
+		t.Fatalf("the freed machine cannot be updated: %v %+v", err, up)
+	}
+}

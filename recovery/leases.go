@@ -76,7 +76,7 @@ func (e *Engine) checkLeases(ctx context.Context, p *Plan) *Plan {
 		p.finish()
 	}
 	if p.HeldByOthers > 0 {
-		p.Notes = append(p.Notes, fmt.Sprintf("%d machines are leased by someone else for longer than a run takes and are left out (see the skipped list): wait for their holder, or clear a stale lease with `fly machine leases clear ID`", p.HeldByOthers))
+		p.Notes = append(p.Notes, fmt.Sprintf("%d machines are leased by someone else for longer than a run takes and are left out (see the skipped list): wait for their holder, or if it is gone clear the lease with `flyrescue clear-lease ID`", p.HeldByOthers))
 	}
 	var who []string
 	for h, n := range busy {

@@ -175,6 +175,9 @@ func (e *Engine) planUndoWith(ctx context.Context, req UndoRequest) (*Plan, erro
 		p.Notes = append(p.Notes, fmt.Sprintf("%d destroyed machines are relaunched from their saved configs as NEW machines (new IDs, same region and group)", relaunches))
 	}
 	if len(p.Steps) == 0 && len(p.Skipped) == 0 {
+		if target.Action.Kind == KindClearLease {
+			return nil, nothingToDo("action %s cleared leases: a cleared lease cannot be given back to its holder", target.Action.ID)
+		}
 		if target.Action.Kind == KindRestart {
 			return nil, nothingToDo("action %s was a restart: a restart cannot be undone", target.Action.ID)
 		}
