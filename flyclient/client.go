@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -156,12 +157,32 @@ type rebaseTransport struct {
 }
 
 func (t *rebaseTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	if req.URL.Scheme == t.base.Scheme && req.URL.Host == t.base.Host {
-		return t.next.RoundTrip(req)
+	r := req
+	if req.URL.Scheme != t.base.Scheme || req.URL.Host != t.base.Host {
+		r = req.Clone(req.Context())
+		r.URL.Scheme = t.base.Scheme
+		r.URL.Host = t.base.Host
+		r.Host = t.base.Host
 	}
-	r := req.Clone(req.Context())
-	r.URL.Scheme = t.base.Scheme
-	r.URL.Host = t.base.Host
-	r.Host = t.base.Host
-	return t.next.RoundTrip(r)
+	resp, err := t.next.RoundTrip(r)
+	return noResend(req, resp), err
+}
+
+// noResend stops fly-go sending a mutation again by itself: its transport
+// (rehttp) retries every 502 and 503, POST and DELETE included, and a proxy
+// may answer 503 after the machine was changed. Such an answer reaches
+// fly-go as a 500 (the same "may have happened" to flyrescue: the engine
+// reads the machine and decides), with the real status in the body's text.
+func noResend(req *http.Request, resp *http.Response) *http.Response {
+	if resp == nil || req.Method == http.MethodGet || req.Method == http.MethodHead {
+		return resp
+	}
+	if resp.StatusCode != http.StatusBadGateway && resp.StatusCode != http.StatusServiceUnavailable {
+		return resp
+	}
+	was := resp.StatusCode
+	resp.Header.Set("X-Flyrescue-Status", strconv.Itoa(was))
+	resp.StatusCode = http.StatusInternalServerError
+	resp.Status = fmt.Sprintf("500 Internal Server Error (the API answered %d)", was)
+	return resp
 }

@@ -3,7 +3,10 @@ package flyclient_test
 import (
 	"context"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -213,5 +216,39 @@ func TestDescribedLeaseIsAdopted(t *testing.T) {
 	}
 	if err := c.ReleaseLease(ctx, srv.Sim.App(), id, l.Nonce); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestMutationsAreNotResentOn503: fly-go's transport retries a 503 for any
+// method; a proxy may answer 503 after the change was made. flyclient lets
+// a mutation go out once (the engine decides from a fresh read), while a
+// read is still retried.
+func TestMutationsAreNotResentOn503(t *testing.T) {
+	var posts, gets atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost {
+			posts.Add(1)
+		} else {
+			gets.Add(1)
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = w.Write([]byte(`{"error":"upstream unavailable"}`))
+	}))
+	defer srv.Close()
+	c, err := flyclient.New(context.Background(), flyclient.Config{Token: "t0ken-for-test", FlapsBaseURL: srv.URL, APIBaseURL: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = c.Restart(context.Background(), "shop", "m1", "", false)
+	if !flyclient.IsTransient(err) {
+		t.Errorf("restart answered 503: %v, want a transient (may-have-happened) error", err)
+	}
+	if n := posts.Load(); n != 1 {
+		t.Errorf("the restart was sent %d times, want once", n)
+	}
+	_, _ = c.Get(context.Background(), "shop", "m1")
+	if n := gets.Load(); n < 2 {
+		t.Errorf("a read was sent %d times: reads may still be retried", n)
 	}
 }
