@@ -93,20 +93,28 @@ func (c *Client) AcquireLeaseAs(ctx context.Context, app, id string, ttl time.Du
 	return nil, werr
 }
 
+// leaseWire is the API's lease answer, description included.
+type leaseWire struct {
+	Data *struct {
+		Nonce       string `json:"nonce"`
+		ExpiresAt   int64  `json:"expires_at"`
+		Owner       string `json:"owner"`
+		Description string `json:"description"`
+		Version     string `json:"version"`
+	} `json:"data"`
+}
+
+func (w leaseWire) lease() *Lease {
+	d := w.Data
+	return &Lease{Nonce: d.Nonce, Owner: d.Owner, Description: d.Description, Version: d.Version, ExpiresAt: time.Unix(d.ExpiresAt, 0)}
+}
+
 // acquireDescribed creates a lease with a description, which fly-go v0.9.3
 // cannot send: one POST of the API's CreateLeaseRequest.
 func (c *Client) acquireDescribed(ctx context.Context, app, id string, secs int, description string) (*Lease, error) {
 	bctx, cancel := c.bound(ctx, machinesAPI, 0)
 	defer cancel()
-	var out struct {
-		Data *struct {
-			Nonce       string `json:"nonce"`
-			ExpiresAt   int64  `json:"expires_at"`
-			Owner       string `json:"owner"`
-			Description string `json:"description"`
-			Version     string `json:"version"`
-		} `json:"data"`
-	}
+	var out leaseWire
 	path := fmt.Sprintf("/v1/apps/%s/machines/%s/lease?ttl=%d", url.PathEscape(app), url.PathEscape(id), secs)
 	var status int
 	var msg string
@@ -140,8 +148,7 @@ func (c *Client) acquireDescribed(ctx context.Context, app, id string, secs int,
 	case out.Data == nil || out.Data.Nonce == "":
 		return nil, &Error{Kind: ErrServer, Op: "lease", App: app, MachineID: id, Message: "the API granted a lease without a nonce"}
 	}
-	d := out.Data
-	return &Lease{Nonce: d.Nonce, Owner: d.Owner, Description: d.Description, Version: d.Version, ExpiresAt: time.Unix(d.ExpiresAt, 0)}, nil
+	return out.lease(), nil
 }
 
 // ownerFromMessage digs the owner out of "lease currently held by X, expires at ...".
@@ -190,15 +197,7 @@ func (c *Client) ReleaseLease(ctx context.Context, app, id, nonce string) error 
 func (c *Client) FindLease(ctx context.Context, app, id string) (*Lease, error) {
 	ctx, cancel := c.bound(ctx, machinesAPI, 0)
 	defer cancel()
-	var body struct {
-		Data *struct {
-			Nonce       string `json:"nonce"`
-			ExpiresAt   int64  `json:"expires_at"`
-			Owner       string `json:"owner"`
-			Description string `json:"description"`
-			Version     string `json:"version"`
-		} `json:"data"`
-	}
+	var body leaseWire
 	path := "/v1/apps/" + url.PathEscape(app) + "/machines/" + url.PathEscape(id) + "/lease"
 	status, msg, err := c.getJSON(ctx, path, &body)
 	switch {
@@ -211,8 +210,7 @@ func (c *Client) FindLease(ctx context.Context, app, id string) (*Lease, error) 
 	case body.Data == nil:
 		return nil, nil
 	}
-	d := body.Data
-	return &Lease{Nonce: d.Nonce, Owner: d.Owner, Description: d.Description, Version: d.Version, ExpiresAt: time.Unix(d.ExpiresAt, 0)}, nil
+	return body.lease(), nil
 }
 
 // getJSON GETs path on the Machines API and decodes a 200 into out; other
