@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/flyrescue/flyrescue/flyclient"
@@ -272,12 +271,11 @@ func encodeRecord(r Record) ([]byte, error) {
 func (j *Journal) write(line []byte, guard func(hist []*ActionLog) error) (err error) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	fd := int(j.f.Fd())
-	if err := flock(fd, syscall.LOCK_EX); err != nil {
+	if err := lockFile(j.f); err != nil {
 		return fmt.Errorf("%w: %s: locking: %v", ErrJournal, j.path, err)
 	}
 	defer func() {
-		if uerr := flock(fd, syscall.LOCK_UN); uerr != nil && err == nil {
+		if uerr := unlockFile(j.f); uerr != nil && err == nil {
 			err = fmt.Errorf("%w: %s: unlocking: %v", ErrJournal, j.path, uerr)
 		}
 	}()
@@ -337,16 +335,6 @@ func (j *Journal) tailLocked(whole bool) ([]byte, error) {
 		}
 	}
 	return data, nil
-}
-
-// flock retries an interrupted flock(2).
-func flock(fd, how int) error {
-	for {
-		err := syscall.Flock(fd, how)
-		if err != syscall.EINTR {
-			return err
-		}
-	}
 }
 
 // Records reads the whole journal (see ReadJournal).
