@@ -2,6 +2,7 @@ package flyclient
 
 import (
 	"encoding/json"
+	"fmt"
 	"time"
 
 	"github.com/flyrescue/flyrescue/model"
@@ -71,19 +72,22 @@ func ToModels(ms []*Machine, labelEnv string) []model.Machine {
 
 // CloneConfig deep-copies a config, so an edited copy never aliases the
 // original (which the journal keeps for undo).
-func CloneConfig(c *MachineConfig) *MachineConfig {
+//
+// A config that does not survive the round trip is an error for its step,
+// never a panic on an engine goroutine.
+func CloneConfig(c *MachineConfig) (*MachineConfig, error) {
 	if c == nil {
-		return nil
+		return nil, nil
 	}
 	b, err := json.Marshal(c)
 	if err != nil {
-		panic("flyclient: machine config does not marshal: " + err.Error())
+		return nil, fmt.Errorf("the machine's config does not encode: %w", err)
 	}
 	var out MachineConfig
 	if err := json.Unmarshal(b, &out); err != nil {
-		panic("flyclient: machine config does not round-trip: " + err.Error())
+		return nil, fmt.Errorf("the machine's config does not decode back: %w", err)
 	}
-	return &out
+	return &out, nil
 }
 
 func parseTime(s string) time.Time {

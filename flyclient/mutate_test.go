@@ -36,7 +36,7 @@ func TestUpdateLifecycleChangesInstance(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := flyclient.CloneConfig(m.Config)
+	cfg := cloneConfig(t, m.Config)
 	cfg.Image = target
 	cfg.Env["RELEASE_LABEL"] = "v-test"
 	// Without the nonce the leased machine refuses the change.
@@ -138,7 +138,7 @@ func TestLaunchClonesConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := c.Launch(ctx(t), "shop", flyclient.LaunchInput{Region: src.Region, Config: flyclient.CloneConfig(src.Config)})
+	m, err := c.Launch(ctx(t), "shop", flyclient.LaunchInput{Region: src.Region, Config: cloneConfig(t, src.Config)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,7 +174,7 @@ func TestUpdateWhileReplacingIsBusy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	in := flyclient.UpdateInput{ID: m.ID, Region: m.Region, Name: m.Name, Config: flyclient.CloneConfig(m.Config)}
+	in := flyclient.UpdateInput{ID: m.ID, Region: m.Region, Name: m.Name, Config: cloneConfig(t, m.Config)}
 	if _, err := c.Update(ctx(t), "shop", in); err != nil {
 		t.Fatal(err)
 	}
@@ -185,4 +185,15 @@ func TestUpdateWhileReplacingIsBusy(t *testing.T) {
 	if !errors.Is(err, flyclient.ErrMachineBusy) || !flyclient.IsTransient(err) || !strings.Contains(err.Error(), "settle") {
 		t.Fatalf("update while replacing: %v", err)
 	}
+}
+
+// cloneConfig is flyclient.CloneConfig for tests: a config that does not
+// round-trip ends the test.
+func cloneConfig(tb testing.TB, c *flyclient.MachineConfig) *flyclient.MachineConfig {
+	tb.Helper()
+	out, err := flyclient.CloneConfig(c)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return out
 }

@@ -273,7 +273,10 @@ func (e *Engine) act(ctx context.Context, s Step, m *flyclient.Machine, nonce st
 	err := e.call(ctx, string(s.Op), m.ID, func(ctx context.Context) error {
 		switch s.Op {
 		case OpUpdate:
-			cfg := e.desiredConfig(s, m)
+			cfg, err := e.desiredConfig(s, m)
+			if err != nil {
+				return permanent("%v", err)
+			}
 			out, err := e.api.Update(ctx, e.opts.App, flyclient.UpdateInput{
 				ID: m.ID, Region: m.Region, Name: m.Name, Config: cfg, Nonce: nonce,
 				SkipLaunch: s.ToState == model.StateStopped,
@@ -299,11 +302,14 @@ func (e *Engine) act(ctx context.Context, s Step, m *flyclient.Machine, nonce st
 // desiredConfig keeps everything in the live config and changes only the
 // image, the label and the release metadata; an undo puts a saved config
 // back whole.
-func (e *Engine) desiredConfig(s Step, m *flyclient.Machine) *flyclient.MachineConfig {
+func (e *Engine) desiredConfig(s Step, m *flyclient.Machine) (*flyclient.MachineConfig, error) {
 	if s.Config != nil {
 		return flyclient.CloneConfig(s.Config)
 	}
-	cfg := flyclient.CloneConfig(m.Config)
+	cfg, err := flyclient.CloneConfig(m.Config)
+	if err != nil {
+		return nil, err
+	}
 	if cfg == nil {
 		cfg = &flyclient.MachineConfig{}
 	}
@@ -320,7 +326,7 @@ func (e *Engine) desiredConfig(s Step, m *flyclient.Machine) *flyclient.MachineC
 	for k, v := range s.Metadata {
 		cfg.Metadata[k] = v
 	}
-	return cfg
+	return cfg, nil
 }
 
 // alreadyDone says why the machine needs nothing, or "".

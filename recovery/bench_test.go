@@ -124,7 +124,7 @@ func sequentialLoop(b *testing.B) time.Duration {
 		if err != nil {
 			b.Fatal(err)
 		}
-		cfg := flyclient.CloneConfig(m.Config)
+		cfg := cloneConfig(b, m.Config)
 		cfg.Image = target
 		if _, err := r.client.Update(ctx, app, flyclient.UpdateInput{ID: id, Region: m.Region, Name: m.Name, Config: cfg, Nonce: l.Nonce}); err != nil {
 			b.Fatal(err)
@@ -180,4 +180,15 @@ func BenchmarkFleetRead10k(b *testing.B) {
 	for range b.N {
 		sched.observe(newFleetRead(list))
 	}
+}
+
+// cloneConfig is flyclient.CloneConfig for tests: a config that does not
+// round-trip ends the test.
+func cloneConfig(tb testing.TB, c *flyclient.MachineConfig) *flyclient.MachineConfig {
+	tb.Helper()
+	out, err := flyclient.CloneConfig(c)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return out
 }

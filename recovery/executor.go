@@ -54,7 +54,19 @@ func (e *Engine) start(ctx context.Context, plan *Plan) *Run {
 	}
 	run := newRun(id)
 	go func() {
-		res, err := e.execute(ctx, plan, run)
+		var res *Result
+		var err error
+		func() {
+			// A bug must not take the process down from here: the
+			// dashboard's terminal would be left raw, the journal and
+			// leases mid-way. It ends the run with the reason instead.
+			defer func() {
+				if r := recover(); r != nil {
+					err = fmt.Errorf("internal error (a bug in flyrescue; please report it): %v", r)
+				}
+			}()
+			res, err = e.execute(ctx, plan, run)
+		}()
 		final := Event{Phase: PhaseDone, Result: res}
 		if err != nil {
 			final.Phase, final.Reason = PhaseFailed, err.Error()
@@ -151,7 +163,7 @@ func (e *Engine) execute(ctx context.Context, plan *Plan, run *Run) (*Result, er
 		go func() {
 			defer wg.Done()
 			for st := sched.next(); st != nil; st = sched.next() {
-				e.runStep(runCtx, graceCtx, st, sched, run, abort)
+				e.runStepSafely(runCtx, graceCtx, st, sched, run, abort)
 			}
 		}()
 	}
@@ -259,6 +271,20 @@ func (e *Engine) runStep(ctx, graceCtx context.Context, st *stepState, sched *sc
 	}
 }
 
+// runStepSafely is runStep with a panic turned into the step's failure,
+// with its reason: one machine's bug ends that step, not the process.
+func (e *Engine) runStepSafely(ctx, graceCtx context.Context, st *stepState, sched *scheduler, run *Run, abort context.CancelCauseFunc) {
+	defer func() {
+		r := recover()
+		if r == nil || st.result.Outcome != "" {
+			return
+		}
+		sched.end(st, OutcomeFailed, "")
+		e.finishStep(st, run, OutcomeFailed, fmt.Sprintf("internal error (a bug in flyrescue; please report it): %v; the machine's state is unknown, check it", r))
+	}()
+	e.runStep(ctx, graceCtx, st, sched, run, abort)
+}
+
 // finishStep journals the outcome and emits the final event. Outcomes are
 // written even for skips, so the log explains every planned machine.
 func (e *Engine) finishStep(st *stepState, run *Run, out Outcome, reason string) {
@@ -289,7 +315,11 @@ func (e *Engine) writeIntent(run *Run, st *stepState, m *flyclient.Machine, laun
 		LaunchTag: launchTag}
 	if m != nil {
 		in.Name, in.Region = m.Name, m.Region
-		in.ConfigBefore = flyclient.CloneConfig(m.Config)
+		cfg, err := flyclient.CloneConfig(m.Config)
+		if err != nil {
+			return permanent("%v", err)
+		}
+		in.ConfigBefore = cfg
 		in.ImageBefore, in.InstanceBefore, in.StateBefore = configImage(m), m.InstanceID, m.State
 	}
 	if err := e.journal.Append(Record{Type: RecordIntent, At: e.opts.Now(), Intent: in}); err != nil {

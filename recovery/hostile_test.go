@@ -686,3 +686,71 @@ func TestClearLeases(t *testing.T) {
 		t.Fatalf("the freed machine cannot be updated: %v %+v", err, up)
 	}
 }
+
+// panicky is the real client with a bug planted: Update of one machine
+// panics, as a nil dereference in our code would.
+type panicky struct {
+	*flyclient.Client
+	id string
+}
+
+func (p panicky) Update(ctx context.Context, app string, in flyclient.UpdateInput) (*flyclient.Machine, error) {
+	if in.ID == p.id {
+		panic("planted bug")
+	}
+	return p.Client.Update(ctx, app, in)
+}
+
+// TestPanicOnAStepFailsThatStep: a panic on an engine goroutine ends that
+// one step as failed, with the reason, and the run goes on; the process
+// (and a dashboard's terminal) survives.
+func TestPanicOnAStepFailsThatStep(t *testing.T) {
+	r := newRig(t, flysim.Options{Scenario: "minority", Machines: 20, NoRateLimit: true, Seed: 20})
+	e := r.engine(Options{})
+	p, err := e.PlanUpdate(context.Background(), UpdateRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := p.Steps[0].MachineID
+	e.api = panicky{Client: r.client, id: bad}
+	res := r.run(e, p)
+	var got MachineResult
+	for _, m := range res.Machines {
+		if m.MachineID == bad {
+			got = m
+		}
+	}
+	if got.Outcome != OutcomeFailed || !contains(got.Error, "internal error") || !contains(got.Error, "planted bug") {
+		t.Fatalf("the panicking step: %+v", got)
+	}
+	if res.OK != len(p.Steps)-1 {
+		t.Errorf("the other steps did not finish: %+v", failures(res))
+	}
+	if v, _ := r.sim.Machine(bad); v.LeaseOwner != "" {
+		t.Errorf("the panicking step left its lease on %s", bad)
+	}
+}
+
+// TestRunWaitDoesNotNeedAReader: a caller that stops reading the events
+// (a dashboard that quit, a script that only waits) does not block the run
+// or Wait.
+func TestRunWaitDoesNotNeedAReader(t *testing.T) {
+	r := newRig(t, flysim.Options{Scenario: "minority", Machines: 300, NoRateLimit: true, Seed: 21})
+	e := r.engine(Options{})
+	p, err := e.PlanRestart(context.Background(), Selector{Query: "image:old"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := e.Start(context.Background(), p) // far more events than the channel holds, none read
+	done := make(chan struct{})
+	var res *Result
+	go func() { res, _ = run.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(40 * time.Second):
+		t.Fatal("Wait blocked on a reader that never came")
+	}
+	if res == nil || res.OK+res.Failed < len(p.Steps)-5 {
+		t.Fatalf("result %+v", res)
+	}
+}

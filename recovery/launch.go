@@ -35,7 +35,10 @@ func (e *Engine) attemptLaunch(ctx, graceCtx context.Context, st *stepState, run
 			return err
 		}
 	}
-	cfg := flyclient.CloneConfig(s.Config)
+	cfg, err := flyclient.CloneConfig(s.Config)
+	if err != nil {
+		return permanent("%v", err)
+	}
 	if cfg.Metadata == nil {
 		cfg.Metadata = map[string]string{}
 	}
@@ -50,7 +53,7 @@ func (e *Engine) attemptLaunch(ctx, graceCtx context.Context, st *stepState, run
 	var m *flyclient.Machine
 	// Under the grace context: a create we stopped listening to would leave
 	// a machine we do not know about.
-	err := e.call(graceCtx, "create", e.opts.App, func(ctx context.Context) error {
+	err = e.call(graceCtx, "create", e.opts.App, func(ctx context.Context) error {
 		var err error
 		m, err = e.api.Launch(ctx, e.opts.App, flyclient.LaunchInput{
 			Region: s.Region, Name: s.Name, Config: cfg, LeaseTTL: int(e.opts.LeaseTTL.Seconds()),

@@ -30,18 +30,24 @@ func (r *Run) emit(ev Event) {
 	}
 }
 
-// finish records the result; the pump then delivers the remaining events,
-// closes the channel and marks the run done.
+// finish records the result and marks the run done (Wait returns at once,
+// whoever still reads the events); the pump then delivers the remaining
+// events and closes the channel.
 func (r *Run) finish(res *Result, err error) {
 	r.mu.Lock()
 	r.result, r.err = res, err
 	r.closed = true
 	r.mu.Unlock()
+	close(r.done)
 	select {
 	case r.wake <- struct{}{}:
 	default:
 	}
 }
+
+// abandonAfter: once the run is done, a reader that takes no event for
+// this long has gone away; the pump stops rather than wait forever.
+const abandonAfter = 30 * time.Second
 
 func (r *Run) pump() {
 	for {
@@ -51,15 +57,35 @@ func (r *Run) pump() {
 		closed := r.closed
 		r.mu.Unlock()
 		for _, ev := range batch {
-			r.events <- ev
+			if !r.deliver(ev) {
+				close(r.events)
+				return
+			}
 		}
 		if closed && len(batch) == 0 {
 			close(r.events)
-			close(r.done)
 			return
 		}
 		if len(batch) == 0 {
 			<-r.wake
 		}
+	}
+}
+
+// deliver sends ev; after the run is done it gives up on a reader that
+// stopped reading.
+func (r *Run) deliver(ev Event) bool {
+	select {
+	case r.events <- ev:
+		return true
+	case <-r.done:
+	}
+	t := time.NewTimer(abandonAfter)
+	defer t.Stop()
+	select {
+	case r.events <- ev:
+		return true
+	case <-t.C:
+		return false
 	}
 }

@@ -122,7 +122,10 @@ func (e *Engine) planScaleUp(p *Plan, f *fleet, req ScaleRequest, members []int,
 	if tpl == nil {
 		return fmt.Errorf("group %s has no machine to copy a config from; deploy it with `fly deploy` first", req.Group)
 	}
-	cfg := flyclient.CloneConfig(tpl.Config)
+	cfg, err := flyclient.CloneConfig(tpl.Config)
+	if err != nil {
+		return fmt.Errorf("copying %s's config: %w", tpl.ID, err)
+	}
 	// A clone must not inherit another machine's standby role.
 	cfg.Standbys = nil
 	delete(cfg.Env, "FLY_STANDBY_FOR")

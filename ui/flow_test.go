@@ -114,7 +114,7 @@ func TestFlowWatchOtherClient(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		cfg := flyclient.CloneConfig(m.Config)
+		cfg := cloneConfig(t, m.Config)
 		cfg.Image = target
 		if _, err := other.Update(ctx, "demo-app", flyclient.UpdateInput{ID: m.ID, Region: m.Region, Config: cfg}); err != nil {
 			t.Fatal(err)
@@ -263,7 +263,7 @@ func breakOldWorkers(t *testing.T, h *harness, n int) []string {
 		if err != nil {
 			t.Fatal(err)
 		}
-		cfg := flyclient.CloneConfig(m.Config)
+		cfg := cloneConfig(t, m.Config)
 		cfg.Env["BROKEN_BY_TEST"] = "1"
 		if _, err := other.Update(ctx, "demo-app", flyclient.UpdateInput{ID: m.ID, Region: m.Region, Config: cfg}); err != nil {
 			t.Fatal(err)
@@ -398,4 +398,15 @@ func (h *harness) openForm(k string) *form {
 		h.t.Fatalf("%s did not open a form: %s", k, h.m.status)
 	}
 	return h.m.form
+}
+
+// cloneConfig is flyclient.CloneConfig for tests: a config that does not
+// round-trip ends the test.
+func cloneConfig(tb testing.TB, c *flyclient.MachineConfig) *flyclient.MachineConfig {
+	tb.Helper()
+	out, err := flyclient.CloneConfig(c)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return out
 }
