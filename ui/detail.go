@@ -38,13 +38,13 @@ func (m *Model) openDetailOrFold() tea.Cmd {
 	mc, _ := m.cursorMachine()
 	m.detail = &detailState{id: mc.ID, loading: true}
 	m.mode = modeDetail
-	return fetchDetail(m.opts.API, m.opts.App, mc.ID)
+	return fetchDetail(m.baseCtx(), m.opts.API, m.opts.App, mc.ID)
 }
 
 // fetchDetail reads the machine and its lease in a Cmd with a timeout.
-func fetchDetail(api FleetAPI, app, id string) tea.Cmd {
+func fetchDetail(base context.Context, api FleetAPI, app, id string) tea.Cmd {
 	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(context.Background(), detailTimeout)
+		ctx, cancel := context.WithTimeout(base, detailTimeout)
 		defer cancel()
 		mach, err := api.Get(ctx, app, id)
 		if err != nil {
@@ -74,7 +74,7 @@ func (m *Model) handleDetailKey(msg tea.KeyPressMsg) tea.Cmd {
 		m.detail.scroll = max(0, m.detail.scroll-1)
 	case "ctrl+r":
 		m.detail.loading = true
-		return fetchDetail(m.opts.API, m.opts.App, m.detail.id)
+		return fetchDetail(m.baseCtx(), m.opts.API, m.opts.App, m.detail.id)
 	}
 	return nil
 }

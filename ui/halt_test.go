@@ -1,8 +1,10 @@
 package ui
 
 import (
+	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/flyrescue/flyrescue/flyclient/flysim"
 )
@@ -47,6 +49,38 @@ func TestFlowBadImageHalts(t *testing.T) {
 	for g, n := range touched {
 		if n > 3 {
 			t.Errorf("%s: %d machines on the failing image", g, n)
+		}
+	}
+}
+
+// TestBaseContextCancelsTheRun: the dashboard's base context (cancelled by
+// a SIGTERM to the process) reaches the running action: it winds down,
+// records what it did not finish as interrupted, and leaves no lease.
+func TestBaseContextCancelsTheRun(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	h := newHarness(t, harnessOpts{scenario: "minority", machines: 100, ctx: ctx})
+	h.srv.Sim.SetLatency(30 * time.Millisecond)
+	h.press("/")
+	h.typeText("image:old")
+	h.press("enter", "a", "u")
+	h.waitFor("plan", func() bool { return h.m.mode == modeConfirm })
+	h.press("y")
+	h.waitFor("steps in flight", func() bool {
+		if h.m.run == nil {
+			return false
+		}
+		_, _, _, inFlight, _, _ := h.m.run.counts()
+		return inFlight > 0
+	})
+	cancel()
+	h.waitFor("the run to wind down", func() bool { return h.m.run.done })
+	if r := h.m.run.result; r == nil || r.Interrupted == 0 {
+		t.Fatalf("cancelling the base context did not interrupt the run: %+v", h.m.run.result)
+	}
+	for _, mv := range h.srv.Sim.Machines() {
+		if mv.LeaseOwner != "" && mv.LeaseOwner != flysim.LeaseBot {
+			t.Errorf("lease left on %s by %s", mv.ID, mv.LeaseOwner)
 		}
 	}
 }

@@ -35,6 +35,8 @@ type harnessOpts struct {
 	keys     map[string]string // rebinds, as the settings file gives them
 	// autoscaler runs flysim's fly-autoscaler-like actor.
 	autoscaler bool
+	// ctx is the dashboard's base context (Options.Context).
+	ctx context.Context
 }
 
 func newHarness(t *testing.T, o harnessOpts) *harness {
@@ -47,7 +49,7 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 	t.Cleanup(srv.Close)
 	client := newSimClient(t, srv)
 	h := &harness{t: t, srv: srv, client: client, msgs: make(chan tea.Msg, 4096)}
-	opts := Options{App: "demo-app", API: client, NoColor: true, ReadOnly: o.readOnly}
+	opts := Options{App: "demo-app", API: client, NoColor: true, ReadOnly: o.readOnly, Context: o.ctx}
 	if o.keys != nil {
 		km := DefaultKeyMap()
 		if err := km.Rebind(o.keys); err != nil {

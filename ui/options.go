@@ -9,6 +9,14 @@ import (
 	"github.com/flyrescue/flyrescue/recovery"
 )
 
+// baseCtx is the context every command derives from (Options.Context).
+func (m *Model) baseCtx() context.Context {
+	if m.opts.Context != nil {
+		return m.opts.Context
+	}
+	return context.Background()
+}
+
 // FleetAPI is the read side of *flyclient.Client the dashboard polls with,
 // declared here so tests and adapters can stand in for it.
 type FleetAPI interface {
@@ -22,6 +30,11 @@ type FleetAPI interface {
 type Options struct {
 	App string
 	API FleetAPI
+	// Context is the base of every command the dashboard starts (polls,
+	// plans, actions): cancelling it (a SIGTERM to the process) cancels
+	// them all, an action included, which then winds down cleanly. Nil:
+	// Run's context.
+	Context context.Context
 	// Engine plans and runs actions; nil means the dashboard is read-only.
 	Engine   *recovery.Engine
 	ReadOnly bool

@@ -45,9 +45,9 @@ func (m *Model) requestPlan(req planRequest) tea.Cmd {
 	seq := m.planSeq
 	m.planning = true
 	m.status = "planning " + string(req.kind) + "…"
-	eng, api, app := m.opts.Engine, m.opts.API, m.opts.App
+	eng, api, app, base := m.opts.Engine, m.opts.API, m.opts.App, m.baseCtx()
 	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(context.Background(), planTimeout)
+		ctx, cancel := context.WithTimeout(base, planTimeout)
 		defer cancel()
 		p, err := planFor(ctx, eng, req)
 		var gone []string

@@ -29,9 +29,10 @@ func (m *Model) pollCmd() tea.Cmd {
 	if m.opts.Engine != nil {
 		journal = m.opts.Engine.Journal()
 	}
+	base := m.baseCtx()
 	return func() tea.Msg {
 		start := time.Now()
-		ctx, cancel := context.WithTimeout(context.Background(), pollTimeout)
+		ctx, cancel := context.WithTimeout(base, pollTimeout)
 		defer cancel()
 		read, err := flyclient.ReadFleet(ctx, api, opts.App, flyclient.ReadOptions{LabelEnv: opts.LabelEnv, Releases: withReleases})
 		if err != nil {

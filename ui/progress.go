@@ -90,7 +90,7 @@ func (r *runState) counts() (done, failed, skipped, inFlight, retrying, queued i
 // startRun executes a confirmed plan. The engine runs in its own goroutines;
 // the dashboard follows it through waitEvents, so the table stays live.
 func (m *Model) startRun(plan *recovery.Plan) tea.Cmd {
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(m.baseCtx())
 	m.runSeq++
 	rs := &runState{
 		id: m.runSeq, actionID: plan.ID, kind: plan.Kind, total: len(plan.Steps),

@@ -14,6 +14,9 @@ import (
 // adds is a clean end for an action still running when the program stops
 // for another reason (a signal, the context).
 func Run(ctx context.Context, opts Options, progOpts ...tea.ProgramOption) error {
+	if opts.Context == nil {
+		opts.Context = ctx
+	}
 	m := New(opts)
 	p := tea.NewProgram(m, append([]tea.ProgramOption{tea.WithContext(ctx)}, progOpts...)...)
 	_, err := p.Run()
