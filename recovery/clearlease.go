@@ -26,15 +26,10 @@ func leaseRef(nonce string) string {
 
 // PlanClearLeases plans clearing the leases others hold on the selection.
 func (e *Engine) PlanClearLeases(ctx context.Context, sel Selector) (*Plan, error) {
-	f, err := e.survey(ctx, "")
+	f, rows, p, err := e.planSelection(ctx, KindClearLease, sel)
 	if err != nil {
 		return nil, err
 	}
-	rows, err := f.selectMachines(sel)
-	if err != nil {
-		return nil, err
-	}
-	p := e.newPlan(KindClearLease, f, sel.describe())
 	for _, i := range rows {
 		mm := f.snap.Machines[i]
 		s := Step{MachineID: mm.ID, Name: mm.Name, Op: OpClearLease, Region: mm.Region, Group: mm.Group,

@@ -173,18 +173,27 @@ func updateDone(m *flyclient.Machine, s Step, labelEnv string) string {
 	return ""
 }
 
-// planSimple plans restart, start, stop and destroy: one step per selected
-// machine that needs it.
-func (e *Engine) planSimple(ctx context.Context, kind Kind, op Op, sel Selector, force bool) (*Plan, error) {
+// planSelection is what the per-machine planners start from: a fresh read of
+// the fleet, the selected rows, and an empty plan of kind over them.
+func (e *Engine) planSelection(ctx context.Context, kind Kind, sel Selector) (*fleet, []int, *Plan, error) {
 	f, err := e.survey(ctx, "")
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	rows, err := f.selectMachines(sel)
 	if err != nil {
+		return nil, nil, nil, err
+	}
+	return f, rows, e.newPlan(kind, f, sel.describe()), nil
+}
+
+// planSimple plans restart, start, stop and destroy: one step per selected
+// machine that needs it.
+func (e *Engine) planSimple(ctx context.Context, kind Kind, op Op, sel Selector, force bool) (*Plan, error) {
+	f, rows, p, err := e.planSelection(ctx, kind, sel)
+	if err != nil {
 		return nil, err
 	}
-	p := e.newPlan(kind, f, sel.describe())
 	if force {
 		p.Args["force"] = "true"
 	}
