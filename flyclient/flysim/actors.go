@@ -198,10 +198,9 @@ func (s *Sim) ChangeOutside(machineID, image string) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.advanceLocked()
-	m, ok := s.machines[machineID]
-	if !ok || m.state == stateDestroyed {
-		return fmt.Errorf("flysim: machine %s not found", machineID)
+	m, err := s.liveMachineLocked(machineID)
+	if err != nil {
+		return err
 	}
 	if err := s.changeLocked(m, image, s.simNow(), ActorOutside); err != nil {
 		return err
@@ -260,10 +259,9 @@ func (s *Sim) CreateOutside(group, region, image string) string {
 func (s *Sim) DestroyOutside(machineID string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.advanceLocked()
-	m, ok := s.machines[machineID]
-	if !ok || m.state == stateDestroyed {
-		return fmt.Errorf("flysim: machine %s not found", machineID)
+	m, err := s.liveMachineLocked(machineID)
+	if err != nil {
+		return err
 	}
 	if l := m.activeLease(time.Now()); l != nil {
 		return fmt.Errorf("flysim: %s", heldMessage(m, l))
@@ -311,4 +309,15 @@ func (s *Sim) destroyLocked(m *machine, simAt time.Time, actor string) {
 	s.eventLocked(m, at, "destroy", stateDestroying, "user", nil)
 	s.scheduleAt(m, simAt, destroyDuration, step{kind: stepState, state: stateDestroyed, evType: "destroy", evStatus: "destroyed", force: true})
 	m.changedBy = actor
+}
+
+// liveMachineLocked is a machine that still exists, for the actors outside
+// any client, with the simulated clock brought up to date first.
+func (s *Sim) liveMachineLocked(id string) (*machine, error) {
+	s.advanceLocked()
+	m, ok := s.machines[id]
+	if !ok || m.state == stateDestroyed {
+		return nil, fmt.Errorf("flysim: machine %s not found", id)
+	}
+	return m, nil
 }
