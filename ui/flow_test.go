@@ -209,18 +209,7 @@ func TestReadOnlyRefusesEveryAction(t *testing.T) {
 func TestQuitWhileRunningCancels(t *testing.T) {
 	h := newHarness(t, harnessOpts{scenario: "minority", machines: 100})
 	h.srv.Sim.SetLatency(30 * time.Millisecond)
-	h.press("/")
-	h.typeText("image:old")
-	h.press("enter", "a", "u")
-	h.waitFor("plan", func() bool { return h.m.mode == modeConfirm })
-	h.press("y")
-	h.waitFor("steps in flight", func() bool {
-		if h.m.run == nil {
-			return false
-		}
-		_, _, _, inFlight, _, _ := h.m.run.counts()
-		return inFlight > 0
-	})
+	h.updateOldImageUntilInFlight()
 	h.press("q")
 	if h.m.mode != modeConfirmQuit || h.quit {
 		t.Fatalf("q while running did not ask (mode %d, quit %v)", h.m.mode, h.quit)
@@ -409,4 +398,22 @@ func cloneConfig(tb testing.TB, c *flyclient.MachineConfig) *flyclient.MachineCo
 		tb.Fatal(err)
 	}
 	return out
+}
+
+// updateOldImageUntilInFlight marks every old-image machine, confirms an
+// update of them, and returns once steps are in flight.
+func (h *harness) updateOldImageUntilInFlight() {
+	h.t.Helper()
+	h.press("/")
+	h.typeText("image:old")
+	h.press("enter", "a", "u")
+	h.waitFor("plan", func() bool { return h.m.mode == modeConfirm })
+	h.press("y")
+	h.waitFor("steps in flight", func() bool {
+		if h.m.run == nil {
+			return false
+		}
+		_, _, _, inFlight, _, _ := h.m.run.counts()
+		return inFlight > 0
+	})
 }

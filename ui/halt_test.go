@@ -61,18 +61,7 @@ func TestBaseContextCancelsTheRun(t *testing.T) {
 	defer cancel()
 	h := newHarness(t, harnessOpts{scenario: "minority", machines: 100, ctx: ctx})
 	h.srv.Sim.SetLatency(30 * time.Millisecond)
-	h.press("/")
-	h.typeText("image:old")
-	h.press("enter", "a", "u")
-	h.waitFor("plan", func() bool { return h.m.mode == modeConfirm })
-	h.press("y")
-	h.waitFor("steps in flight", func() bool {
-		if h.m.run == nil {
-			return false
-		}
-		_, _, _, inFlight, _, _ := h.m.run.counts()
-		return inFlight > 0
-	})
+	h.updateOldImageUntilInFlight()
 	cancel()
 	h.waitFor("the run to wind down", func() bool { return h.m.run.done })
 	if r := h.m.run.result; r == nil || r.Interrupted == 0 {
