@@ -170,7 +170,4 @@ type Step struct {
 	// LeaseRef names the lease a clear-lease step may release (a hash of
 	// its nonce: the nonce itself is never journaled).
 	LeaseRef string `json:",omitempty"`
-	// WaitStaleLease lets a resumed step wait out a lease that a crashed
-	// run of ours left behind, instead of failing on it.
-	WaitStaleLease bool `json:",omitempty"`
 }

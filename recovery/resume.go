@@ -98,7 +98,6 @@ func (e *Engine) planResume(ctx context.Context, id string) (*Plan, error) {
 				continue
 			}
 		}
-		s.WaitStaleLease = true
 		if s.MachineID != "" {
 			live := f.raw[s.MachineID]
 			if live == nil {
