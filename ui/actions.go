@@ -24,7 +24,7 @@ func (m *Model) handleNormalKey(msg tea.KeyPressMsg) tea.Cmd {
 	switch {
 	case key.Matches(msg, k.Quit):
 		if m.running() {
-			m.mode = modeConfirmQuit
+			m.open(newQuitPane(m.shared, m, m.run))
 			return nil
 		}
 		return tea.Quit
@@ -47,7 +47,7 @@ func (m *Model) handleNormalKey(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.Detail):
 		return m.openDetailOrFold()
 	case key.Matches(msg, k.Filter):
-		m.mode = modeFilter
+		m.typingFilter = true
 	case key.Matches(msg, k.GroupCycle):
 		m.cycleGroup()
 	case key.Matches(msg, k.ClearFilter):
@@ -66,10 +66,10 @@ func (m *Model) handleNormalKey(msg tea.KeyPressMsg) tea.Cmd {
 		m.marks.Clear()
 		m.status = "marks cleared"
 	case key.Matches(msg, k.Help):
-		m.mode = modeHelp
+		m.open(newHelpPane(m.shared))
 	case key.Matches(msg, k.Journal):
-		m.mode = modeJournal
-		return m.loadJournal()
+		m.open(m.journal)
+		return m.journal.load()
 	case key.Matches(msg, k.Refresh):
 		return m.pollNow()
 	case key.Matches(msg, k.Dismiss):
@@ -78,24 +78,36 @@ func (m *Model) handleNormalKey(msg tea.KeyPressMsg) tea.Cmd {
 			m.run = nil
 		}
 		m.status = ""
-	case key.Matches(msg, k.Update):
-		return m.planOnTargets(recovery.KindUpdate)
-	case key.Matches(msg, k.Restart):
-		return m.planOnTargets(recovery.KindRestart)
-	case key.Matches(msg, k.Destroy):
-		return m.planOnTargets(recovery.KindDestroy)
-	case key.Matches(msg, k.Scale):
-		m.openScaleForm()
-	case key.Matches(msg, k.Rollback):
-		m.openRollbackForm()
-	case key.Matches(msg, k.Undo):
-		return m.requestPlan(planRequest{kind: recovery.KindUndo})
-	case key.Matches(msg, k.Resume):
-		return m.requestPlan(planRequest{kind: recovery.KindResume})
-	case key.Matches(msg, k.Advice):
-		return m.applyAdvice()
+	default:
+		for _, a := range k.actionKeys() {
+			if h, ok := actionHandlers[a.Setting]; ok && key.Matches(msg, *a.Binding) {
+				return h.run(m)
+			}
+		}
 	}
 	return nil
+}
+
+// actionHandler is what an action key does in the dashboard.
+type actionHandler struct {
+	// onTargets: it acts on the marks or the cursor row, which an invalid
+	// filter leaves unknown (filterBlocks).
+	onTargets bool
+	run       func(*Model) tea.Cmd
+}
+
+// actionHandlers maps each action key (by settings name) to what it
+// does: most plan on the targets; scale and rollback ask for arguments
+// first.
+var actionHandlers = map[string]actionHandler{
+	"update":   {true, func(m *Model) tea.Cmd { return m.planOnTargets(recovery.KindUpdate) }},
+	"restart":  {true, func(m *Model) tea.Cmd { return m.planOnTargets(recovery.KindRestart) }},
+	"destroy":  {true, func(m *Model) tea.Cmd { return m.planOnTargets(recovery.KindDestroy) }},
+	"scale":    {false, (*Model).openScaleForm},
+	"rollback": {false, (*Model).openRollbackForm},
+	"undo":     {false, func(m *Model) tea.Cmd { return m.requestPlan(planRequest{kind: recovery.KindUndo}) }},
+	"resume":   {false, func(m *Model) tea.Cmd { return m.requestPlan(planRequest{kind: recovery.KindResume}) }},
+	"advice":   {false, (*Model).applyAdvice},
 }
 
 // toggleMark marks the cursor machine, or the whole group on a header row.

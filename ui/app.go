@@ -5,7 +5,6 @@
 package ui
 
 import (
-	"fmt"
 	"os"
 	"strings"
 	"time"
@@ -17,35 +16,21 @@ import (
 	"github.com/flyrescue/flyrescue/model"
 )
 
-// mode routes keys: the focused thing gets the key first, so typing q in
-// the filter never quits.
-type mode int
-
-const (
-	modeNormal mode = iota
-	modeFilter
-	modeConfirm
-	modeConfirmQuit
-	modeForm
-	modeHelp
-	modeDetail
-	modeJournal
-)
-
 // glyphs are the markers that carry meaning without colour.
 type glyphs struct{ cursor, mark, changed, open, closed string }
 
 // Model is the dashboard. Data (the snapshot), view (rows and visible as
 // indices) and marks (IDs) are kept apart so each can change alone.
 type Model struct {
-	opts   Options
-	keys   KeyMap
-	theme  Theme
-	glyphs glyphs
-	help   help.Model
-	width  int
-	height int
-	mode   mode
+	*shared // options, keys, theme: what the panes read too
+	help    help.Model
+	width   int
+	height  int
+
+	// focus is the open pane, which gets the keys; nil: the table has
+	// them, or the filter line while typingFilter.
+	focus        pane
+	typingFilter bool
 
 	// data
 	snap     *model.Snapshot
@@ -87,37 +72,32 @@ type Model struct {
 	// actions
 	planSeq  int
 	planning bool
-	pending  *pendingPlan
 	runSeq   int
 	run      *runState
 	failures []failure
 	quitting bool
-	spin     int
 
-	// panes
-	form    *form
-	detail  *detailState
-	journal *journalState
+	// journal is the journal pane, kept while closed: a finished action
+	// reloads it, and it reopens where the operator left it.
+	journal *journalPane
 
-	status     string
-	helpScroll int
-	pollFails  int // polls failed in a row: the poll interval backs off
+	status    string
+	pollFails int // polls failed in a row: the poll interval backs off
 }
 
 // New builds the dashboard.
 func New(opts Options) *Model {
 	opts = opts.withDefaults()
 	m := &Model{
-		opts:      opts,
-		keys:      opts.keyMap(),
+		shared:    &shared{opts: opts, keys: opts.keyMap()},
 		help:      help.New(),
 		width:     80,
 		height:    24,
 		changed:   make(map[string]time.Time),
 		collapsed: make(map[string]bool),
 		marks:     model.NewSelection(),
-		journal:   &journalState{},
 	}
+	m.journal = newJournalPane(m.shared, m)
 	if opts.ReadOnly {
 		m.keys.SetReadOnly("read-only")
 	}
@@ -164,6 +144,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.width, m.height = msg.Width, msg.Height
 		m.help.SetWidth(msg.Width)
 		m.ensureVisible()
+		if m.focus != nil {
+			return m, m.updatePane(msg)
+		}
 		return m, nil
 	case tea.BackgroundColorMsg:
 		if m.opts.Theme == "dark" || m.opts.Theme == "light" {
@@ -205,41 +188,27 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.finishRun(msg)
 	case quitDeadlineMsg:
 		return m, tea.Quit
-	case detailMsg:
-		m.receiveDetail(msg)
-		return m, nil
 	case journalMsg:
-		m.receiveJournal(msg)
+		m.journal.receive(msg)
 		return m, nil
 	case tea.KeyPressMsg:
 		return m, m.handleKey(msg)
 	}
+	if m.focus != nil {
+		// A message of the pane's own (a machine's detail fetched).
+		return m, m.updatePane(msg)
+	}
 	return m, nil
 }
 
-// handleKey sends the key to the focused mode.
+// handleKey sends the key to what has the focus: a pane, the filter line,
+// else the table.
 func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
-	switch m.mode {
-	case modeFilter:
+	switch {
+	case m.focus != nil:
+		return m.updatePane(msg)
+	case m.typingFilter:
 		return m.handleFilterKey(msg)
-	case modeConfirm:
-		return m.handleConfirm(msg)
-	case modeConfirmQuit:
-		m.mode = modeNormal
-		if msg.String() == confirmKey {
-			return m.cancelAndQuit()
-		}
-		m.status = "not quitting; the action keeps running"
-		return nil
-	case modeForm:
-		return m.handleFormKey(msg)
-	case modeHelp:
-		m.handleHelpKey(msg)
-		return nil
-	case modeDetail:
-		return m.handleDetailKey(msg)
-	case modeJournal:
-		return m.handleJournalKey(msg)
 	}
 	return m.handleNormalKey(msg)
 }
@@ -254,10 +223,10 @@ func (m *Model) View() tea.View {
 }
 
 func (m *Model) render() string {
-	w, h := m.width, m.height
+	w := m.width
 	var b strings.Builder
 	head := m.headerLines(w)
-	if m.mode == modeHelp || m.mode == modeDetail || m.mode == modeJournal {
+	if m.paneFullScreen() {
 		// Panes take the screen; the first header line keeps the context
 		// (app, data age) in view.
 		head = head[:1]
@@ -267,28 +236,32 @@ func (m *Model) render() string {
 		b.WriteString(l)
 		b.WriteByte('\n')
 	}
-	body := h - len(head) - len(foot)
+	body := m.height - len(head) - len(foot)
 	switch {
-	case m.mode == modeConfirm && m.pending != nil:
-		b.WriteString(place(w, body, m.planDialog(w)))
-	case m.mode == modeConfirmQuit:
-		b.WriteString(place(w, body, m.quitDialog()))
-	case m.mode == modeForm && m.form != nil:
-		b.WriteString(place(w, body, m.formView(w)))
-	case m.mode == modeHelp:
-		b.WriteString(fill(m.helpView(w, body), body))
-	case m.mode == modeDetail:
-		b.WriteString(fill(m.detailView(w, body), body))
-	case m.mode == modeJournal:
-		b.WriteString(fill(m.journalView(w, body), body))
-	default:
+	case m.focus == nil:
 		m.renderTable(&b, w, body)
+	case m.focus.fullScreen():
+		b.WriteString(fill(m.focus.view(w, body), body))
+	default:
+		b.WriteString(place(w, body, m.focus.view(w, body)))
 	}
 	if len(foot) == 0 {
 		return strings.TrimSuffix(b.String(), "\n")
 	}
 	b.WriteString(strings.Join(foot, "\n"))
 	return b.String()
+}
+
+// paneFullScreen reports whether a full-screen pane is open.
+func (m *Model) paneFullScreen() bool { return m.focus != nil && m.focus.fullScreen() }
+
+// bodySize is the size render gives the focused pane.
+func (m *Model) bodySize() (width, height int) {
+	head := m.headerHeight()
+	if m.paneFullScreen() {
+		head = 1
+	}
+	return m.width, m.height - head - len(m.footerLines(m.width))
 }
 
 // tableHeight is the rows of machines the table can show.
@@ -315,7 +288,7 @@ func (m *Model) footerLines(width int) []string {
 	if status != "" {
 		out = append(out, truncate(" "+status, width))
 	}
-	if m.mode != modeHelp && m.mode != modeDetail && m.mode != modeJournal {
+	if !m.paneFullScreen() {
 		out = append(out, truncate(m.help.ShortHelpView(m.keys.ShortHelp()), width))
 	}
 	return out
@@ -342,14 +315,4 @@ func fill(s string, h int) string {
 		lines = append(lines, "")
 	}
 	return strings.Join(lines, "\n") + "\n"
-}
-
-func (m *Model) quitDialog() string {
-	t := m.theme
-	done, failed, _, inFlight, retrying, queued := m.run.counts()
-	body := t.DialogTitle.Render("An action is running") + "\n\n" +
-		fmt.Sprintf("%s %s: %d done, %d failed, %d in flight, %d retrying, %d queued", m.run.kind, shortID(m.run.actionID), done, failed, inFlight, retrying, queued) +
-		"\nQuitting cancels it: in-flight steps finish or are marked interrupted,\nleases are released and the journal records where it stopped (R resumes).\n\n" +
-		t.Key.Render(confirmKey) + " cancel and quit   any other key keeps it running " + t.Bold.Render("[default: No]")
-	return t.Dialog.Render(body)
 }

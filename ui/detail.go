@@ -8,14 +8,16 @@ import (
 	"strings"
 	"time"
 
+	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/flyrescue/flyrescue/flyclient"
 )
 
-// detailState is the machine pane: what the list cannot show (config,
+// detailPane is the machine pane: what the list cannot show (config,
 // events, check output, the lease holder), fetched fresh when opened.
-type detailState struct {
+type detailPane struct {
+	paneBase
 	id       string
 	loading  bool
 	machine  *flyclient.Machine
@@ -36,13 +38,19 @@ func (m *Model) openDetailOrFold() tea.Cmd {
 		return nil
 	}
 	mc, _ := m.cursorMachine()
-	m.detail = &detailState{id: mc.ID, loading: true}
-	m.mode = modeDetail
-	return fetchDetail(m.baseCtx(), m.opts.API, m.opts.App, mc.ID)
+	d := newDetailPane(m.shared, mc.ID)
+	m.open(d)
+	return d.fetch()
 }
 
-// fetchDetail reads the machine and its lease in a Cmd with a timeout.
-func fetchDetail(base context.Context, api FleetAPI, app, id string) tea.Cmd {
+func newDetailPane(s *shared, id string) *detailPane {
+	return &detailPane{paneBase: paneBase{s, "detail", true}, id: id}
+}
+
+// fetch reads the machine and its lease in a Cmd with a timeout.
+func (d *detailPane) fetch() tea.Cmd {
+	d.loading = true
+	base, api, app, id := d.baseCtx(), d.opts.API, d.opts.App, d.id
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(base, detailTimeout)
 		defer cancel()
@@ -55,46 +63,47 @@ func fetchDetail(base context.Context, api FleetAPI, app, id string) tea.Cmd {
 	}
 }
 
-func (m *Model) receiveDetail(msg detailMsg) {
-	if m.detail == nil || m.detail.id != msg.id {
-		return
+func (d *detailPane) update(msg tea.Msg, width, height int) (tea.Cmd, bool) {
+	k := &d.keys.DetailPane
+	var cmd tea.Cmd
+	switch msg := msg.(type) {
+	case detailMsg:
+		if msg.id != d.id {
+			return nil, true
+		}
+		d.loading = false
+		d.machine, d.lease, d.err, d.leaseErr = msg.machine, msg.lease, msg.err, msg.leaseErr
+	case tea.KeyPressMsg:
+		switch {
+		case key.Matches(msg, k.Close.Binding):
+			return nil, false
+		case key.Matches(msg, k.Down.Binding):
+			d.scroll++
+		case key.Matches(msg, k.Up.Binding):
+			d.scroll--
+		case key.Matches(msg, k.Refresh.Binding):
+			cmd = d.fetch()
+		}
 	}
-	m.detail.loading = false
-	m.detail.machine, m.detail.lease, m.detail.err, m.detail.leaseErr = msg.machine, msg.lease, msg.err, msg.leaseErr
+	d.scroll = clampScroll(d.scroll, len(d.lines(width)), height)
+	return cmd, true
 }
 
-func (m *Model) handleDetailKey(msg tea.KeyPressMsg) tea.Cmd {
-	switch msg.String() {
-	case "esc", "q", "enter", "left", "h":
-		m.mode = modeNormal
-		m.detail = nil
-	case "down", "j":
-		m.detail.scroll++
-	case "up", "k":
-		m.detail.scroll = max(0, m.detail.scroll-1)
-	case "ctrl+r":
-		m.detail.loading = true
-		return fetchDetail(m.baseCtx(), m.opts.API, m.opts.App, m.detail.id)
-	}
-	return nil
-}
-
-// detailView renders the pane, scrolled.
-func (m *Model) detailView(width, height int) string {
-	lines := m.detailLines(width)
-	d := m.detail
-	d.scroll = max(0, min(d.scroll, len(lines)-height+1))
-	lines = lines[d.scroll:]
-	lines = append(lines[:min(len(lines), height-1)], m.theme.Muted.Render(" esc back · j/k scroll · ctrl+r reload"))
+// view renders the pane, scrolled.
+func (d *detailPane) view(width, height int) string {
+	lines := d.lines(width)
+	lines = lines[clampScroll(d.scroll, len(lines), height):]
+	k := &d.keys.DetailPane
+	lines = append(lines[:min(len(lines), height-1)], d.theme.Muted.Render(fmt.Sprintf(" %s back · %s/%s scroll · %s reload",
+		k.Close.Help().Key, k.Down.Help().Key, k.Up.Help().Key, k.Refresh.Help().Key)))
 	return strings.Join(lines, "\n")
 }
 
-func (m *Model) detailLines(width int) []string {
-	t := m.theme
-	d := m.detail
+func (d *detailPane) lines(width int) []string {
+	t := d.theme
 	out := []string{t.Title.Render(" Machine " + d.id)}
 	if d.loading && d.machine == nil {
-		return append(out, " "+m.spinnerGlyph()+" fetching machine and lease…")
+		return append(out, " "+d.spinnerGlyph()+" fetching machine and lease…")
 	}
 	if d.err != nil {
 		return append(out, t.Bad.Render(" could not fetch: "+d.err.Error()))
@@ -118,7 +127,7 @@ func (m *Model) detailLines(width int) []string {
 	if cfg := mc.Config; cfg != nil {
 		out = append(out, "", t.Bold.Render(" Config"))
 		kv("image", cfg.Image)
-		kv(m.opts.LabelEnv, cfg.Env[m.opts.LabelEnv])
+		kv(d.opts.LabelEnv, cfg.Env[d.opts.LabelEnv])
 		if g := cfg.Guest; g != nil {
 			kv("guest", fmt.Sprintf("%s %d cpu · %d MB", g.CPUKind, g.CPUs, g.MemoryMB))
 		}

@@ -26,11 +26,11 @@ func (m *Model) handleFilterKey(msg tea.KeyPressMsg) tea.Cmd {
 	switch msg.String() {
 	case "esc":
 		m.filterInput.value = ""
-		m.mode = modeNormal
+		m.typingFilter = false
 		m.setQuery("")
 		return nil
 	case "enter", "tab":
-		m.mode = modeNormal
+		m.typingFilter = false
 		if m.filterTyping != nil {
 			// The word is finished now: its error is an error.
 			m.setQuery(m.filterInput.value)
@@ -57,7 +57,7 @@ func (m *Model) setQuery(q string) {
 	m.filterInput.value = q
 	var f *model.Filter
 	var typing, err error
-	if m.mode == modeFilter {
+	if m.typingFilter {
 		f, typing, err = model.ParseFilterTyping(q)
 	} else {
 		f, err = model.ParseFilter(q)
@@ -78,7 +78,13 @@ func (m *Model) filterBlocks(msg tea.KeyPressMsg) bool {
 		return false
 	}
 	k := &m.keys
-	for _, b := range []key.Binding{k.Mark, k.MarkAll, k.Update, k.Restart, k.Destroy} {
+	blocked := []key.Binding{k.Mark, k.MarkAll}
+	for _, a := range k.actionKeys() {
+		if actionHandlers[a.Setting].onTargets {
+			blocked = append(blocked, *a.Binding)
+		}
+	}
+	for _, b := range blocked {
 		if key.Matches(msg, b) {
 			m.status = fmt.Sprintf("%s does nothing: the filter is invalid (see above); / to fix it, esc to clear it", b.Help().Desc)
 			return true
@@ -126,14 +132,14 @@ func (m *Model) cycleGroup() {
 // filterLine is the footer line that shows the query and its match count.
 func (m *Model) filterLine(width int) string {
 	t := m.theme
-	if m.mode != modeFilter && m.filterInput.value == "" {
+	if !m.typingFilter && m.filterInput.value == "" {
 		return ""
 	}
 	total := 0
 	if m.snap != nil {
 		total = len(m.snap.Machines)
 	}
-	line := t.Key.Render("/") + m.filterInput.view(m.mode == modeFilter)
+	line := t.Key.Render("/") + m.filterInput.view(m.typingFilter)
 	switch {
 	case m.filterErr != nil:
 		line += "   " + t.Bad.Render("invalid filter: matches nothing")
@@ -143,7 +149,7 @@ func (m *Model) filterLine(width int) string {
 			line += t.Muted.Render("   … " + m.filterTyping.Error())
 		}
 	}
-	if m.mode == modeFilter && m.filterTyping == nil {
+	if m.typingFilter && m.filterTyping == nil {
 		line += t.Muted.Render("   enter keeps · esc clears")
 	}
 	return truncate(line, width)

@@ -28,7 +28,7 @@ func TestFlowFilterMarkUpdate(t *testing.T) {
 	})
 	h.press("/")
 	h.typeText("group:worker_autoscale state:failed")
-	if h.m.mode != modeFilter {
+	if h.m.mode() != modeFilter {
 		t.Fatal("typing a query left the filter")
 	}
 	h.press("enter")
@@ -51,8 +51,8 @@ func TestFlowFilterMarkUpdate(t *testing.T) {
 		t.Fatalf("marked %d, want %d", h.m.marks.Len(), len(before))
 	}
 	h.press("u")
-	h.waitFor("the plan dialog", func() bool { return h.m.mode == modeConfirm || (!h.m.planning && h.m.status != "") })
-	if h.m.mode != modeConfirm {
+	h.waitFor("the plan dialog", func() bool { return h.m.mode() == modeConfirm || (!h.m.planning && h.m.status != "") })
+	if h.m.mode() != modeConfirm {
 		t.Fatalf("no plan: %s", h.m.status)
 	}
 	if s := h.screen(); !strings.Contains(s, "[default: No]") || !strings.Contains(s, "worker_autoscale") || !strings.Contains(s, fmt.Sprintf("%d machines", len(before))) {
@@ -149,12 +149,12 @@ func TestFlowDestroyStuckAndScaleBack(t *testing.T) {
 	want := groupTotal()
 	h.cursorTo(victim)
 	h.press("D")
-	h.waitFor("destroy plan", func() bool { return h.m.mode == modeConfirm })
+	h.waitFor("destroy plan", func() bool { return h.m.mode() == modeConfirm })
 	if !strings.Contains(h.screen(), "press f") {
 		t.Errorf("destroy plan does not offer force:\n%s", h.screen())
 	}
 	h.press("f")
-	h.waitFor("forced plan", func() bool { return h.m.mode == modeConfirm && h.m.pending.req.force })
+	h.waitFor("forced plan", func() bool { return h.m.mode() == modeConfirm && h.m.pending().req.force })
 	if !strings.Contains(h.screen(), "FORCE-destroy 1 machine") {
 		t.Errorf("forced plan:\n%s", h.screen())
 	}
@@ -166,16 +166,16 @@ func TestFlowDestroyStuckAndScaleBack(t *testing.T) {
 	h.waitFor("a poll without the victim", func() bool { return groupTotal() == want-1 })
 
 	h.press("c", "s")
-	if h.m.mode != modeForm {
+	if h.m.mode() != modeForm {
 		t.Fatalf("scale form did not open: %s", h.m.status)
 	}
-	for h.m.form.groups[h.m.form.group] != group {
+	for h.m.form().groups[h.m.form().group] != group {
 		h.press("space")
 	}
 	h.press("tab", "ctrl+u")
 	h.typeText(strconv.Itoa(want))
 	h.press("enter")
-	h.waitFor("scale plan", func() bool { return h.m.mode == modeConfirm })
+	h.waitFor("scale plan", func() bool { return h.m.mode() == modeConfirm })
 	h.press("y")
 	h.waitFor("scale to finish", func() bool { return h.m.run != nil && h.m.run.done })
 	h.waitFor("the group back at its count", func() bool { return groupTotal() == want })
@@ -187,8 +187,8 @@ func TestReadOnlyRefusesEveryAction(t *testing.T) {
 	h.press("a")
 	for _, k := range []string{"u", "r", "D", "s", "b", "U", "R", "f"} {
 		h.press(k)
-		if h.m.mode != modeNormal || h.m.planning {
-			t.Fatalf("%s opened mode %d in read-only", k, h.m.mode)
+		if h.m.mode() != modeNormal || h.m.planning {
+			t.Fatalf("%s opened mode %d in read-only", k, h.m.mode())
 		}
 		if !strings.Contains(h.m.status, "disabled") {
 			t.Errorf("%s: status %q does not say why", k, h.m.status)
@@ -211,8 +211,8 @@ func TestQuitWhileRunningCancels(t *testing.T) {
 	h.srv.Sim.SetLatency(30 * time.Millisecond)
 	h.updateOldImageUntilInFlight()
 	h.press("q")
-	if h.m.mode != modeConfirmQuit || h.quit {
-		t.Fatalf("q while running did not ask (mode %d, quit %v)", h.m.mode, h.quit)
+	if h.m.mode() != modeConfirmQuit || h.quit {
+		t.Fatalf("q while running did not ask (mode %d, quit %v)", h.m.mode(), h.quit)
 	}
 	h.press("n")
 	if h.quit || h.m.run.done {
@@ -301,11 +301,11 @@ func TestFlowScaleOneRegion(t *testing.T) {
 	h.press("shift+tab", "ctrl+u")
 	h.typeText(strconv.Itoa(inRegion + 1))
 	h.press("enter")
-	h.waitFor("scale plan", func() bool { return h.m.mode == modeConfirm || (!h.m.planning && h.m.status != "") })
-	if h.m.mode != modeConfirm {
+	h.waitFor("scale plan", func() bool { return h.m.mode() == modeConfirm || (!h.m.planning && h.m.status != "") })
+	if h.m.mode() != modeConfirm {
 		t.Fatalf("no plan: %s", h.m.status)
 	}
-	p := h.m.pending.plan
+	p := h.m.pending().plan
 	if len(p.Steps) != 1 || p.Steps[0].Region != region || p.Args["region"] != region || p.Args["group"] != group {
 		t.Fatalf("plan: %d steps, args %v", len(p.Steps), p.Args)
 	}
@@ -334,11 +334,11 @@ func TestFlowRollbackOneRegion(t *testing.T) {
 	h.press("tab", "right")
 	region := f.regionName()
 	h.press("enter")
-	h.waitFor("rollback plan", func() bool { return h.m.mode == modeConfirm || (!h.m.planning && h.m.status != "") })
-	if h.m.mode != modeConfirm {
+	h.waitFor("rollback plan", func() bool { return h.m.mode() == modeConfirm || (!h.m.planning && h.m.status != "") })
+	if h.m.mode() != modeConfirm {
 		t.Fatalf("no plan: %s", h.m.status)
 	}
-	p := h.m.pending.plan
+	p := h.m.pending().plan
 	if len(p.Steps) == 0 {
 		t.Fatal("empty rollback plan")
 	}
@@ -348,7 +348,7 @@ func TestFlowRollbackOneRegion(t *testing.T) {
 		}
 	}
 	h.press("n")
-	if h.m.mode != modeNormal || len(h.srv.Sim.Stats().MutationsPerMachine) != 0 {
+	if h.m.mode() != modeNormal || len(h.srv.Sim.Stats().MutationsPerMachine) != 0 {
 		t.Fatal("n did not cancel cleanly")
 	}
 }
@@ -383,10 +383,10 @@ func TestPollBacksOffWhileFailing(t *testing.T) {
 func (h *harness) openForm(k string) *form {
 	h.t.Helper()
 	h.press(k)
-	if h.m.mode != modeForm || h.m.form == nil {
+	if h.m.mode() != modeForm || h.m.form() == nil {
 		h.t.Fatalf("%s did not open a form: %s", k, h.m.status)
 	}
-	return h.m.form
+	return h.m.form()
 }
 
 // cloneConfig is flyclient.CloneConfig for tests: a config that does not
@@ -407,7 +407,7 @@ func (h *harness) updateOldImageUntilInFlight() {
 	h.press("/")
 	h.typeText("image:old")
 	h.press("enter", "a", "u")
-	h.waitFor("plan", func() bool { return h.m.mode == modeConfirm })
+	h.waitFor("plan", func() bool { return h.m.mode() == modeConfirm })
 	h.press("y")
 	h.waitFor("steps in flight", func() bool {
 		if h.m.run == nil {

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/flyrescue/flyrescue/model"
@@ -21,8 +22,11 @@ const (
 
 // form is the small dialog for actions that need arguments: scale (group,
 // count, region) and rollback (release, region). Submitting opens the plan,
-// which still needs y.
+// which still needs y. It reads the fleet live from its host, so its counts
+// follow the polls while it is open.
 type form struct {
+	paneBase
+	host   host
 	kind   formKind
 	field  int
 	groups []string
@@ -45,10 +49,10 @@ type regionChoice struct {
 
 // regionChoices lists the regions machines of group run in ("" = any
 // group), most machines first, after the "every region" entry.
-func (m *Model) regionChoices(group string) []regionChoice {
+func regionChoices(snap *model.Snapshot, group string) []regionChoice {
 	counts := map[string]int{}
 	total := 0
-	for _, mc := range m.snap.Machines {
+	for _, mc := range snap.Machines {
 		if group == "" || mc.Group == group {
 			counts[mc.Region]++
 			total++
@@ -74,12 +78,12 @@ func (f *form) cycleRegion(d int) {
 }
 
 // openScaleForm starts on the cursor machine's group at its current count.
-func (m *Model) openScaleForm() {
+func (m *Model) openScaleForm() tea.Cmd {
 	if m.snap == nil || len(m.snap.Groups) == 0 {
 		m.status = "no process groups to scale yet"
-		return
+		return nil
 	}
-	f := &form{kind: formScale}
+	f := newForm(m.shared, m, formScale)
 	cur := ""
 	if mc, ok := m.cursorMachine(); ok {
 		cur = mc.Group
@@ -90,40 +94,41 @@ func (m *Model) openScaleForm() {
 			f.group = i
 		}
 	}
-	f.regions = m.regionChoices(f.groups[f.group])
-	f.count.value = strconv.Itoa(m.scaleStart(f.groups[f.group], "", m.snap.Groups[f.group].Total))
-	m.form = f
-	m.mode = modeForm
+	f.regions = regionChoices(m.snap, f.groups[f.group])
+	f.count.value = strconv.Itoa(scaleStart(&m.incident, f.groups[f.group], "", m.snap.Groups[f.group].Total))
+	m.open(f)
+	return nil
 }
 
 // scaleStart is the count the scale form offers: the count before the
 // incident when the group (or region) is below it, the runbook's "scale
 // back"; else what it has now.
-func (m *Model) scaleStart(group, region string, now int) int {
-	if b, ok := m.baselineOf(group, region); ok && b > now {
+func scaleStart(inc *model.Incident, group, region string, now int) int {
+	if b, ok := baselineOf(inc, group, region); ok && b > now {
 		return b
 	}
 	return now
 }
 
 // baselineOf is a group's (or one region's) count before the incident.
-func (m *Model) baselineOf(group, region string) (int, bool) {
+func baselineOf(inc *model.Incident, group, region string) (int, bool) {
 	if region != "" {
-		b, ok := m.incident.RegionBaseline[group][region]
+		b, ok := inc.RegionBaseline[group][region]
 		return b, ok
 	}
-	b, ok := m.incident.Baseline[group]
+	b, ok := inc.Baseline[group]
 	return b, ok
 }
 
 // openRollbackForm lists the releases with their images, starting on the
 // runbook's pick (the newest healthy older release) when there is one.
-func (m *Model) openRollbackForm() {
+func (m *Model) openRollbackForm() tea.Cmd {
 	if m.snap == nil || len(m.snap.Releases) == 0 {
 		m.status = "no releases known: rollback needs the app's release history"
-		return
+		return nil
 	}
-	f := &form{kind: formRollback, releases: m.snap.Releases, regions: m.regionChoices("")}
+	f := newForm(m.shared, m, formRollback)
+	f.releases, f.regions = m.snap.Releases, regionChoices(m.snap, "")
 	want := 0
 	if br := m.class.BadRelease; br != nil {
 		want = br.Version
@@ -134,100 +139,113 @@ func (m *Model) openRollbackForm() {
 			break
 		}
 	}
-	m.form = f
-	m.mode = modeForm
+	m.open(f)
+	return nil
 }
 
-func (m *Model) handleFormKey(msg tea.KeyPressMsg) tea.Cmd {
-	f := m.form
+func newForm(s *shared, h host, kind formKind) *form {
+	return &form{paneBase: paneBase{s, "form", false}, host: h, kind: kind}
+}
+
+// liveGroup is the chosen group as the last poll has it (zero once it is gone).
+func (f *form) liveGroup(snap *model.Snapshot) model.GroupStats {
+	name := f.groups[f.group]
+	for _, g := range snap.Groups {
+		if g.Name == name {
+			return g
+		}
+	}
+	return model.GroupStats{Name: name}
+}
+
+func (f *form) update(msg tea.Msg, _, _ int) (tea.Cmd, bool) {
+	press, ok := msg.(tea.KeyPressMsg)
+	if !ok {
+		return nil, true
+	}
+	k := &f.keys.FormPane
 	fields := 3
 	if f.kind == formRollback {
 		fields = 2
 	}
-	switch msg.String() {
-	case "esc":
-		m.form = nil
-		m.mode = modeNormal
-		m.status = "cancelled: nothing was changed"
-		return nil
-	case "tab":
+	switch {
+	case key.Matches(press, k.Cancel.Binding):
+		f.host.setStatus("cancelled: nothing was changed")
+		return nil, false
+	case key.Matches(press, k.NextField.Binding):
 		f.field = (f.field + 1) % fields
-		return nil
-	case "shift+tab":
+		return nil, true
+	case key.Matches(press, k.PrevField.Binding):
 		f.field = (f.field + fields - 1) % fields
-		return nil
-	case "enter":
-		return m.submitForm()
+		return nil, true
+	case key.Matches(press, k.Submit.Binding):
+		return f.submit()
 	}
+	prev := key.Matches(press, k.Left.Binding, k.Up.Binding)
+	next := key.Matches(press, k.Right.Binding, k.Down.Binding)
+	snap, inc := f.host.fleet()
 	switch {
 	case f.kind == formScale && f.field == 0:
-		switch msg.String() {
-		case "left", "h", "up", "k":
+		switch {
+		case prev:
 			f.group = (f.group + len(f.groups) - 1) % len(f.groups)
-		case "right", "l", "down", "j", "space":
+		case next:
 			f.group = (f.group + 1) % len(f.groups)
 		}
-		if g := m.snap.Groups; f.group < len(g) {
-			f.count.value = strconv.Itoa(m.scaleStart(g[f.group].Name, "", g[f.group].Total))
-			f.regions, f.region = m.regionChoices(g[f.group].Name), 0
-		}
+		g := f.liveGroup(snap)
+		f.count.value = strconv.Itoa(scaleStart(inc, g.Name, "", g.Total))
+		f.regions, f.region = regionChoices(snap, g.Name), 0
 	case f.kind == formScale && f.field == 1:
-		if t := msg.Text; t != "" && (t < "0" || t > "9") {
+		if t := press.Text; t != "" && (t < "0" || t > "9") {
 			f.err = "count is a number"
-			return nil
+			return nil, true
 		}
 		f.err = ""
-		f.count.handle(msg)
+		f.count.handle(press)
 	case f.kind == formRollback && f.field == 0:
-		switch msg.String() {
-		case "up", "k":
+		switch {
+		case key.Matches(press, k.Up.Binding):
 			f.release = max(0, f.release-1)
-		case "down", "j":
+		case key.Matches(press, k.Down.Binding):
 			f.release = min(len(f.releases)-1, f.release+1)
 		}
 	default: // the region picker
-		switch msg.String() {
-		case "left", "h", "up", "k":
+		switch {
+		case prev:
 			f.cycleRegion(-1)
-		case "right", "l", "down", "j", "space":
+		case next:
 			f.cycleRegion(1)
 		}
 		if f.kind == formScale {
 			// The count is per region once one is picked: start from what
 			// it has, never from the group's total.
-			f.count.value = strconv.Itoa(m.scaleStart(f.groups[f.group], f.regionName(), f.regions[f.region].count))
+			f.count.value = strconv.Itoa(scaleStart(inc, f.groups[f.group], f.regionName(), f.regions[f.region].count))
 		}
 	}
-	return nil
+	return nil, true
 }
 
-// submitForm validates and asks for the plan.
-func (m *Model) submitForm() tea.Cmd {
-	f := m.form
+// submit validates and asks for the plan.
+func (f *form) submit() (tea.Cmd, bool) {
 	region := f.regionName()
 	switch f.kind {
 	case formScale:
 		n, err := strconv.Atoi(f.count.value)
 		if err != nil || n < 0 {
 			f.err = "count must be a whole number ≥ 0"
-			return nil
+			return nil, true
 		}
-		m.form, m.mode = nil, modeNormal
-		return m.requestPlan(planRequest{kind: recovery.KindScale, group: f.groups[f.group], count: n, region: region})
+		return f.host.requestPlan(planRequest{kind: recovery.KindScale, group: f.groups[f.group], count: n, region: region}), false
 	default:
 		r := f.releases[f.release]
-		ids, hidden := []string(nil), 0
-		if m.marks.Len() > 0 {
-			ids, hidden = m.marks.IDs(), m.marks.Hidden(m.visible, m.snap)
-		}
-		m.form, m.mode = nil, modeNormal
-		return m.requestPlan(planRequest{kind: recovery.KindRollback, release: fmt.Sprintf("v%d", r.Version), region: region, ids: ids, hidden: hidden})
+		ids, hidden := f.host.marked()
+		return f.host.requestPlan(planRequest{kind: recovery.KindRollback, release: fmt.Sprintf("v%d", r.Version), region: region, ids: ids, hidden: hidden}), false
 	}
 }
 
 // regionView is the picker's value: the region and how many machines it
 // holds, or every region.
-func (m *Model) regionView(f *form, allNote string) string {
+func (f *form) regionView(allNote string) string {
 	r := f.regions[f.region]
 	if r.name == "" {
 		return fmt.Sprintf("‹ every region ›  (%d machines; %s)", r.count, allNote)
@@ -235,33 +253,33 @@ func (m *Model) regionView(f *form, allNote string) string {
 	return fmt.Sprintf("‹ %s ›  (%d machines)", r.name, r.count)
 }
 
-// formView renders the dialog.
-func (m *Model) formView(width int) string {
-	t := m.theme
-	f := m.form
+// view renders the dialog.
+func (f *form) view(width, _ int) string {
+	t := f.theme
+	snap, inc := f.host.fleet()
 	var b strings.Builder
 	field := func(i int, label, value string) {
 		marker := "  "
 		if f.field == i {
-			marker = m.glyphs.cursor + " "
+			marker = f.glyphs.cursor + " "
 			value = t.Bold.Render(value)
 		}
 		b.WriteString(marker + t.Muted.Render(fmt.Sprintf("%-8s", label)) + value + "\n")
 	}
 	if f.kind == formScale {
 		b.WriteString(t.DialogTitle.Render("Scale a process group") + "\n\n")
-		g := m.snap.Groups[f.group]
+		g := f.liveGroup(snap)
 		field(0, "group", fmt.Sprintf("‹ %s ›  (now %d machines, %d on target)", g.Name, g.Total, g.OnTarget))
 		field(1, "count", f.count.view(f.field == 1))
 		now := g.Total
 		if f.regionName() != "" {
 			now = f.regions[f.region].count
 		}
-		if base, ok := m.baselineOf(g.Name, f.regionName()); ok && base != now && m.incident.BaselineFrom != "now" {
-			from := map[string]string{"journal": "the journal's first record", "first poll": "when flyrescue first saw it"}[m.incident.BaselineFrom]
+		if base, ok := baselineOf(inc, g.Name, f.regionName()); ok && base != now && inc.BaselineFrom != "now" {
+			from := map[string]string{"journal": "the journal's first record", "first poll": "when flyrescue first saw it"}[inc.BaselineFrom]
 			b.WriteString(t.Muted.Render(fmt.Sprintf("  back to %d: the count before the incident (%s)", base, from)) + "\n")
 		}
-		field(2, "region", m.regionView(f, "the group's regions"))
+		field(2, "region", f.regionView("the group's regions"))
 		if f.regionName() != "" {
 			b.WriteString(t.Muted.Render(fmt.Sprintf("  count is for %s only: the group's other regions keep theirs", f.regionName())) + "\n")
 		}
@@ -274,10 +292,10 @@ func (m *Model) formView(width int) string {
 			}
 			cur := "  "
 			if i == f.release {
-				cur = m.glyphs.cursor + " "
+				cur = f.glyphs.cursor + " "
 			}
 			line := fmt.Sprintf("v%-4d %-11s %s", r.Version, r.Status, model.ImageTag(r.Image))
-			if r.Image == m.snap.Target.Image {
+			if r.Image == snap.Target.Image {
 				line += "  (target)"
 			}
 			if i == f.release && f.field == 0 {
@@ -286,14 +304,16 @@ func (m *Model) formView(width int) string {
 			b.WriteString(cur + line + "\n")
 		}
 		b.WriteString("\n")
-		field(1, "region", m.regionView(f, "one region first is safer"))
-		if n := m.marks.Len(); n > 0 {
+		field(1, "region", f.regionView("one region first is safer"))
+		if ids, _ := f.host.marked(); len(ids) > 0 {
+			n := len(ids)
 			b.WriteString(t.Info.Render(fmt.Sprintf("applies to the %d marked machines", n)) + "\n")
 		}
 	}
 	if f.err != "" {
 		b.WriteString(t.Bad.Render(f.err) + "\n")
 	}
-	b.WriteString("\n" + t.Key.Render("tab") + " next field  " + t.Key.Render("enter") + " plan  " + t.Key.Render("esc") + " cancel")
+	k := &f.keys.FormPane
+	b.WriteString("\n" + t.Key.Render(k.NextField.Help().Key) + " next field  " + t.Key.Render(k.Submit.Help().Key) + " plan  " + t.Key.Render(k.Cancel.Help().Key) + " cancel")
 	return t.Dialog.Width(min(width-2, 90)).Render(b.String())
 }

@@ -102,9 +102,8 @@ func TestGoldenScreens(t *testing.T) {
 			m.Update(keyPress("down"))
 			m.Update(keyPress("down"))
 			mc, _ := m.cursorMachine()
-			m.detail = &detailState{id: mc.ID}
-			m.mode = modeDetail
-			m.receiveDetail(detailMsg{id: mc.ID, machine: fakeFlyMachine(*mc), lease: &flyclient.Lease{Owner: "deploy-bot@example.com", ExpiresAt: model.SyntheticNow.Add(10 * time.Second)}})
+			m.open(newDetailPane(m.shared, mc.ID))
+			m.Update(detailMsg{id: mc.ID, machine: fakeFlyMachine(*mc), lease: &flyclient.Lease{Owner: "deploy-bot@example.com", ExpiresAt: model.SyntheticNow.Add(10 * time.Second)}})
 			checkGolden(t, "detail_"+suffix, m)
 		})
 		t.Run("help_"+suffix, func(t *testing.T) {
@@ -114,8 +113,8 @@ func TestGoldenScreens(t *testing.T) {
 		})
 		t.Run("journal_"+suffix, func(t *testing.T) {
 			m := fixedModel(t, 500, w, h)
-			m.mode = modeJournal
-			m.receiveJournal(journalMsg{path: "/tmp/flyrescue/app.jsonl", logs: fakeHistory()})
+			m.open(m.journal)
+			m.Update(journalMsg{path: "/tmp/flyrescue/app.jsonl", logs: fakeHistory()})
 			checkGolden(t, "journal_"+suffix, m)
 		})
 	}

@@ -20,7 +20,7 @@ func TestFlowBadImageHalts(t *testing.T) {
 	h.press("/")
 	h.typeText("image:old")
 	h.press("enter", "a", "u")
-	h.waitFor("plan", func() bool { return h.m.mode == modeConfirm })
+	h.waitFor("plan", func() bool { return h.m.mode() == modeConfirm })
 	if s := h.screen(); !strings.Contains(s, "canary-first") {
 		t.Errorf("the plan does not say the groups go canary-first:\n%s", s)
 	}

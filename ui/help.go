@@ -9,111 +9,189 @@ import (
 	"github.com/charmbracelet/x/ansi"
 )
 
-// helpView is generated from the KeyMap that dispatches keys, so it cannot
-// drift from behaviour. Disabled actions stay listed with the reason.
-func (m *Model) helpView(width, height int) string {
-	t := m.theme
-	groups := m.keys.FullHelp()
-	var cols [][]string
-	widths := make([]int, len(groups))
-	for gi, g := range groups {
-		col := []string{t.Bold.Render(FullHelpTitles[gi])}
-		widths[gi] = textWidth(FullHelpTitles[gi])
-		for _, kb := range g {
-			h := kb.Help()
-			desc := h.Desc
-			if !kb.Enabled() {
-				desc = t.Muted.Render(desc)
-			}
-			line := t.Key.Render(fit(h.Key, 7, false, false)) + " " + desc
-			widths[gi] = max(widths[gi], textWidth(line))
-			col = append(col, line)
+// helpPane is generated from the KeyMap that dispatches keys, the panes'
+// keys included, so it cannot drift from behaviour. Disabled actions stay
+// listed with the reason.
+type helpPane struct {
+	paneBase
+	scroll int
+}
+
+func newHelpPane(s *shared) *helpPane { return &helpPane{paneBase: paneBase{s, "help", true}} }
+
+// update scrolls with the movement keys, clamped to the content at this
+// size; any other key closes the help.
+func (h *helpPane) update(msg tea.Msg, width, height int) (tea.Cmd, bool) {
+	k := &h.keys.HelpPane
+	page := max(1, height/2)
+	switch msg := msg.(type) {
+	case tea.KeyPressMsg:
+		switch {
+		case key.Matches(msg, k.Down.Binding):
+			h.scroll++
+		case key.Matches(msg, k.Up.Binding):
+			h.scroll--
+		case key.Matches(msg, k.PageDown.Binding):
+			h.scroll += page
+		case key.Matches(msg, k.PageUp.Binding):
+			h.scroll -= page
+		default:
+			return nil, false
 		}
-		cols = append(cols, col)
+	case tea.WindowSizeMsg:
+	default:
+		return nil, true
 	}
-	// Four columns side by side when they fit, else two by two.
-	perRow, total := len(cols), 0
-	for _, w := range widths {
-		total += w + 3
-	}
-	if total > width-1 {
-		perRow = 2
-	}
-	out := []string{"", ""} // title, set below once we know whether it scrolls
-	for i := 0; i < len(cols); i += perRow {
-		end := min(i+perRow, len(cols))
-		maxLen := 0
-		for _, c := range cols[i:end] {
-			maxLen = max(maxLen, len(c))
-		}
-		for l := 0; l < maxLen; l++ {
-			var line strings.Builder
-			line.WriteString(" ")
-			for ci := i; ci < end; ci++ {
-				w := widths[ci] + 3
-				if perRow == 2 {
-					w = max(widths[ci-i], widths[ci-i+2]) + 3
-				}
-				cell := ""
-				if l < len(cols[ci]) {
-					cell = cols[ci][l]
-				}
-				line.WriteString(fit(cell, w, false, false))
-			}
-			out = append(out, strings.TrimRight(line.String(), " "))
-		}
-		out = append(out, "")
-	}
-	notes := []string{
-		"A state ending in ! (replacing!) is stuck: in it longer than --stuck-after, or failed to settle.",
-		"Actions apply to the marked machines, else to the row under the cursor (a group header = its group).",
-		"Every action shows its plan first: y runs it, any other key cancels. Nothing mutates without y.",
-		"Filter: state:failed group:worker_autoscale region:iad image:old checks:critical stuck, free text; -term negates.",
-		fmt.Sprintf("Plan dialog: f toggles --force on a destroy. Journal (%s): %s undoes, %s resumes the chosen action.",
-			m.keys.Journal.Help().Key, m.keys.Undo.Help().Key, m.keys.Resume.Help().Key),
-	}
-	if m.opts.ReadOnly {
-		notes = append(notes, t.Warn.Render("Read-only ("+m.opts.ReadOnlyWhy+"): every mutating action is disabled."))
-	}
-	if m.opts.JournalNote != "" {
-		notes = append(notes, m.opts.JournalNote)
-	}
-	for _, n := range notes {
-		for _, l := range strings.Split(ansi.Wordwrap(n, max(20, width-2), " "), "\n") {
-			out = append(out, " "+t.Muted.Render(l))
-		}
-	}
-	// Scroll when it does not fit (80x24 cannot show it all).
-	title := t.Title.Render(" Keys") + t.Muted.Render("  (any key closes)")
+	h.scroll = clampScroll(h.scroll, len(h.lines(width)), height)
+	return nil, true
+}
+
+// view shows the lines from the scroll offset; the title says how to
+// scroll when they do not fit (80x24 cannot show them all).
+func (h *helpPane) view(width, height int) string {
+	t := h.theme
+	out := h.lines(width)
 	if len(out) <= height {
-		out[0] = title
+		out[0] = t.Title.Render(" Keys") + t.Muted.Render("  (any key closes)")
 		return strings.Join(out, "\n")
 	}
-	m.helpScroll = max(0, min(m.helpScroll, len(out)-height+1))
-	lines := out[m.helpScroll : m.helpScroll+height-1]
-	lines[0] = t.Title.Render(" Keys") + t.Muted.Render("  (j/k scroll, any other key closes)")
-	if below := len(out) - (m.helpScroll + height - 1); below > 0 {
-		lines = append(lines, t.Muted.Render(fmt.Sprintf(" ↓ %d more lines (j)", below)))
+	k := &h.keys.HelpPane
+	scroll := clampScroll(h.scroll, len(out), height)
+	lines := out[scroll : scroll+height-1]
+	lines[0] = t.Title.Render(" Keys") + t.Muted.Render(fmt.Sprintf("  (%s/%s scroll, any other key closes)", k.Down.Help().Key, k.Up.Help().Key))
+	if below := len(out) - (scroll + height - 1); below > 0 {
+		lines = append(lines, t.Muted.Render(fmt.Sprintf(" ↓ %d more lines (%s)", below, k.Down.Help().Key)))
 	} else {
 		lines = append(lines, t.Muted.Render(" end of help"))
 	}
 	return strings.Join(lines, "\n")
 }
 
-// handleHelpKey scrolls the help with the movement keys; any other key
-// closes it.
-func (m *Model) handleHelpKey(msg tea.KeyPressMsg) {
-	switch k := &m.keys; {
-	case key.Matches(msg, k.Down):
-		m.helpScroll++
-	case key.Matches(msg, k.Up):
-		m.helpScroll = max(0, m.helpScroll-1)
-	case key.Matches(msg, k.PageDown):
-		m.helpScroll += max(1, m.height/2)
-	case key.Matches(msg, k.PageUp):
-		m.helpScroll = max(0, m.helpScroll-max(1, m.height/2))
-	default:
-		m.mode = modeNormal
-		m.helpScroll = 0
+// lines is the whole help at a width, freshly built: line 0 is left blank
+// for the title. The table's keys come first, then each pane's (one
+// wrapped line per pane, so the whole help still fits 120x40), then notes.
+func (h *helpPane) lines(width int) []string {
+	t := h.theme
+	out := []string{"", ""}
+	out = append(out, h.grid(FullHelpTitles, h.keys.FullHelp(), width)...)
+	out = append(out, h.paneLines(width)...)
+	k := &h.keys
+	notes := []string{
+		"A state ending in ! (replacing!) is stuck: in it longer than --stuck-after, or failed to settle.",
+		"Actions apply to the marked machines, else to the row under the cursor (a group header = its group).",
+		"Every action shows its plan first: y runs it, any other key cancels. Nothing mutates without y.",
+		"Filter: state:failed group:worker_autoscale region:iad image:old checks:critical stuck, free text; -term negates.",
+		fmt.Sprintf("Plan dialog: %s toggles --force on a destroy. Journal (%s): %s undoes, %s resumes the chosen action.",
+			k.PlanPane.Force.Help().Key, k.Journal.Help().Key, k.JournalPane.Undo.Help().Key, k.JournalPane.Resume.Help().Key),
 	}
+	if h.opts.ReadOnly {
+		notes = append(notes, t.Warn.Render("Read-only ("+h.opts.ReadOnlyWhy+"): every mutating action is disabled."))
+	}
+	if h.opts.JournalNote != "" {
+		notes = append(notes, h.opts.JournalNote)
+	}
+	for _, n := range notes {
+		for _, l := range strings.Split(ansi.Wordwrap(n, max(20, width-2), " "), "\n") {
+			out = append(out, " "+t.Muted.Render(l))
+		}
+	}
+	return out
+}
+
+// grid lays key groups out as titled columns: all side by side when they
+// fit, else in rows of half as many, each column as wide as its widest
+// group; a blank line after each row.
+func (h *helpPane) grid(titles []string, groups [][]key.Binding, width int) []string {
+	t := h.theme
+	cols := make([][]string, len(groups))
+	widths := make([]int, len(groups))
+	for gi, g := range groups {
+		cols[gi] = []string{t.Bold.Render(titles[gi])}
+		widths[gi] = textWidth(titles[gi])
+		for _, kb := range g {
+			hk := kb.Help()
+			desc := hk.Desc
+			if !kb.Enabled() {
+				desc = t.Muted.Render(desc)
+			}
+			line := t.Key.Render(fit(hk.Key, 7, false, false)) + " " + desc
+			widths[gi] = max(widths[gi], textWidth(line))
+			cols[gi] = append(cols[gi], line)
+		}
+	}
+	perRow := len(cols)
+	colWidths := func(n int) []int {
+		w := make([]int, n)
+		for gi := range cols {
+			w[gi%n] = max(w[gi%n], widths[gi]+3)
+		}
+		return w
+	}
+	for perRow > 1 {
+		total := 0
+		for _, w := range colWidths(perRow) {
+			total += w
+		}
+		if total <= width-1 {
+			break
+		}
+		perRow = (perRow + 1) / 2
+	}
+	cw := colWidths(perRow)
+	var out []string
+	for i := 0; i < len(cols); i += perRow {
+		end := min(i+perRow, len(cols))
+		rows := 0
+		for _, c := range cols[i:end] {
+			rows = max(rows, len(c))
+		}
+		for l := range rows {
+			var line strings.Builder
+			line.WriteString(" ")
+			for ci := i; ci < end; ci++ {
+				cell := ""
+				if l < len(cols[ci]) {
+					cell = cols[ci][l]
+				}
+				line.WriteString(fit(cell, cw[ci-i], false, false))
+			}
+			out = append(out, strings.TrimRight(line.String(), " "))
+		}
+		out = append(out, "")
+	}
+	return out
+}
+
+// paneLines lists each pane's keys after its title, wrapped between keys.
+func (h *helpPane) paneLines(width int) []string {
+	t := h.theme
+	titles, groups := h.keys.paneHelp()
+	titleW := 0
+	for _, title := range titles {
+		titleW = max(titleW, textWidth(title)+2)
+	}
+	var out []string
+	for gi, g := range groups {
+		line := " " + t.Bold.Render(fit(titles[gi], titleW, false, false))
+		used := 1 + titleW
+		for i, kb := range g {
+			hk := kb.Help()
+			desc := hk.Desc
+			if !kb.Enabled() {
+				desc = t.Muted.Render(desc)
+			}
+			seg, segW := t.Key.Render(hk.Key)+" "+desc, textWidth(hk.Key)+1+textWidth(desc)
+			if i > 0 {
+				if used+3+segW > width-1 {
+					out = append(out, line)
+					line, used = " "+strings.Repeat(" ", titleW), 1+titleW
+				} else {
+					line, used = line+t.Muted.Render(" · "), used+3
+				}
+			}
+			line, used = line+seg, used+segW
+		}
+		out = append(out, line)
+	}
+	return append(out, "")
 }

@@ -38,11 +38,11 @@ func TestAdviceNeverReversesARollback(t *testing.T) {
 				t.Fatalf("header does not say where the target comes from (%+v; %s):\n%s", h.m.snap.Target, p.Args, h.screen())
 			}
 			h.press("f")
-			h.waitFor("the advised plan", func() bool { return h.m.pending != nil || strings.Contains(h.m.status, "no step") })
-			if h.m.pending == nil {
+			h.waitFor("the advised plan", func() bool { return h.m.pending() != nil || strings.Contains(h.m.status, "no step") })
+			if h.m.pending() == nil {
 				return // nothing advised: nothing reversed
 			}
-			for _, s := range h.m.pending.plan.Steps {
+			for _, s := range h.m.pending().plan.Steps {
 				if s.Op == recovery.OpUpdate && s.ToImage == newer && (region == "" || s.Region == region) {
 					t.Fatalf("f plans %s (%s) back to the newer image %s:\n%s", s.MachineID, s.Region, newer, h.screen())
 				}
@@ -113,13 +113,13 @@ func TestScaleFormOffersTheBaseline(t *testing.T) {
 		return false
 	})
 	h.press("s")
-	if h.m.form == nil {
+	if h.m.form() == nil {
 		t.Fatal("no scale form")
 	}
-	for i := 0; h.m.form.groups[h.m.form.group] != "web" && i < 5; i++ {
+	for i := 0; h.m.form().groups[h.m.form().group] != "web" && i < 5; i++ {
 		h.press("right")
 	}
-	if got := h.m.form.count.value; got != strconv.Itoa(web) {
+	if got := h.m.form().count.value; got != strconv.Itoa(web) {
 		t.Errorf("scale form offers %s for web, want the baseline %d", got, web)
 	}
 	if s := h.screen(); !strings.Contains(s, fmt.Sprintf("back to %d: the count before the incident", web)) {
@@ -178,8 +178,8 @@ func TestDashboardNamesLeaseHolders(t *testing.T) {
 		t.Errorf("the header does not name the holder:\n%s", s)
 	}
 	h.press("f")
-	h.waitFor("the advised plan", func() bool { return h.m.mode == modeConfirm && h.m.pending != nil })
-	for _, s := range h.m.pending.plan.Steps {
+	h.waitFor("the advised plan", func() bool { return h.m.mode() == modeConfirm && h.m.pending() != nil })
+	for _, s := range h.m.pending().plan.Steps {
 		if s.MachineID == ids[0] {
 			t.Fatalf("the advised plan acts on %s, which alice holds", ids[0])
 		}

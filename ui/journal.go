@@ -12,9 +12,11 @@ import (
 	"github.com/flyrescue/flyrescue/recovery"
 )
 
-// journalState is the journal pane: recent actions with outcome counts, the
+// journalPane is the journal: recent actions with outcome counts, the
 // record to hand over when escalating.
-type journalState struct {
+type journalPane struct {
+	paneBase
+	host    host
 	logs    []*recovery.ActionLog // oldest first, as History returns them
 	path    string
 	err     error
@@ -22,80 +24,87 @@ type journalState struct {
 	loading bool
 }
 
-// loadJournal reads the journal file in a Cmd.
-func (m *Model) loadJournal() tea.Cmd {
-	if m.opts.Engine == nil || m.opts.Engine.Journal() == nil {
-		m.journal.err = errors.New("no journal: the dashboard runs without a recovery engine")
+func newJournalPane(s *shared, h host) *journalPane {
+	return &journalPane{paneBase: paneBase{s, "journal", true}, host: h}
+}
+
+// load reads the journal file in a Cmd.
+func (j *journalPane) load() tea.Cmd {
+	if j.opts.Engine == nil || j.opts.Engine.Journal() == nil {
+		j.err = errors.New("no journal: the dashboard runs without a recovery engine")
 		return nil
 	}
-	m.journal.loading = true
-	j := m.opts.Engine.Journal()
+	j.loading = true
+	jr, base := j.opts.Engine.Journal(), j.baseCtx()
 	return func() tea.Msg {
-		recs, _, err := j.Records()
-		if err != nil {
-			return journalMsg{err: err, path: j.Path()}
+		if err := base.Err(); err != nil {
+			return journalMsg{err: err, path: jr.Path()}
 		}
-		return journalMsg{logs: recovery.History(recs), path: j.Path()}
+		recs, _, err := jr.Records()
+		if err != nil {
+			return journalMsg{err: err, path: jr.Path()}
+		}
+		return journalMsg{logs: recovery.History(recs), path: jr.Path()}
 	}
 }
 
-func (m *Model) receiveJournal(msg journalMsg) {
-	m.journal.loading = false
-	m.journal.err = msg.err
-	m.journal.path = msg.path
+func (j *journalPane) receive(msg journalMsg) {
+	j.loading = false
+	j.err = msg.err
+	j.path = msg.path
 	if msg.err == nil {
-		m.journal.logs = msg.logs
+		j.logs = msg.logs
 	}
-	m.journal.cursor = max(0, min(m.journal.cursor, len(m.journal.logs)-1))
+	j.cursor = max(0, min(j.cursor, len(j.logs)-1))
 }
 
-// selectedLog is the action under the journal cursor.
-func (m *Model) selectedLog() *recovery.ActionLog {
-	j := m.journal
+// selected is the action under the cursor.
+func (j *journalPane) selected() *recovery.ActionLog {
 	if len(j.logs) == 0 {
 		return nil
 	}
 	return j.logs[len(j.logs)-1-j.cursor]
 }
 
-func (m *Model) handleJournalKey(msg tea.KeyPressMsg) tea.Cmd {
-	j := m.journal
-	k := &m.keys
-	if name, ok := k.disabledAction(msg); ok {
-		m.status = fmt.Sprintf("%s is disabled: flyrescue runs read-only (%s)", name, m.opts.ReadOnlyWhy)
-		return nil
+func (j *journalPane) update(msg tea.Msg, _, _ int) (tea.Cmd, bool) {
+	press, ok := msg.(tea.KeyPressMsg)
+	if !ok {
+		return nil, true
+	}
+	k := &j.keys.JournalPane
+	if name, ok := j.keys.disabledAction(press, &k.Undo, &k.Resume); ok {
+		j.host.setStatus(fmt.Sprintf("%s is disabled: flyrescue runs read-only (%s)", name, j.opts.ReadOnlyWhy))
+		return nil, true
 	}
 	switch {
-	case msg.String() == "esc" || key.Matches(msg, k.Quit, k.Journal):
-		m.mode = modeNormal
-	case key.Matches(msg, k.Down):
+	case key.Matches(press, k.Close.Binding):
+		return nil, false
+	case key.Matches(press, k.Down.Binding):
 		j.cursor = min(j.cursor+1, max(0, len(j.logs)-1))
-	case key.Matches(msg, k.Up):
+	case key.Matches(press, k.Up.Binding):
 		j.cursor = max(0, j.cursor-1)
-	case key.Matches(msg, k.Refresh):
-		return m.loadJournal()
-	case key.Matches(msg, k.Undo, k.Resume):
-		a := m.selectedLog()
-		if a == nil || m.running() {
-			return nil
+	case key.Matches(press, k.Refresh.Binding):
+		return j.load(), true
+	case key.Matches(press, k.Undo.Binding, k.Resume.Binding):
+		a := j.selected()
+		if a == nil || j.host.running() {
+			return nil, true
 		}
-		m.mode = modeNormal
 		kind := recovery.KindUndo
-		if key.Matches(msg, k.Resume) {
+		if key.Matches(press, k.Resume.Binding) {
 			kind = recovery.KindResume
 		}
-		return m.requestPlan(planRequest{kind: kind, actionID: a.Action.ID})
+		return j.host.requestPlan(planRequest{kind: kind, actionID: a.Action.ID}), false
 	}
-	return nil
+	return nil, true
 }
 
-// journalView lists actions newest first with their outcome counts.
-func (m *Model) journalView(width, height int) string {
-	t := m.theme
-	j := m.journal
+// view lists actions newest first with their outcome counts.
+func (j *journalPane) view(width, height int) string {
+	t := j.theme
 	title := t.Title.Render(" Journal") + t.Muted.Render("  "+j.path)
-	if m.opts.JournalNote != "" {
-		title += t.Muted.Render("  (" + m.opts.JournalNote + ")")
+	if j.opts.JournalNote != "" {
+		title += t.Muted.Render("  (" + j.opts.JournalNote + ")")
 	}
 	lines := []string{truncate(title, width)}
 	switch {
@@ -109,7 +118,7 @@ func (m *Model) journalView(width, height int) string {
 	lines = append(lines, truncate(t.ColumnHeader.Render(fmt.Sprintf("   %-19s %-13s %-9s %-6s %-30s %s", "WHEN", "ID", "KIND", "STEPS", "OUTCOMES", "SELECTION")), width))
 	// The chosen action's detail takes the bottom of the pane: who, what,
 	// and which machines failed and why (what an escalation needs first).
-	detail := m.journalDetail(width, max(0, height/2-1))
+	detail := j.detail(width, max(0, height/2-1))
 	listEnd := height - 1 - len(detail)
 	// Scroll so the chosen action stays in view on a long journal.
 	rows := max(1, listEnd-len(lines))
@@ -126,25 +135,25 @@ func (m *Model) journalView(width, height int) string {
 			line += " (undoes " + shortID(a.Action.Undoes) + ")"
 		}
 		if pos == j.cursor {
-			lines = append(lines, t.Cursor.Render(fit(m.glyphs.cursor+"  "+line, width, false, false)))
+			lines = append(lines, t.Cursor.Render(fit(j.glyphs.cursor+"  "+line, width, false, false)))
 		} else {
 			lines = append(lines, truncate("   "+line, width))
 		}
 	}
 	lines = append(lines[:min(len(lines), listEnd)], detail...)
-	k := m.keys
-	lines = append(lines[:min(len(lines), height-1)], t.Muted.Render(fmt.Sprintf(" ↑/↓ choose · %s undo · %s resume · %s reload · esc back",
-		k.Undo.Help().Key, k.Resume.Help().Key, k.Refresh.Help().Key)))
+	k := &j.keys.JournalPane
+	lines = append(lines[:min(len(lines), height-1)], t.Muted.Render(fmt.Sprintf(" %s/%s choose · %s undo · %s resume · %s reload · %s back",
+		k.Up.Help().Key, k.Down.Help().Key, k.Undo.Help().Key, k.Resume.Help().Key, k.Refresh.Help().Key, k.Close.Help().Key)))
 	return strings.Join(lines, "\n")
 }
 
-// journalDetail describes the chosen action in at most max lines.
-func (m *Model) journalDetail(width, maxLines int) []string {
-	a := m.selectedLog()
+// detail describes the chosen action in at most maxLines lines.
+func (j *journalPane) detail(width, maxLines int) []string {
+	a := j.selected()
 	if a == nil || maxLines < 3 {
 		return nil
 	}
-	t := m.theme
+	t := j.theme
 	r := a.Action
 	who := ""
 	if r.Operator != "" {

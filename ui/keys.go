@@ -15,7 +15,8 @@ import (
 
 // KeyMap is the single source of truth for keys: Update dispatches on these
 // bindings and the help screen is generated from them, so `?` cannot drift
-// from behaviour.
+// from behaviour. The panes' own keys are here too (panekeys.go), so the
+// settings file and Rebind reach them.
 type KeyMap struct {
 	// navigation
 	Up, Down, PageUp, PageDown, Top, Bottom key.Binding
@@ -26,18 +27,50 @@ type KeyMap struct {
 	Filter, GroupCycle, ClearFilter key.Binding
 	Mark, MarkAll, ClearMarks       key.Binding
 
-	// actions (mutating; listed in actionKeys)
-	Update, Restart, Destroy, Scale, Rollback, Undo, Resume, Advice key.Binding
+	// ActionKeys change machines, each through a plan.
+	ActionKeys
 
 	// panes and the rest
 	Journal, Help, Refresh, Dismiss, Quit key.Binding
+
+	// Each pane's own keys.
+	DetailPane  DetailKeys
+	JournalPane JournalKeys
+	HelpPane    HelpKeys
+	FormPane    FormKeys
+	PlanPane    PlanKeys
 }
 
-// actionKey describes a mutating key: read-only mode disables it and says why.
+// ActionKeys are the keys that change machines. The dashboard reads them
+// only through actionKeys, one table of name, label, danger and footer
+// (what each does is actionHandlers), so they can be generated from a
+// registry of verbs; the fields stay for the callers that name them.
+type ActionKeys struct {
+	Update, Restart, Destroy, Scale, Rollback, Undo, Resume, Advice key.Binding
+}
+
+// actionKey is one row of that table.
 type actionKey struct {
 	Binding   *key.Binding
-	Name      string
-	Dangerous bool // destroys or replaces running machines
+	Name      string // what a refusal calls it ("apply advice is disabled")
+	Setting   string // the settings name: keys.<Setting>
+	Dangerous bool   // destroys or replaces running machines
+	Footer    bool   // listed in the footer's short help
+}
+
+// actionKeys lists the mutating bindings of the table, in help order.
+func (k *KeyMap) actionKeys() []actionKey {
+	a := &k.ActionKeys
+	return []actionKey{
+		{&a.Update, "update", "update", true, true},
+		{&a.Restart, "restart", "restart", true, false},
+		{&a.Destroy, "destroy", "destroy", true, true},
+		{&a.Scale, "scale", "scale", true, false},
+		{&a.Rollback, "rollback", "rollback", true, false},
+		{&a.Undo, "undo", "undo", true, false},
+		{&a.Resume, "resume", "resume", true, false},
+		{&a.Advice, "apply advice", "advice", true, true},
+	}
 }
 
 // DefaultKeyMap returns the bindings. No destructive action sits on a
@@ -47,7 +80,7 @@ func DefaultKeyMap() KeyMap {
 	b := func(keys []string, help, desc string) key.Binding {
 		return key.NewBinding(key.WithKeys(keys...), key.WithHelp(help, desc))
 	}
-	return KeyMap{
+	k := KeyMap{
 		Up:       b([]string{"up", "k"}, "↑/k", "up"),
 		Down:     b([]string{"down", "j"}, "↓/j", "down"),
 		PageUp:   b([]string{"pgup", "ctrl+b"}, "pgup", "page up"),
@@ -64,50 +97,61 @@ func DefaultKeyMap() KeyMap {
 		MarkAll:     b([]string{"a"}, "a", "mark all visible"),
 		ClearMarks:  b([]string{"A"}, "A", "clear marks"),
 
-		Update:   b([]string{"u"}, "u", "update to target"),
-		Restart:  b([]string{"r"}, "r", "restart"),
-		Destroy:  b([]string{"D"}, "D", "destroy"),
-		Scale:    b([]string{"s"}, "s", "scale group"),
-		Rollback: b([]string{"b"}, "b", "roll back"),
-		Undo:     b([]string{"U"}, "U", "undo last action"),
-		Resume:   b([]string{"R"}, "R", "resume interrupted"),
-		Advice:   b([]string{"f"}, "f", "apply advised step"),
+		ActionKeys: ActionKeys{
+			Update:   b([]string{"u"}, "u", "update to target"),
+			Restart:  b([]string{"r"}, "r", "restart"),
+			Destroy:  b([]string{"D"}, "D", "destroy"),
+			Scale:    b([]string{"s"}, "s", "scale group"),
+			Rollback: b([]string{"b"}, "b", "roll back"),
+			Undo:     b([]string{"U"}, "U", "undo last action"),
+			Resume:   b([]string{"R"}, "R", "resume interrupted"),
+			Advice:   b([]string{"f"}, "f", "apply advised step"),
+		},
 
 		Journal: b([]string{"J"}, "J", "journal"),
 		Help:    b([]string{"?"}, "?", "help"),
 		Refresh: b([]string{"ctrl+r"}, "ctrl+r", "poll now"),
 		Dismiss: b([]string{"c"}, "c", "clear finished/failures"),
 		Quit:    b([]string{"q", "ctrl+c"}, "q", "quit"),
+
+		DetailPane:  defaultDetailKeys(),
+		JournalPane: defaultJournalKeys(),
+		HelpPane:    defaultHelpKeys(),
+		FormPane:    defaultFormKeys(),
+		PlanPane:    defaultPlanKeys(),
 	}
+	k.follow()
+	return k
 }
 
-// actionKeys lists the mutating bindings.
-func (k *KeyMap) actionKeys() []actionKey {
-	return []actionKey{
-		{&k.Update, "update", true},
-		{&k.Restart, "restart", true},
-		{&k.Destroy, "destroy", true},
-		{&k.Scale, "scale", true},
-		{&k.Rollback, "rollback", true},
-		{&k.Undo, "undo", true},
-		{&k.Resume, "resume", true},
-		{&k.Advice, "apply advice", true},
-	}
-}
-
-// SetReadOnly disables every mutating binding. Disabled bindings no longer
-// match in Update; disabledAction still recognises the key to explain why.
+// SetReadOnly disables every mutating binding, the panes' included.
+// Disabled bindings no longer match in Update; disabledAction still
+// recognises the key to explain why.
 func (k *KeyMap) SetReadOnly(why string) {
+	disable := func(b *key.Binding) {
+		b.SetEnabled(false)
+		h := b.Help()
+		b.SetHelp(h.Key, h.Desc+" ("+why+")")
+	}
 	for _, a := range k.actionKeys() {
-		a.Binding.SetEnabled(false)
-		h := a.Binding.Help()
-		a.Binding.SetHelp(h.Key, h.Desc+" ("+why+")")
+		disable(a.Binding)
+	}
+	for _, pk := range k.paneKeys() {
+		if pk.key.action != "" {
+			disable(&pk.key.Binding)
+		}
 	}
 }
 
-// disabledAction returns the name of the disabled action msg would trigger.
-func (k *KeyMap) disabledAction(msg tea.KeyPressMsg) (string, bool) {
+// disabledAction returns the name of the disabled action msg would trigger:
+// one of the pane's keys given, else one of the table's.
+func (k *KeyMap) disabledAction(msg tea.KeyPressMsg, pane ...*PaneKey) (string, bool) {
 	s := msg.String()
+	for _, pk := range pane {
+		if pk.action != "" && !pk.Enabled() && slices.Contains(pk.Keys(), s) {
+			return pk.action, true
+		}
+	}
 	for _, a := range k.actionKeys() {
 		if !a.Binding.Enabled() && slices.Contains(a.Binding.Keys(), s) {
 			return a.Name, true
@@ -122,22 +166,24 @@ type namedBinding struct {
 	Binding *key.Binding
 }
 
-// named lists every binding of the normal mode with its settings name, in
-// help order.
+// named lists every binding of the table with its settings name, in help
+// order.
 func (k *KeyMap) named() []namedBinding {
-	return []namedBinding{
+	out := []namedBinding{
 		{"up", &k.Up}, {"down", &k.Down}, {"page_up", &k.PageUp}, {"page_down", &k.PageDown},
 		{"top", &k.Top}, {"bottom", &k.Bottom}, {"collapse", &k.Collapse}, {"detail", &k.Detail},
 		{"filter", &k.Filter}, {"group_cycle", &k.GroupCycle}, {"clear_filter", &k.ClearFilter},
 		{"mark", &k.Mark}, {"mark_all", &k.MarkAll}, {"clear_marks", &k.ClearMarks},
-		{"update", &k.Update}, {"restart", &k.Restart}, {"destroy", &k.Destroy}, {"scale", &k.Scale},
-		{"rollback", &k.Rollback}, {"undo", &k.Undo}, {"resume", &k.Resume}, {"advice", &k.Advice},
-		{"journal", &k.Journal}, {"help", &k.Help}, {"refresh", &k.Refresh}, {"dismiss", &k.Dismiss},
-		{"quit", &k.Quit},
 	}
+	for _, a := range k.actionKeys() {
+		out = append(out, namedBinding{a.Setting, a.Binding})
+	}
+	return append(out,
+		namedBinding{"journal", &k.Journal}, namedBinding{"help", &k.Help}, namedBinding{"refresh", &k.Refresh},
+		namedBinding{"dismiss", &k.Dismiss}, namedBinding{"quit", &k.Quit})
 }
 
-// all returns every binding of the normal mode, for the duplicate check.
+// all returns every binding of the table, for the duplicate check.
 func (k *KeyMap) all() []*key.Binding {
 	var out []*key.Binding
 	for _, n := range k.named() {
@@ -146,26 +192,39 @@ func (k *KeyMap) all() []*key.Binding {
 	return out
 }
 
-// BindingNames are the names the settings file's keys section accepts.
+// BindingNames are the names the settings file's keys section accepts: the
+// table's (update, refresh) and the panes' (detail.refresh, journal.undo).
 func BindingNames() []string {
 	k := DefaultKeyMap()
 	var out []string
 	for _, n := range k.named() {
 		out = append(out, n.Name)
 	}
+	for _, pk := range k.paneKeys() {
+		if !pk.key.fixed {
+			out = append(out, pk.name)
+		}
+	}
 	return out
 }
 
 // Rebind replaces the keys of the named bindings (settings name -> one key,
-// as Bubble Tea spells it: "u", "D", "ctrl+r", "f5"). It refuses unknown
-// names, keys it does not recognise, a mutating action on a ctrl+ key, and a
-// key that would then trigger two bindings; every error names the binding.
-// On error the KeyMap is unchanged.
+// as Bubble Tea spells it: "u", "D", "ctrl+r", "f5"). A pane's key is named
+// pane.key ("detail.refresh"); one that follows a table binding (the
+// journal's undo follows undo) changes with it unless bound by its own
+// name. It refuses unknown names, keys it does not recognise, a mutating
+// action on a ctrl+ key, and a key that would then trigger two bindings of
+// the table, or two of one pane; every error names the binding. On error
+// the KeyMap is unchanged.
 func (k *KeyMap) Rebind(keys map[string]string) error {
 	next := *k
 	byName := map[string]*key.Binding{}
 	for _, n := range next.named() {
 		byName[n.Name] = n.Binding
+	}
+	panes := map[string]*PaneKey{}
+	for _, pk := range next.paneKeys() {
+		panes[pk.name] = pk.key
 	}
 	mutating := map[*key.Binding]bool{}
 	for _, a := range next.actionKeys() {
@@ -177,8 +236,14 @@ func (k *KeyMap) Rebind(keys map[string]string) error {
 	}
 	sort.Strings(names)
 	for _, name := range names {
-		b, ok := byName[name]
-		if !ok {
+		b, pk := byName[name], panes[name]
+		switch {
+		case pk != nil && pk.fixed:
+			return &BindingError{name, pk.Keys()[0] + " confirms everywhere and cannot be rebound"}
+		case pk != nil:
+			b = &pk.Binding
+			mutating[b] = pk.action != ""
+		case b == nil:
 			return &BindingError{name, fmt.Sprintf("no such binding (known: %s)", strings.Join(BindingNames(), ", "))}
 		}
 		kk := strings.TrimSpace(keys[name])
@@ -193,7 +258,11 @@ func (k *KeyMap) Rebind(keys map[string]string) error {
 		}
 		h := b.Help()
 		*b = key.NewBinding(key.WithKeys(kk), key.WithHelp(kk, h.Desc))
+		if pk != nil {
+			pk.set = true
+		}
 	}
+	next.follow()
 	seen := map[string]string{}
 	for _, n := range next.named() {
 		for _, kk := range n.Binding.Keys() {
@@ -206,6 +275,9 @@ func (k *KeyMap) Rebind(keys map[string]string) error {
 			}
 			seen[kk] = n.Name
 		}
+	}
+	if err := next.paneClash(keys); err != nil {
+		return err
 	}
 	*k = next
 	return nil
@@ -248,15 +320,26 @@ func validKeyName(s string) bool {
 
 // ShortHelp is the footer line (help.KeyMap).
 func (k KeyMap) ShortHelp() []key.Binding {
-	return []key.Binding{k.Filter, k.GroupCycle, k.Mark, k.Update, k.Destroy, k.Advice, k.Detail, k.Help, k.Quit}
+	out := []key.Binding{k.Filter, k.GroupCycle, k.Mark}
+	for _, a := range k.actionKeys() {
+		if a.Footer {
+			out = append(out, *a.Binding)
+		}
+	}
+	return append(out, k.Detail, k.Help, k.Quit)
 }
 
-// FullHelp is the help screen (help.KeyMap), one column per concern.
+// FullHelp is the help screen's table keys (help.KeyMap), one column per
+// concern; the panes' keys follow them (paneHelp).
 func (k KeyMap) FullHelp() [][]key.Binding {
+	var acts []key.Binding
+	for _, a := range k.actionKeys() {
+		acts = append(acts, *a.Binding)
+	}
 	return [][]key.Binding{
 		{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom, k.Collapse, k.Detail},
 		{k.Filter, k.GroupCycle, k.ClearFilter, k.Mark, k.MarkAll, k.ClearMarks},
-		{k.Update, k.Restart, k.Destroy, k.Scale, k.Rollback, k.Undo, k.Resume, k.Advice},
+		acts,
 		{k.Journal, k.Dismiss, k.Refresh, k.Help, k.Quit},
 	}
 }

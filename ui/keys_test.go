@@ -76,11 +76,11 @@ func TestFilterModeSwallowsQuit(t *testing.T) {
 	m := fixedModel(t, 50, 120, 40)
 	m.Update(keyPress("/"))
 	_, cmd := m.Update(keyPress("q"))
-	if cmd != nil || m.mode != modeFilter || m.filterInput.value != "q" {
-		t.Fatalf("q in filter: mode %d, value %q, cmd %v", m.mode, m.filterInput.value, cmd != nil)
+	if cmd != nil || m.mode() != modeFilter || m.filterInput.value != "q" {
+		t.Fatalf("q in filter: mode %d, value %q, cmd %v", m.mode(), m.filterInput.value, cmd != nil)
 	}
 	m.Update(keyPress("esc"))
-	if m.mode != modeNormal || m.filterInput.value != "" || len(m.visible) != 50 {
+	if m.mode() != modeNormal || m.filterInput.value != "" || len(m.visible) != 50 {
 		t.Fatalf("esc did not clear the filter")
 	}
 }
@@ -129,14 +129,14 @@ func TestRebindActsAndShows(t *testing.T) {
 	h.press("space")
 	h.press("u") // now undo: with nothing to undo it must not update
 	h.settle(100 * time.Millisecond)
-	if h.m.mode == modeConfirm && h.m.pending != nil && h.m.pending.plan.Kind == recovery.KindUpdate {
+	if h.m.mode() == modeConfirm && h.m.pending() != nil && h.m.pending().plan.Kind == recovery.KindUpdate {
 		t.Fatal("the old key u still plans an update")
 	}
 	h.press("esc")
 	h.press("x")
-	h.waitFor("the plan dialog", func() bool { return h.m.mode == modeConfirm || (!h.m.planning && h.m.status != "") })
-	if h.m.mode != modeConfirm || h.m.pending.plan.Kind != recovery.KindUpdate {
-		t.Fatalf("x did not plan an update: mode %d, status %q", h.m.mode, h.m.status)
+	h.waitFor("the plan dialog", func() bool { return h.m.mode() == modeConfirm || (!h.m.planning && h.m.status != "") })
+	if h.m.mode() != modeConfirm || h.m.pending().plan.Kind != recovery.KindUpdate {
+		t.Fatalf("x did not plan an update: mode %d, status %q", h.m.mode(), h.m.status)
 	}
 	h.press("y")
 	h.waitFor("the run to finish", func() bool { return h.m.run != nil && h.m.run.done })
@@ -224,14 +224,14 @@ func TestHelpScrollsAt80x24(t *testing.T) {
 		m.Update(keyPress("j"))
 	}
 	s := screen()
-	if !strings.Contains(s, "end of help") || !strings.Contains(s, "the chosen action.") || m.mode != modeHelp {
+	if !strings.Contains(s, "end of help") || !strings.Contains(s, "the chosen action.") || m.mode() != modeHelp {
 		t.Fatalf("after scrolling down:\n%s", s)
 	}
 	if n := len(strings.Split(s, "\n")); n != 24 {
 		t.Fatalf("%d lines", n)
 	}
 	m.Update(keyPress("x"))
-	if m.mode != modeNormal {
+	if m.mode() != modeNormal {
 		t.Fatal("x did not close the help")
 	}
 	m.Update(keyPress("?"))
@@ -248,7 +248,7 @@ func TestJournalPaneScrollsToCursor(t *testing.T) {
 		logs = append(logs, &recovery.ActionLog{Action: recovery.ActionRecord{ID: fmt.Sprintf("20261123T0300%02d-act%03d", i%60, i), Kind: recovery.KindRestart}})
 	}
 	m.journal.logs = logs
-	m.mode = modeJournal
+	m.open(m.journal)
 	for range 50 {
 		m.Update(keyPress("down"))
 	}

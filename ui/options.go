@@ -9,14 +9,6 @@ import (
 	"github.com/flyrescue/flyrescue/recovery"
 )
 
-// baseCtx is the context every command derives from (Options.Context).
-func (m *Model) baseCtx() context.Context {
-	if m.opts.Context != nil {
-		return m.opts.Context
-	}
-	return context.Background()
-}
-
 // FleetAPI is the read side of *flyclient.Client the dashboard polls with,
 // declared here so tests and adapters can stand in for it.
 type FleetAPI interface {
@@ -33,7 +25,7 @@ type Options struct {
 	// Context is the base of every command the dashboard starts (polls,
 	// plans, actions): cancelling it (a SIGTERM to the process) cancels
 	// them all, an action included, which then winds down cleanly. Nil:
-	// Run's context.
+	// Run's context (New alone: context.Background, for tests).
 	Context context.Context
 	// Engine plans and runs actions; nil means the dashboard is read-only.
 	Engine   *recovery.Engine
@@ -83,6 +75,9 @@ const (
 )
 
 func (o Options) withDefaults() Options {
+	if o.Context == nil {
+		o.Context = context.Background()
+	}
 	if o.Refresh <= 0 {
 		o.Refresh = DefaultRefresh
 	}

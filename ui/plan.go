@@ -168,10 +168,23 @@ func (m *Model) receivePlan(msg planMsg) {
 		// whose steps were all found done, whose run only records that.
 		m.status = fmt.Sprintf("%s: nothing to do; skipped %d: %s", msg.req.kind, len(msg.plan.Skipped), skipReasons(msg.plan.Skipped))
 	default:
-		m.pending = &pendingPlan{req: msg.req, plan: msg.plan}
-		m.mode = modeConfirm
+		m.open(newPlanPane(m.shared, m, &pendingPlan{req: msg.req, plan: msg.plan}))
 		m.status = ""
 	}
+}
+
+// runPlan runs a confirmed plan, unless there is nothing to run or another
+// action still runs.
+func (m *Model) runPlan(p *recovery.Plan) tea.Cmd {
+	if len(p.Steps) == 0 && len(p.Reconciled) == 0 {
+		m.status = "nothing to run: every machine was skipped"
+		return nil
+	}
+	if m.running() {
+		m.status = "another action is still running; wait for it or cancel it first"
+		return nil
+	}
+	return m.startRun(p)
 }
 
 // targets are the machines an action applies to: the marks, else the cursor
@@ -188,152 +201,6 @@ func (m *Model) targets() (ids []string, hidden int) {
 		return []string{m.snap.Machines[r.machine].ID}, 0
 	}
 	return m.groupMachines(r), 0
-}
-
-// handleConfirm: y runs, f toggles force on a destroy (replanning), and any
-// other key cancels. No is the default because at 3 a.m. a stray key must
-// never destroy anything.
-func (m *Model) handleConfirm(msg tea.KeyPressMsg) tea.Cmd {
-	p := m.pending
-	m.pending = nil
-	m.mode = modeNormal
-	switch msg.String() {
-	case confirmKey:
-		if len(p.plan.Steps) == 0 && len(p.plan.Reconciled) == 0 {
-			m.status = "nothing to run: every machine was skipped"
-			return nil
-		}
-		if m.running() {
-			m.status = "another action is still running; wait for it or cancel it first"
-			return nil
-		}
-		return m.startRun(p.plan)
-	case "f":
-		if p.req.kind == recovery.KindDestroy {
-			p.req.force = !p.req.force
-			return m.requestPlan(p.req)
-		}
-	}
-	// Planning wrote nothing (not even a resume's steps found done), so
-	// this is true of the journal as well as of the machines.
-	m.status = "cancelled: nothing was changed"
-	return nil
-}
-
-// planDialog renders the plan for confirmation.
-func (m *Model) planDialog(width int) string {
-	t := m.theme
-	p := m.pending.plan
-	req := m.pending.req
-	var b strings.Builder
-	title := fmt.Sprintf("%s %d machine%s?", planVerb(p.Kind, req.force), len(p.Steps), plural(len(p.Steps)))
-	if p.Kind == recovery.KindScale {
-		title = fmt.Sprintf("Scale %s to %d (%d step%s)?", req.group, req.count, len(p.Steps), plural(len(p.Steps)))
-	}
-	if p.Resumes != "" && len(p.Steps) == 0 {
-		title = fmt.Sprintf("Resume %s: nothing left to run; record what was found?", shortID(p.Resumes))
-	}
-	b.WriteString(t.DialogTitle.Render(title) + "\n\n")
-	groups, regions := map[string]int{}, map[string]int{}
-	from, to := map[string]int{}, map[string]int{}
-	for _, s := range p.Steps {
-		groups[s.Group]++
-		regions[s.Region]++
-		if s.FromImage != "" {
-			from[model.ImageTag(s.FromImage)]++
-		}
-		if s.ToImage != "" {
-			to[model.ImageTag(s.ToImage)]++
-		}
-	}
-	inner := min(width-2, 100) - 4
-	row := func(k, v string) {
-		b.WriteString(truncate(t.Muted.Render(fmt.Sprintf("%-9s", k))+v, inner) + "\n")
-	}
-	sel := p.Selection
-	if len(sel) > 40 && len(req.ids) > 0 {
-		sel = fmt.Sprintf("%d machines by ID", len(req.ids))
-	}
-	row("app", p.App+"   selection: "+sel)
-	row("groups", countList(groups))
-	row("regions", countList(regions))
-	if len(to) > 0 {
-		row("from", countList(from))
-		row("to", t.Bold.Render(countList(to)))
-	}
-	if done := foundDoneCount(p); done > 0 {
-		row("done", fmt.Sprintf("%d interrupted steps of %s were found done; y records them in the journal", done, shortID(p.Resumes)))
-	}
-	if len(p.Skipped) > 0 {
-		row("skipped", fmt.Sprintf("%d machines need nothing (%s)", len(p.Skipped), skipReasons(p.Skipped)))
-	}
-	row("budget", budgetText(p.Limits))
-	if p.Kind == recovery.KindDestroy {
-		if req.force {
-			row("force", t.Bad.Render("yes: machines that will not stop are killed"))
-		} else {
-			row("force", "no (press f to plan with --force for machines that will not stop)")
-		}
-	}
-	if req.hidden > 0 {
-		b.WriteString(t.Warn.Render(fmt.Sprintf("⚠ %d of these marked machines are hidden by the filter", req.hidden)) + "\n")
-	}
-	if req.fromAdvice {
-		b.WriteString(t.Info.Render("the runbook picked these machines (they are now marked)") + "\n")
-	}
-	for _, n := range p.Notes {
-		b.WriteString(t.Warn.Render("• "+n) + "\n")
-	}
-	b.WriteString("\n" + t.Key.Render(confirmKey) + " run   ")
-	if p.Kind == recovery.KindDestroy {
-		b.WriteString(t.Key.Render("f") + " toggle force   ")
-	}
-	b.WriteString("any other key cancels " + t.Bold.Render("[default: No]"))
-	return t.Dialog.Width(min(width-2, 100)).Render(b.String())
-}
-
-// foundDoneCount is how many of a resume's reconciled steps were found done
-// (the others are steps whose machine was gone before they began).
-func foundDoneCount(p *recovery.Plan) int {
-	n := 0
-	for _, o := range p.Reconciled {
-		if o.Outcome == recovery.OutcomeOK {
-			n++
-		}
-	}
-	return n
-}
-
-func planVerb(k recovery.Kind, force bool) string {
-	switch k {
-	case recovery.KindUpdate:
-		return "Update to the target image:"
-	case recovery.KindRestart:
-		return "Restart"
-	case recovery.KindDestroy:
-		if force {
-			return "FORCE-destroy"
-		}
-		return "Destroy"
-	case recovery.KindRollback:
-		return "Roll back"
-	case recovery.KindUndo:
-		return "Undo: act on"
-	case recovery.KindResume:
-		return "Resume: finish"
-	}
-	return string(k)
-}
-
-func budgetText(l recovery.Limits) string {
-	s := fmt.Sprintf("≤%.0f%% unavailable per group", l.MaxUnavailable*100)
-	if l.MaxUnavailable >= 1 {
-		s = fmt.Sprintf("≤%.0f unavailable per group", l.MaxUnavailable)
-	}
-	if len(l.GroupBudget) > 0 {
-		s += " (" + countList(l.GroupBudget) + ")"
-	}
-	return s + fmt.Sprintf(" · %d at once · %d retries · wait %s", l.Concurrency, l.Retries, l.WaitTimeout)
 }
 
 func skipReasons(steps []recovery.Step) string {

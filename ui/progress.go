@@ -206,7 +206,7 @@ func (m *Model) finishRun(msg runDoneMsg) tea.Cmd {
 		return tea.Quit
 	}
 	// Confirm from live state, never from the engine's word alone.
-	return tea.Batch(m.pollNow(), m.loadJournal())
+	return tea.Batch(m.pollNow(), m.journal.load())
 }
 
 // running reports whether an action is in flight.
@@ -223,15 +223,6 @@ func (m *Model) cancelAndQuit() tea.Cmd {
 
 func spinTick() tea.Cmd {
 	return tea.Tick(120*time.Millisecond, func(time.Time) tea.Msg { return spinMsg{} })
-}
-
-var spinnerFrames = []string{"⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"}
-
-func (m *Model) spinnerGlyph() string {
-	if m.theme.NoColor {
-		return string(`|/-\`[m.spin%4])
-	}
-	return spinnerFrames[m.spin%len(spinnerFrames)]
 }
 
 // progressLines is the footer while (or after) an action runs, plus the

@@ -69,8 +69,8 @@ func TestResumeDialogCancelWritesNothing(t *testing.T) {
 	h.srv.Sim.ResetStats()
 
 	h.press("R")
-	h.waitFor("the resume plan", func() bool { return h.m.mode == modeConfirm || (!h.m.planning && h.m.status != "") })
-	if h.m.mode != modeConfirm {
+	h.waitFor("the resume plan", func() bool { return h.m.mode() == modeConfirm || (!h.m.planning && h.m.status != "") })
+	if h.m.mode() != modeConfirm {
 		t.Fatalf("no plan: %s", h.m.status)
 	}
 	if s := h.screen(); !strings.Contains(s, "stop 1 machine?") || !strings.Contains(s, "1 interrupted steps of") ||
@@ -93,7 +93,7 @@ func TestResumeDialogCancelWritesNothing(t *testing.T) {
 	}
 
 	h.press("R")
-	h.waitFor("the resume plan again", func() bool { return h.m.mode == modeConfirm || (!h.m.planning && h.m.status != "") })
+	h.waitFor("the resume plan again", func() bool { return h.m.mode() == modeConfirm || (!h.m.planning && h.m.status != "") })
 	h.press("y")
 	h.waitFor("the resume to finish", func() bool { return h.m.run != nil && h.m.run.done })
 	if s := h.screen(); !strings.Contains(s, "1 found done, now journaled") {
@@ -130,9 +130,9 @@ func TestMarksOnDestroyedMachinesAreDropped(t *testing.T) {
 		t.Fatalf("want several created machines marked, got %v", marked)
 	}
 	h.press("D")
-	h.waitFor("the destroy plan", func() bool { return h.m.mode == modeConfirm || (!h.m.planning && h.m.status != "") })
+	h.waitFor("the destroy plan", func() bool { return h.m.mode() == modeConfirm || (!h.m.planning && h.m.status != "") })
 	h.press("f")
-	h.waitFor("the forced plan", func() bool { return h.m.mode == modeConfirm && h.m.pending.req.force })
+	h.waitFor("the forced plan", func() bool { return h.m.mode() == modeConfirm && h.m.pending().req.force })
 	h.press("y")
 	h.waitFor("the destroy to finish", func() bool { return h.m.run != nil && h.m.run.done })
 	for _, id := range marked {
@@ -149,8 +149,8 @@ func TestMarksOnDestroyedMachinesAreDropped(t *testing.T) {
 	h.press("esc")
 	h.waitFor("the table", func() bool { return len(h.m.rows) > 0 })
 	h.press("down", "down", "r")
-	h.waitFor("the restart plan", func() bool { return h.m.mode == modeConfirm || (!h.m.planning && h.m.status != "") })
-	if h.m.mode != modeConfirm {
+	h.waitFor("the restart plan", func() bool { return h.m.mode() == modeConfirm || (!h.m.planning && h.m.status != "") })
+	if h.m.mode() != modeConfirm {
 		t.Fatalf("restart after the destroy did not plan: %s", h.m.status)
 	}
 }
@@ -173,11 +173,11 @@ func TestPlanSkipsMarkDestroyedSincePoll(t *testing.T) {
 	}
 	h.srv.Sim.ResetStats()
 	h.press("r")
-	h.waitFor("the restart plan", func() bool { return h.m.mode == modeConfirm || (!h.m.planning && h.m.status != "") })
-	if h.m.mode != modeConfirm {
+	h.waitFor("the restart plan", func() bool { return h.m.mode() == modeConfirm || (!h.m.planning && h.m.status != "") })
+	if h.m.mode() != modeConfirm {
 		t.Fatalf("no plan: %s", h.m.status)
 	}
-	if p := h.m.pending.plan; len(p.Steps) != 1 || p.Steps[0].MachineID != ids[1] {
+	if p := h.m.pending().plan; len(p.Steps) != 1 || p.Steps[0].MachineID != ids[1] {
 		t.Fatalf("plan: %+v, want only %s", p.Steps, ids[1])
 	}
 	if s := h.screen(); !strings.Contains(s, "1 marked machine is gone (destroyed?) and was unmarked") || !strings.Contains(s, "Restart 1 machine?") {
@@ -226,7 +226,7 @@ func TestFilterUnknownQualifierMatchesNothing(t *testing.T) {
 		t.Fatalf("a on an invalid filter: %d marked\n%s", h.m.marks.Len(), h.screen())
 	}
 	h.press("r")
-	if h.m.planning || h.m.mode == modeConfirm || !strings.Contains(h.m.status, "does nothing: the filter is invalid") {
+	if h.m.planning || h.m.mode() == modeConfirm || !strings.Contains(h.m.status, "does nothing: the filter is invalid") {
 		t.Fatalf("r on an invalid filter: planning %v, status %q", h.m.planning, h.m.status)
 	}
 	// Fixed, it selects exactly the group, as the simulator has it.
