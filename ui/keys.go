@@ -318,9 +318,11 @@ func validKeyName(s string) bool {
 	return false
 }
 
-// ShortHelp is the footer line (help.KeyMap).
-func (k KeyMap) ShortHelp() []key.Binding {
-	out := []key.Binding{k.Filter, k.GroupCycle, k.Mark}
+// ShortHelp is the footer line (help.KeyMap). The KeyMap is large (every
+// pane's keys): a pointer receiver keeps each frame from copying it.
+func (k *KeyMap) ShortHelp() []key.Binding {
+	out := make([]key.Binding, 0, 12)
+	out = append(out, k.Filter, k.GroupCycle, k.Mark)
 	for _, a := range k.actionKeys() {
 		if a.Footer {
 			out = append(out, *a.Binding)
@@ -331,7 +333,7 @@ func (k KeyMap) ShortHelp() []key.Binding {
 
 // FullHelp is the help screen's table keys (help.KeyMap), one column per
 // concern; the panes' keys follow them (paneHelp).
-func (k KeyMap) FullHelp() [][]key.Binding {
+func (k *KeyMap) FullHelp() [][]key.Binding {
 	var acts []key.Binding
 	for _, a := range k.actionKeys() {
 		acts = append(acts, *a.Binding)

@@ -249,7 +249,7 @@ func (k *KeyMap) paneClash(rebound map[string]string) error {
 
 // paneHelp is the help screen's pane columns: each pane's keys under its
 // title.
-func (k KeyMap) paneHelp() (titles []string, groups [][]key.Binding) {
+func (k *KeyMap) paneHelp() (titles []string, groups [][]key.Binding) {
 	for _, g := range k.paneGroups() {
 		titles = append(titles, g.title)
 		groups = append(groups, g.bindings())
