@@ -201,7 +201,9 @@ func CheckTheme(theme string) error {
 
 // ValidateKeys checks the key bindings against the names the dashboard
 // knows: an unknown name, an empty key and a key bound twice in the file are
-// each reported with the file and line.
+// each reported with the file and line. A key is a duplicate only within
+// one scope: the table's names, or one pane's ("journal.undo"), since a
+// pane has the keys while it is open.
 func (s Settings) ValidateKeys(known []string) error {
 	knownSet := make(map[string]bool, len(known))
 	for _, k := range known {
@@ -224,10 +226,15 @@ func (s Settings) ValidateKeys(known []string) error {
 			return s.Errorf("keys."+name, "unknown key binding %s (known: %s)", name, strings.Join(known, ", "))
 		case key == "":
 			return s.Errorf("keys."+name, "keys.%s is empty: give it a key such as \"u\"", name)
-		case byKey[key] != "":
-			return s.Errorf("keys."+name, "duplicate key binding: %q is bound to %s and %s", key, byKey[key], name)
 		}
-		byKey[key] = name
+		scope, _, _ := strings.Cut(name, ".")
+		if !strings.Contains(name, ".") {
+			scope = ""
+		}
+		if other := byKey[scope+"\x00"+key]; other != "" {
+			return s.Errorf("keys."+name, "duplicate key binding: %q is bound to %s and %s", key, other, name)
+		}
+		byKey[scope+"\x00"+key] = name
 	}
 	return nil
 }

@@ -66,6 +66,16 @@ func TestValidateKeys(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), `"x" is bound to destroy and update`) {
 		t.Fatalf("duplicate: %v", err)
 	}
+	// A pane's keys are its own scope: the journal's undo may share the
+	// table's update key, two of the journal's may not.
+	paneKnown := append(known, "journal.undo", "journal.resume")
+	if err := (Settings{Keys: map[string]string{"update": "x", "journal.undo": "x"}}).ValidateKeys(paneKnown); err != nil {
+		t.Fatalf("a pane key beside a table key: %v", err)
+	}
+	err = (Settings{Keys: map[string]string{"journal.undo": "x", "journal.resume": "x"}}).ValidateKeys(paneKnown)
+	if err == nil || !strings.Contains(err.Error(), `"x" is bound to journal.resume and journal.undo`) {
+		t.Fatalf("duplicate in one pane: %v", err)
+	}
 	// From a file, each names the file and the binding's line.
 	p := filepath.Join(t.TempDir(), "config.yaml")
 	writeFile(t, p, "refresh: 2s\nkeys:\n  update: x\n  destroy: x\n")
