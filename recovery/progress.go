@@ -82,9 +82,9 @@ func (p *Progress) InFlight() []string {
 // ProgressFigures are a run's counts at one moment, with its rate and ETA.
 type ProgressFigures struct {
 	Total, Done, Failed, Skipped, Halted int
-	InFlight int // leasing, acting, waiting, verifying or retrying
-	Waiting  int // queued and told why: no room in the group's budget
-	Queued   int // queued, not yet told to wait
+	InFlight                             int // leasing, acting, waiting, verifying or retrying
+	Waiting                              int // queued and told why: no room in the group's budget
+	Queued                               int // queued, not yet told to wait
 	// PerMinute is how many steps finished per minute over the last
 	// rateWindow; zero until one has.
 	PerMinute float64
