@@ -45,3 +45,19 @@ func TestNearestSuggestsTyposOnly(t *testing.T) {
 		t.Error("no candidates must give no suggestion")
 	}
 }
+
+func TestExitSummarySaysTheReasonFirst(t *testing.T) {
+	cases := []struct {
+		e    Exit
+		want string
+	}{
+		{Exit{Code: 137, OOMKilled: true}, "exit 137 oom"},
+		{Exit{Code: 1, RestartCount: 3}, "exit 1 ×3 restarts"},
+		{Exit{Code: 0, RequestedStop: true}, "exit 0 stop requested"},
+	}
+	for _, c := range cases {
+		if got := c.e.Summary(); got != c.want {
+			t.Errorf("%+v: %q, want %q", c.e, got, c.want)
+		}
+	}
+}
