@@ -33,3 +33,12 @@ func TestDashboardWithoutTerminalSaysSo(t *testing.T) {
 		t.Errorf("dashboard without a terminal: exit %d, stderr %q", r.code, r.stderr)
 	}
 }
+
+func TestScaleTypoSuggestsTheGroup(t *testing.T) {
+	isolate(t)
+	simEnv(t, flysim.Options{App: "shop", Scenario: "healthy", Machines: 12})
+	r := runCLI(t, "scale", "wrker", "3", "-a", "shop", "--yes")
+	if r.code == 0 || !strings.Contains(r.stderr, "did you mean worker?") {
+		t.Errorf("scale wrker: exit %d, stderr %q", r.code, r.stderr)
+	}
+}
