@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -127,7 +129,20 @@ func runDash(ctx context.Context, o *dashOptions) error {
 
 // runUI shows the dashboard; tests replace it to see the options the
 // command line and the settings file produced without a terminal.
-var runUI = func(ctx context.Context, opts ui.Options) error { return ui.Run(ctx, opts) }
+var runUI = func(ctx context.Context, opts ui.Options) error {
+	if !stdioIsTerminal() {
+		return &exitError{exitUsage, errNoTerminal}
+	}
+	return ui.Run(ctx, opts)
+}
+
+// errNoTerminal is said instead of Bubble Tea's "could not open a new TTY"
+// when the dashboard is started from a script, a pipe or CI.
+var errNoTerminal = errors.New("the dashboard needs a terminal, and stdin or stdout is not one: run it in a terminal window " +
+	"(from a script, use `flyrescue status` to read the fleet or `flyrescue sim` to serve the simulator)")
+
+// stdioIsTerminal reports whether the dashboard can draw: tests replace it.
+var stdioIsTerminal = func() bool { return isTerminal(os.Stdin) && isTerminal(os.Stdout) }
 
 // completeValues makes shell completion offer values for an enumerated flag.
 func completeValues(cmd *cobra.Command, flag string, values ...string) {

@@ -65,6 +65,10 @@ func runDemo(ctx context.Context, o *demoOptions) error {
 	if err := validTheme(o.theme); err != nil {
 		return err
 	}
+	if o.machines < 1 {
+		// flysim reads 0 as "the default", which would quietly show 500.
+		return &exitError{exitUsage, fmt.Errorf("--machines must be at least 1 (got %d); try --machines 50", o.machines)}
+	}
 	opts := flysim.Options{
 		App: "demo-app", Scenario: o.scenario, Machines: o.machines, Seed: o.seed, Speed: o.speed, Deploying: o.deploy,
 	}

@@ -50,7 +50,7 @@ func ToModel(m *Machine, labelEnv string) model.Machine {
 	}
 	if len(m.Events) > 0 && m.Events[0] != nil {
 		e := m.Events[0]
-		out.LastEvent = model.Event{Type: e.Type, Status: e.Status, Source: e.Source, At: e.Time()}
+		out.LastEvent = model.Event{Type: e.Type, Status: e.Status, Source: e.Source, At: e.Time(), Exit: ExitOf(e)}
 		out.StateSince = out.LastEvent.At
 	}
 	if out.StateSince.IsZero() {
@@ -104,4 +104,20 @@ func atoi(s string) int {
 		n = n*10 + int(r-'0')
 	}
 	return n
+}
+
+// ExitOf reads how the process ended from an exit event's request (the
+// monitor's view first, as flyctl does), nil when the event says nothing.
+func ExitOf(e *fly.MachineEvent) *model.Exit {
+	if e == nil || e.Request == nil {
+		return nil
+	}
+	ee := e.Request.ExitEvent
+	if me := e.Request.MonitorEvent; me != nil && me.ExitEvent != nil {
+		ee = me.ExitEvent
+	}
+	if ee == nil {
+		return nil
+	}
+	return &model.Exit{Code: ee.ExitCode, OOMKilled: ee.OOMKilled, RequestedStop: ee.RequestedStop, RestartCount: e.Request.RestartCount}
 }

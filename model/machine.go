@@ -4,7 +4,10 @@
 // fly-go; flyclient converts API objects into these types.
 package model
 
-import "time"
+import (
+	"strconv"
+	"time"
+)
 
 // Machine states as the Machines API reports them, plus "stuck", which is not
 // an API state but a judgement (see Snapshot) used for grouping.
@@ -138,6 +141,32 @@ type Event struct {
 	Status string // the state it led to
 	Source string // user, flyd
 	At     time.Time
+	// Exit is set on exit events that say how the process ended.
+	Exit *Exit
+}
+
+// Exit is how a machine's process ended, from an exit event's request.
+type Exit struct {
+	Code          int
+	OOMKilled     bool
+	RequestedStop bool // we (or someone) asked it to stop
+	RestartCount  int  // restarts so far under the restart policy
+}
+
+// Summary says the exit reason first, as an operator scans for it:
+// "exit 137 oom", "exit 1 ×3 restarts", "exit 0 stop requested".
+func (e *Exit) Summary() string {
+	s := "exit " + strconv.Itoa(e.Code)
+	switch {
+	case e.OOMKilled:
+		s += " oom"
+	case e.RequestedStop:
+		s += " stop requested"
+	}
+	if e.RestartCount > 0 {
+		s += " ×" + strconv.Itoa(e.RestartCount) + " restarts"
+	}
+	return s
 }
 
 // Release is one deploy of the app, as `fly releases --image` lists it.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/flyrescue/flyrescue/flyclient"
 	"github.com/flyrescue/flyrescue/model"
@@ -55,6 +56,9 @@ func (e *Engine) planScale(ctx context.Context, req ScaleRequest) (*Plan, error)
 		if req.Region == "" || m.Region == req.Region {
 			members = append(members, i)
 		}
+	}
+	if len(regionCount) == 0 {
+		return nil, unknownGroupError(f.snap, req.Group)
 	}
 	// --back restores a count the group really had; a count typed in may
 	// be a slip of the finger, so it may grow the group only so far.
@@ -257,4 +261,18 @@ func (e *Engine) history() ([]*ActionLog, error) {
 		return nil, err
 	}
 	return History(recs), nil
+}
+
+// unknownGroupError names the app's groups, and the nearest one when the
+// name looks like a typo of it: `scale wrker 3` must not plan from nothing.
+func unknownGroupError(snap *model.Snapshot, group string) error {
+	names := make([]string, 0, len(snap.Groups))
+	for _, g := range snap.Groups {
+		names = append(names, g.Name)
+	}
+	msg := fmt.Sprintf("app %s has no process group %q (groups: %s)", snap.App, group, strings.Join(names, ", "))
+	if near, ok := model.Nearest(group, names); ok {
+		return fmt.Errorf("%s; did you mean %s?", msg, near)
+	}
+	return fmt.Errorf("%s; give one of those", msg)
 }
