@@ -2,8 +2,10 @@ package model
 
 import (
 	"cmp"
+	"math"
 	"slices"
 	"strings"
+	"time"
 )
 
 // SortColumn is what the table's rows are ordered by inside each image and
@@ -49,53 +51,141 @@ func (c SortColumn) String() string {
 // on every poll and a row does not jump between equal neighbours.
 // Ascending means what the column shows grows: the youngest age first, the
 // most recent event first, and the worst checks first (they matter most).
+//
+// Each row's key is read once into a slice and the slice sorted: comparing
+// in place would chase every machine (a few hundred bytes apart) on each of
+// n·log n comparisons, which at 10,000 machines costs more than the sort.
 func (s *Snapshot) Sort(rows []int, by SortColumn, desc bool) {
-	if by == SortByID && !desc {
-		slices.Sort(rows) // Machines are sorted by ID
-		return
+	ms := s.Machines
+	switch by {
+	case SortByName:
+		sortStrings(rows, desc, func(i int) string { return ms[i].Name })
+	case SortByGroup:
+		sortStrings(rows, desc, func(i int) string { return ms[i].Group })
+	case SortByRegion:
+		sortStrings(rows, desc, func(i int) string { return ms[i].Region })
+	case SortByState:
+		sortStrings(rows, desc, func(i int) string { return ms[i].State })
+	case SortByAge:
+		// A later StateSince is a younger age.
+		sortKeyed(rows, desc, func(i int) int64 { return ^timeKey(ms[i].StateSince) })
+	case SortByImage:
+		sortStrings(rows, desc, func(i int) string { return ms[i].ImageTag })
+	case SortByRelease:
+		sortSmall(rows, desc, func(i int) int32 { return int32(min(ms[i].ReleaseVersion, math.MaxInt32)) })
+	case SortByChecks:
+		sortSmall(rows, desc, func(i int) int32 { return int32(checksRank(s.checksAt(i))) })
+	case SortByEvent:
+		sortKeyed(rows, desc, func(i int) int64 { return ^timeKey(ms[i].LastEvent.At) })
+	default:
+		// Machines are sorted by ID, so the index order is the ID order.
+		slices.Sort(rows)
+		if desc {
+			slices.Reverse(rows)
+		}
 	}
-	compare := s.comparer(by)
-	slices.SortStableFunc(rows, func(a, b int) int {
-		c := compare(a, b)
+}
+
+// keyedRow is a row with its sort key read out.
+type keyedRow[K cmp.Ordered] struct {
+	key K
+	row int
+}
+
+// sortKeyed sorts rows by key, ties by row (machine ID), both directions.
+// The order is total, so an unstable sort gives the same result every time.
+func sortKeyed[K cmp.Ordered](rows []int, desc bool, key func(int) K) {
+	keyed := make([]keyedRow[K], len(rows))
+	for i, r := range rows {
+		keyed[i] = keyedRow[K]{key(r), r}
+	}
+	slices.SortFunc(keyed, func(a, b keyedRow[K]) int {
+		c := cmp.Compare(a.key, b.key)
 		if desc {
 			c = -c
 		}
 		if c == 0 {
-			return cmp.Compare(a, b)
+			return cmp.Compare(a.row, b.row)
 		}
 		return c
 	})
+	for i := range keyed {
+		rows[i] = keyed[i].row
+	}
 }
 
-func (s *Snapshot) comparer(by SortColumn) func(a, b int) int {
-	ms := s.Machines
-	switch by {
-	case SortByName:
-		return func(a, b int) int { return strings.Compare(ms[a].Name, ms[b].Name) }
-	case SortByGroup:
-		return func(a, b int) int { return strings.Compare(ms[a].Group, ms[b].Group) }
-	case SortByRegion:
-		return func(a, b int) int { return strings.Compare(ms[a].Region, ms[b].Region) }
-	case SortByState:
-		return func(a, b int) int { return strings.Compare(ms[a].State, ms[b].State) }
-	case SortByAge:
-		// A later StateSince is a younger age.
-		return func(a, b int) int { return ms[b].StateSince.Compare(ms[a].StateSince) }
-	case SortByImage:
-		return func(a, b int) int { return strings.Compare(ms[a].ImageTag, ms[b].ImageTag) }
-	case SortByRelease:
-		return func(a, b int) int { return cmp.Compare(ms[a].ReleaseVersion, ms[b].ReleaseVersion) }
-	case SortByChecks:
-		return func(a, b int) int { return cmp.Compare(checksRank(ms[a].Checks), checksRank(ms[b].Checks)) }
-	case SortByEvent:
-		return func(a, b int) int { return ms[b].LastEvent.At.Compare(ms[a].LastEvent.At) }
+// keyedString is a row with its string key and the key's first eight
+// bytes as a number, which settles most comparisons without reading the
+// strings.
+type keyedString struct {
+	prefix uint64
+	key    string
+	row    int
+}
+
+// sortStrings sorts rows by a string key, ties by row, as sortKeyed does.
+func sortStrings(rows []int, desc bool, key func(int) string) {
+	keyed := make([]keyedString, len(rows))
+	for i, r := range rows {
+		k := key(r)
+		var p uint64
+		for j := range 8 {
+			p <<= 8
+			if j < len(k) {
+				p |= uint64(k[j])
+			}
+		}
+		keyed[i] = keyedString{p, k, r}
 	}
-	return func(a, b int) int { return strings.Compare(ms[a].ID, ms[b].ID) }
+	slices.SortFunc(keyed, func(a, b keyedString) int {
+		c := cmp.Compare(a.prefix, b.prefix)
+		if c == 0 {
+			c = strings.Compare(a.key, b.key)
+		}
+		if desc {
+			c = -c
+		}
+		if c == 0 {
+			return cmp.Compare(a.row, b.row)
+		}
+		return c
+	})
+	for i := range keyed {
+		rows[i] = keyed[i].row
+	}
+}
+
+// sortSmall sorts rows by a small key, ties by row, as sortKeyed does:
+// key and row packed in one int64 sort as plain integers, which matters for
+// columns with few values (checks, release), where nearly every comparison
+// is a tie.
+func sortSmall(rows []int, desc bool, key func(int) int32) {
+	packed := make([]int64, len(rows))
+	for i, r := range rows {
+		k := int64(key(r))
+		if desc {
+			k = -k
+		}
+		packed[i] = k<<32 | int64(uint32(r))
+	}
+	slices.Sort(packed)
+	for i, p := range packed {
+		rows[i] = int(uint32(p))
+	}
+}
+
+// timeKey orders times as an int64: the zero time (unknown) first, as
+// time.Time.Compare puts it. UnixNano covers the years 1678 to 2262.
+func timeKey(t time.Time) int64 {
+	if t.IsZero() {
+		return math.MinInt64
+	}
+	return t.UnixNano()
 }
 
 // checksRank orders check summaries worst first.
-func checksRank(c Checks) int {
-	switch c.Status() {
+func checksRank(status string) int {
+	switch status {
 	case ChecksCritical:
 		return 0
 	case ChecksWarning:

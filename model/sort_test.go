@@ -33,6 +33,11 @@ func TestSortOrdersRowsAndKeepsIDOrderOnTies(t *testing.T) {
 		{SortByRegion, false, []string{"c3", "b2", "d4", "a1"}},
 		{SortByChecks, false, []string{"b2", "d4", "a1", "c3"}}, // worst first
 		{SortByEvent, false, []string{"a1", "d4", "b2", "c3"}},  // most recent first, none last
+		// Descending reverses the column, never the ties: they stay in ID order.
+		{SortByChecks, true, []string{"a1", "c3", "d4", "b2"}},
+		{SortByGroup, true, []string{"b2", "a1", "c3", "d4"}},
+		{SortByEvent, true, []string{"c3", "b2", "d4", "a1"}},
+		{SortByRelease, true, []string{"a1", "b2", "c3", "d4"}},
 	}
 	for _, c := range cases {
 		rows := all()
