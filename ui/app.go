@@ -17,7 +17,12 @@ import (
 )
 
 // glyphs are the markers that carry meaning without colour.
-type glyphs struct{ cursor, mark, changed, open, closed string }
+type glyphs struct {
+	cursor, mark, changed, open, closed string
+	// sortAsc and sortDesc follow the sort column's title; pin marks a
+	// machine in flight shown outside the filter.
+	sortAsc, sortDesc, pin string
+}
 
 // Model is the dashboard. Data (the snapshot), view (rows and visible as
 // indices) and marks (IDs) are kept apart so each can change alone.
@@ -65,6 +70,13 @@ type Model struct {
 	collapsed    map[string]bool
 	cursor       int
 	offset       int
+	// sort orders the machines within each group; the sorted rows are
+	// cached per poll and order.
+	sort tableSort
+	// pinMask marks the machines in flight the filter would hide (by
+	// index, for rowsSnap); pinnedShown counts them.
+	pinMask     []bool
+	pinnedShown int
 
 	// marks
 	marks *model.Selection
@@ -83,6 +95,9 @@ type Model struct {
 
 	status    string
 	pollFails int // polls failed in a row: the poll interval backs off
+
+	// shortHelp is the footer's key line as last fitted.
+	shortHelp shortHelpCache
 }
 
 // New builds the dashboard.
@@ -109,9 +124,9 @@ func New(opts Options) *Model {
 func (m *Model) setTheme(dark bool) {
 	m.theme = NewTheme(dark, m.opts.NoColor)
 	if m.opts.NoColor {
-		m.glyphs = glyphs{cursor: ">", mark: "*", changed: "~", open: "-", closed: "+"}
+		m.glyphs = glyphs{cursor: ">", mark: "*", changed: "~", open: "-", closed: "+", sortAsc: "^", sortDesc: "v", pin: "@"}
 	} else {
-		m.glyphs = glyphs{cursor: "▌", mark: "●", changed: "•", open: "▾", closed: "▸"}
+		m.glyphs = glyphs{cursor: "▌", mark: "●", changed: "•", open: "▾", closed: "▸", sortAsc: "▲", sortDesc: "▼", pin: "◆"}
 	}
 	m.help.Styles = help.DefaultStyles(dark)
 }
@@ -209,6 +224,8 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		return m.updatePane(msg)
 	case m.typingFilter:
 		return m.handleFilterKey(msg)
+	case m.handleSortKey(msg):
+		return nil
 	}
 	return m.handleNormalKey(msg)
 }
@@ -289,7 +306,7 @@ func (m *Model) footerLines(width int) []string {
 		out = append(out, truncate(" "+status, width))
 	}
 	if !m.paneFullScreen() {
-		out = append(out, truncate(m.help.ShortHelpView(m.keys.ShortHelp()), width))
+		out = append(out, m.shortHelpLine(width))
 	}
 	return out
 }

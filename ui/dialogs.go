@@ -187,11 +187,11 @@ func (q *quitPane) update(msg tea.Msg, _, _ int) (tea.Cmd, bool) {
 	return nil, false
 }
 
-func (q *quitPane) view(_, _ int) string {
+func (q *quitPane) view(width, _ int) string {
 	t := q.theme
-	done, failed, _, inFlight, retrying, queued := q.run.counts()
+	f := q.run.progress.Figures(q.opts.Now())
 	body := t.DialogTitle.Render("An action is running") + "\n\n" +
-		fmt.Sprintf("%s %s: %d done, %d failed, %d in flight, %d retrying, %d queued", q.run.kind, shortID(q.run.actionID), done, failed, inFlight, retrying, queued) +
+		fmt.Sprintf("%s %s:", q.run.kind, shortID(q.run.actionID)) + "\n" + figuresLine(t, f, max(20, width-6)) +
 		"\nQuitting cancels it: in-flight steps finish or are marked interrupted,\nleases are released and the journal records where it stopped (R resumes).\n\n" +
 		t.Key.Render(q.keys.PlanPane.Confirm.Help().Key) + " cancel and quit   any other key keeps it running " + t.Bold.Render("[default: No]")
 	return t.Dialog.Render(body)

@@ -413,7 +413,6 @@ func (h *harness) updateOldImageUntilInFlight() {
 		if h.m.run == nil {
 			return false
 		}
-		_, _, _, inFlight, _, _ := h.m.run.counts()
-		return inFlight > 0
+		return h.m.figures().InFlight > 0
 	})
 }

@@ -36,7 +36,7 @@ func TestFlowBadImageHalts(t *testing.T) {
 	if !strings.Contains(s, "HALTED 3 groups") {
 		t.Errorf("status does not say the run halted:\n%s", s)
 	}
-	if _, _, _, inFlight, _, _ := h.m.run.counts(); inFlight != 0 {
+	if inFlight := h.m.figures().InFlight; inFlight != 0 {
 		t.Errorf("%d steps still shown in flight after the run ended (halted steps must show halted)", inFlight)
 	}
 	touched := map[string]int{}

@@ -37,6 +37,8 @@ type harnessOpts struct {
 	autoscaler bool
 	// ctx is the dashboard's base context (Options.Context).
 	ctx context.Context
+	// now is the dashboard's clock (Options.Now); nil: time.Now.
+	now func() time.Time
 }
 
 func newHarness(t *testing.T, o harnessOpts) *harness {
@@ -49,7 +51,7 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 	t.Cleanup(srv.Close)
 	client := newSimClient(t, srv)
 	h := &harness{t: t, srv: srv, client: client, msgs: make(chan tea.Msg, 4096)}
-	opts := Options{App: "demo-app", API: client, NoColor: true, ReadOnly: o.readOnly, Context: o.ctx}
+	opts := Options{App: "demo-app", API: client, NoColor: true, ReadOnly: o.readOnly, Context: o.ctx, Now: o.now}
 	if o.keys != nil {
 		km := DefaultKeyMap()
 		if err := km.Rebind(o.keys); err != nil {

@@ -48,6 +48,9 @@ func (m *Model) headerLines(width int) []string {
 	if n := m.marks.Len(); n > 0 {
 		counts.WriteString(t.Marked.Render(fmt.Sprintf("%s %d marked", m.glyphs.mark, n)) + " · ")
 	}
+	if n := m.pinnedShown; n > 0 {
+		counts.WriteString(t.Info.Render(fmt.Sprintf("%s %d in flight shown outside the filter", m.glyphs.pin, n)) + " · ")
+	}
 	fmt.Fprintf(&counts, "%d machines · %s on target", len(s.Machines), t.Bold.Render(fmt.Sprint(s.OnTarget)))
 	for _, st := range statesByUrgency(s.States) {
 		counts.WriteString(" · ")

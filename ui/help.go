@@ -83,6 +83,7 @@ func (h *helpPane) lines(width int) []string {
 		"Filter: state:failed group:worker_autoscale region:iad image:old checks:critical stuck, free text; -term negates.",
 		fmt.Sprintf("Plan dialog: %s toggles --force on a destroy. Journal (%s): %s undoes, %s resumes the chosen action.",
 			k.PlanPane.Force.Help().Key, k.Journal.Help().Key, k.JournalPane.Undo.Help().Key, k.JournalPane.Resume.Help().Key),
+		h.sortNote(),
 	}
 	if h.opts.ReadOnly {
 		notes = append(notes, t.Warn.Render("Read-only ("+h.opts.ReadOnlyWhy+"): every mutating action is disabled."))

@@ -7,6 +7,7 @@ import (
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/flyrescue/flyrescue/model"
 	"github.com/flyrescue/flyrescue/recovery"
@@ -107,6 +108,10 @@ func (j *journalPane) view(width, height int) string {
 		title += t.Muted.Render("  (" + j.opts.JournalNote + ")")
 	}
 	lines := []string{truncate(title, width)}
+	run, running := j.host.runProgress()
+	if running {
+		lines = append(lines, j.runLine(run, width))
+	}
 	switch {
 	case j.err != nil:
 		lines = append(lines, t.Bad.Render(" "+j.err.Error()))
@@ -126,8 +131,13 @@ func (j *journalPane) view(width, height int) string {
 	for i := len(j.logs) - 1 - first; i >= 0 && len(lines) < listEnd; i-- {
 		a := j.logs[i]
 		pos := len(j.logs) - 1 - i
+		outcomes := outcomeText(a)
+		if running && !run.done && a.Action.ID == run.actionID {
+			// The file was read when the pane opened; the run has moved on.
+			outcomes = fmt.Sprintf("running: %d/%d done", run.figures.Done, run.figures.Total)
+		}
 		line := fmt.Sprintf("%-19s %-13s %-9s %-6d %-30s %s", a.At.UTC().Format("2006-01-02 15:04:05"), shortID(a.Action.ID),
-			a.Action.Kind, len(a.Machines), outcomeText(a), a.Action.Selection)
+			a.Action.Kind, len(a.Machines), outcomes, a.Action.Selection)
 		if a.UndoneBy != "" {
 			line += " (undone by " + shortID(a.UndoneBy) + ")"
 		}
@@ -145,6 +155,18 @@ func (j *journalPane) view(width, height int) string {
 	lines = append(lines[:min(len(lines), height-1)], t.Muted.Render(fmt.Sprintf(" %s/%s choose · %s undo · %s resume · %s reload · %s back",
 		k.Up.Help().Key, k.Down.Help().Key, k.Undo.Help().Key, k.Resume.Help().Key, k.Refresh.Help().Key, k.Close.Help().Key)))
 	return strings.Join(lines, "\n")
+}
+
+// runLine is the running action's figures, the footer's words: done,
+// failed, in flight, waiting for budget, the rate and the ETA.
+func (j *journalPane) runLine(run runSummary, width int) string {
+	t := j.theme
+	state := t.Info.Render("▶ running")
+	if run.done {
+		state = t.Bold.Render("■ finished")
+	}
+	head := fmt.Sprintf(" %s %s %s: ", state, run.kind, shortID(run.actionID))
+	return truncate(head+figuresLine(t, run.figures, width-ansi.StringWidth(head)), width)
 }
 
 // detail describes the chosen action in at most maxLines lines.

@@ -33,6 +33,9 @@ type KeyMap struct {
 	// panes and the rest
 	Journal, Help, Refresh, Dismiss, Quit key.Binding
 
+	// Sort orders the rows within each group (sortkeys.go).
+	Sort SortKeys
+
 	// Each pane's own keys.
 	DetailPane  DetailKeys
 	JournalPane JournalKeys
@@ -113,6 +116,7 @@ func DefaultKeyMap() KeyMap {
 		Refresh: b([]string{"ctrl+r"}, "ctrl+r", "poll now"),
 		Dismiss: b([]string{"c"}, "c", "clear finished/failures"),
 		Quit:    b([]string{"q", "ctrl+c"}, "q", "quit"),
+		Sort:    defaultSortKeys(),
 
 		DetailPane:  defaultDetailKeys(),
 		JournalPane: defaultJournalKeys(),
@@ -178,6 +182,7 @@ func (k *KeyMap) named() []namedBinding {
 	for _, a := range k.actionKeys() {
 		out = append(out, namedBinding{a.Setting, a.Binding})
 	}
+	out = append(out, k.sortNamed()...)
 	return append(out,
 		namedBinding{"journal", &k.Journal}, namedBinding{"help", &k.Help}, namedBinding{"refresh", &k.Refresh},
 		namedBinding{"dismiss", &k.Dismiss}, namedBinding{"quit", &k.Quit})
@@ -343,8 +348,9 @@ func (k *KeyMap) FullHelp() [][]key.Binding {
 		{k.Filter, k.GroupCycle, k.ClearFilter, k.Mark, k.MarkAll, k.ClearMarks},
 		acts,
 		{k.Journal, k.Dismiss, k.Refresh, k.Help, k.Quit},
+		k.sortHelp(),
 	}
 }
 
 // FullHelpTitles names the columns of FullHelp.
-var FullHelpTitles = []string{"Move", "Select", "Act (plan, then y to run)", "Panes"}
+var FullHelpTitles = []string{"Move", "Select", "Act (plan, then y to run)", "Panes", "Sort (within each group)"}

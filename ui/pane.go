@@ -74,6 +74,9 @@ type host interface {
 	// marked is the marked machines and how many of them the filter hides.
 	marked() (ids []string, hidden int)
 	running() bool
+	// runProgress is the running action's figures (or the last one's,
+	// until dismissed), as the footer shows them.
+	runProgress() (runSummary, bool)
 	requestPlan(planRequest) tea.Cmd
 	runPlan(*recovery.Plan) tea.Cmd
 	cancelAndQuit() tea.Cmd

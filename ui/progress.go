@@ -33,15 +33,20 @@ type runState struct {
 	id        int // local generation: events of an older run are ignored
 	actionID  string
 	kind      recovery.Kind
-	total     int
-	steps     map[int]*stepState // by plan step Seq
+	steps     map[int]*stepState // by plan step Seq: what the STEP column shows
 	byMachine map[string]int     // machine ID -> Seq
-	run       *recovery.Run
-	cancel    context.CancelFunc
-	done      bool
-	result    *recovery.Result
-	err       error
-	started   time.Time
+	// progress counts the steps for the footer, the journal pane and the
+	// quit dialog, with the rate and ETA: one source, so they agree.
+	progress *recovery.Progress
+	// inFlight is progress.InFlight() after the last batch of events: the
+	// machines the table pins whatever the filter.
+	inFlight []string
+	run      *recovery.Run
+	cancel   context.CancelFunc
+	done     bool
+	result   *recovery.Result
+	err      error
+	started  time.Time
 	// halts are the groups the run stopped touching (their breaker
 	// tripped), one line each: said once, kept on screen.
 	halts []string
@@ -54,37 +59,23 @@ func (r *runState) stepFor(id string) *stepState {
 	return nil
 }
 
-// waiting counts queued steps that said why they wait (room in their
-// group's budget), with one of their reasons.
-func (r *runState) waiting() (n int, why string) {
-	for _, s := range r.steps {
-		if s.phase == recovery.PhaseQueued && s.reason != "" {
-			n++
-			why = s.reason
-		}
-	}
-	return n, why
+// figures are the run's counts, rate and ETA at the dashboard's clock.
+func (m *Model) figures() recovery.ProgressFigures { return m.run.progress.Figures(m.now()) }
+
+// runSummary is what a pane shows of the running action.
+type runSummary struct {
+	actionID string
+	kind     recovery.Kind
+	done     bool
+	figures  recovery.ProgressFigures
 }
 
-// counts sums the steps by phase for the footer.
-func (r *runState) counts() (done, failed, skipped, inFlight, retrying, queued int) {
-	for _, s := range r.steps {
-		switch s.phase {
-		case recovery.PhaseDone:
-			done++
-		case recovery.PhaseFailed, recovery.PhaseInterrupted:
-			failed++
-		case recovery.PhaseSkipped, recovery.PhaseHalted:
-			skipped++
-		case recovery.PhaseRetrying:
-			retrying++
-		case recovery.PhaseQueued:
-			queued++
-		default:
-			inFlight++
-		}
+func (m *Model) runProgress() (runSummary, bool) {
+	rs := m.run
+	if rs == nil {
+		return runSummary{}, false
 	}
-	return
+	return runSummary{actionID: rs.actionID, kind: rs.kind, done: rs.done, figures: m.figures()}, true
 }
 
 // startRun executes a confirmed plan. The engine runs in its own goroutines;
@@ -93,9 +84,9 @@ func (m *Model) startRun(plan *recovery.Plan) tea.Cmd {
 	ctx, cancel := context.WithCancel(m.baseCtx())
 	m.runSeq++
 	rs := &runState{
-		id: m.runSeq, actionID: plan.ID, kind: plan.Kind, total: len(plan.Steps),
+		id: m.runSeq, actionID: plan.ID, kind: plan.Kind,
 		steps: make(map[int]*stepState, len(plan.Steps)), byMachine: make(map[string]int, len(plan.Steps)),
-		cancel: cancel, started: m.now(),
+		progress: recovery.NewProgress(plan, m.now()), cancel: cancel, started: m.now(),
 	}
 	for _, st := range plan.Steps {
 		rs.steps[st.Seq] = &stepState{op: st.Op, phase: recovery.PhaseQueued}
@@ -140,7 +131,13 @@ func (m *Model) applyEvents(msg runEventsMsg) tea.Cmd {
 	if rs == nil || rs.id != msg.runID {
 		return nil
 	}
+	now := m.now()
 	for _, ev := range msg.events {
+		// The rate is the dashboard's: finishes are timed by its clock
+		// when they arrive (a batch waits milliseconds at most), so the
+		// ETA and the clock it is read against agree.
+		ev.At = now
+		rs.progress.Observe(ev)
 		if ev.MachineID == "" && ev.Seq == 0 {
 			// Action-level events; the result arrives with runDoneMsg.
 			if ev.Phase == recovery.PhaseHalted && ev.Group != "" {
@@ -172,6 +169,7 @@ func (m *Model) applyEvents(msg runEventsMsg) tea.Cmd {
 			m.failures = append(m.failures, failure{actionID: rs.actionID, machineID: id, reason: ev.Reason, op: st.op})
 		}
 	}
+	m.followInFlight()
 	return waitEvents(rs.run, rs.id)
 }
 
@@ -183,6 +181,7 @@ func (m *Model) finishRun(msg runDoneMsg) tea.Cmd {
 	}
 	rs.done, rs.result, rs.err = true, msg.result, msg.err
 	rs.cancel()
+	m.followInFlight()
 	switch {
 	case msg.err != nil:
 		m.status = fmt.Sprintf("%s %s ended with an error: %v", rs.kind, shortID(rs.actionID), msg.err)
@@ -231,8 +230,7 @@ func (m *Model) progressLines(width, maxFailures int) []string {
 	t := m.theme
 	var out []string
 	if rs := m.run; rs != nil {
-		done, failed, skipped, inFlight, retrying, queued := rs.counts()
-		head := fmt.Sprintf("%s %s", rs.kind, shortID(rs.actionID))
+		f := m.figures()
 		var state string
 		if rs.done {
 			state = t.Bold.Render("finished")
@@ -241,21 +239,17 @@ func (m *Model) progressLines(width, maxFailures int) []string {
 		} else {
 			state = t.Info.Render(m.spinnerGlyph() + " running")
 		}
-		line := fmt.Sprintf(" %s %s: %s · %s · %s in flight · %s retrying · %d queued · %d skipped  (of %d)",
-			head, state,
-			t.OK.Render(fmt.Sprintf("%d done", done)),
-			styleIf(failed > 0, t.Bad, t.Muted).Render(fmt.Sprintf("%d failed", failed)),
-			fmt.Sprint(inFlight), styleIf(retrying > 0, t.Warn, t.Muted).Render(fmt.Sprint(retrying)),
-			queued, skipped, rs.total)
+		head := fmt.Sprintf(" %s %s %s: ", rs.kind, shortID(rs.actionID), state)
+		tail := ""
 		if rs.done {
-			line += t.Muted.Render("  c clears")
+			tail = t.Muted.Render("  " + m.keys.Dismiss.Help().Key + " clears")
 		}
-		out = append(out, truncate(line, width))
+		out = append(out, truncate(head+figuresLine(t, f, width-lipgloss.Width(head)-lipgloss.Width(tail))+tail, width))
 		for _, h := range rs.halts {
 			out = append(out, truncate(t.Bad.Render(" ■ ")+h, width))
 		}
-		if n, why := rs.waiting(); n > 0 && !rs.done {
-			out = append(out, truncate(t.Warn.Render(" ⏸ ")+fmt.Sprintf("%d waiting: %s", n, why), width))
+		if f.Waiting > 0 && !rs.done {
+			out = append(out, truncate(t.Warn.Render(" ⏸ ")+rs.progress.WaitingReason(), width))
 		}
 	}
 	shown := m.failures
@@ -269,6 +263,60 @@ func (m *Model) progressLines(width, maxFailures int) []string {
 		out = append(out, t.Muted.Render(fmt.Sprintf("   … %d more failures (J for the journal, c clears)", n)))
 	}
 	return out
+}
+
+// partKeep is how long a figure stays when the line is narrow: the done
+// count and the failures go last, the ETA next; skipped and halted go
+// first (the halt has its own line).
+var partKeep = map[recovery.PartKind]int{
+	recovery.PartDone: 7, recovery.PartFailed: 6, recovery.PartETA: 5, recovery.PartInFlight: 4,
+	recovery.PartWaiting: 3, recovery.PartRate: 2, recovery.PartHalted: 1, recovery.PartSkipped: 0,
+}
+
+// figuresLine is the run's figures in Progress's words, coloured by kind,
+// dropping the least useful until they fit in width.
+func figuresLine(t Theme, f recovery.ProgressFigures, width int) string {
+	parts := f.Parts()
+	sep := t.Muted.Render(" · ")
+	render := func() string {
+		var b strings.Builder
+		for i, p := range parts {
+			if i > 0 {
+				b.WriteString(sep)
+			}
+			b.WriteString(partStyle(t, p.Kind, f).Render(p.Text))
+		}
+		return b.String()
+	}
+	line := render()
+	for len(parts) > 1 && lipgloss.Width(line) > width {
+		drop := 0
+		for i, p := range parts {
+			if partKeep[p.Kind] < partKeep[parts[drop].Kind] {
+				drop = i
+			}
+		}
+		parts = append(parts[:drop:drop], parts[drop+1:]...)
+		line = render()
+	}
+	return line
+}
+
+// partStyle colours a figure: done green, failures red, waiting amber.
+func partStyle(t Theme, kind recovery.PartKind, f recovery.ProgressFigures) lipgloss.Style {
+	switch kind {
+	case recovery.PartDone:
+		return t.OK
+	case recovery.PartFailed, recovery.PartHalted:
+		return t.Bad
+	case recovery.PartWaiting:
+		return t.Warn
+	case recovery.PartInFlight:
+		return styleIf(f.Retrying > 0, t.Warn, lipgloss.NewStyle())
+	case recovery.PartETA:
+		return styleIf(f.Stalled, t.Warn, t.Bold)
+	}
+	return t.Muted
 }
 
 func styleIf(cond bool, yes, no lipgloss.Style) lipgloss.Style {

@@ -62,8 +62,10 @@ type colLayout [numCols]int
 
 // layoutColumns fits the columns into width: drop columns by priority until
 // the minimum widths fit, then grow columns toward their max in priority
-// order. The STEP column exists only while an action runs.
-func layoutColumns(width int, withStep bool) colLayout {
+// order. The STEP column exists only while an action runs. The keep column
+// (the one the table is sorted by) is never dropped: an order you cannot
+// see is no help.
+func layoutColumns(width int, withStep bool, keep colID) colLayout {
 	var l colLayout
 	avail := width - gutterWidth
 	on := [numCols]bool{}
@@ -78,7 +80,7 @@ func layoutColumns(width int, withStep bool) colLayout {
 	for need-1 > avail {
 		worst := colID(-1)
 		for c := range numCols {
-			if on[c] && (worst < 0 || columns[c].priority > columns[worst].priority) {
+			if on[c] && c != keep && (worst < 0 || columns[c].priority > columns[worst].priority) {
 				worst = c
 			}
 		}

@@ -55,7 +55,7 @@ func TestRowCells(t *testing.T) {
 func TestLayoutColumnsFitsAndDropsByPriority(t *testing.T) {
 	for _, w := range []int{60, 80, 100, 120, 200} {
 		for _, step := range []bool{false, true} {
-			l := layoutColumns(w, step)
+			l := layoutColumns(w, step, colID_)
 			total := gutterWidth - 1
 			for c := range numCols {
 				if l[c] > 0 {
@@ -73,7 +73,7 @@ func TestLayoutColumnsFitsAndDropsByPriority(t *testing.T) {
 			}
 		}
 	}
-	if l := layoutColumns(80, false); l[colEvent] != 0 {
+	if l := layoutColumns(80, false, colID_); l[colEvent] != 0 {
 		t.Error("at 80 columns the lowest-priority column should go first")
 	}
 }

@@ -27,6 +27,7 @@ type tableRow struct {
 	state   int32 // index into ImageGroups[image].States (headers and machines)
 	machine int32 // index into Snapshot.Machines, -1 for headers
 	count   int32 // machines under a header that pass the filter
+	pinned  int32 // machines under a header shown only because they are in flight
 }
 
 func imageKey(ig *model.ImageGroup) string               { return "i:" + ig.Image }
@@ -47,8 +48,10 @@ func rowKeyOf(snap *model.Snapshot, r tableRow) string {
 }
 
 // rebuild derives the view from the data: the filter's matches, grouped by
-// image then state, minus collapsed groups. Marks are untouched: they are
-// IDs and outlive any view.
+// image then state, each group in the sort order, minus collapsed groups.
+// Machines in flight stay in their group whatever the filter says (pinned):
+// they are rows, but not visible (marking all and the counts ignore them).
+// Marks are untouched: they are IDs and outlive any view.
 func (m *Model) rebuild() {
 	if m.snap == nil {
 		m.rows, m.visible = nil, nil
@@ -73,6 +76,8 @@ func (m *Model) rebuild() {
 			}
 		}
 	}
+	pins := m.pins(snap, filtering)
+	m.pinnedShown = 0
 	m.rows = m.rows[:0]
 	m.visible = m.visible[:0]
 	for ii := range snap.ImageGroups {
@@ -80,7 +85,7 @@ func (m *Model) rebuild() {
 		imgAt := len(m.rows)
 		m.rows = append(m.rows, tableRow{kind: rowImage, image: int32(ii), machine: -1})
 		imgCollapsed := m.collapsed[imageKey(ig)]
-		total := 0
+		total, pinnedHere := 0, 0
 		for si := range ig.States {
 			sg := &ig.States[si]
 			stAt := len(m.rows)
@@ -88,31 +93,37 @@ func (m *Model) rebuild() {
 			if !imgCollapsed {
 				m.rows = append(m.rows, tableRow{kind: rowState, image: int32(ii), state: int32(si), machine: -1})
 			}
-			count := 0
-			for _, mi := range sg.Rows {
-				if filtering && !m.match[mi] {
+			count, pinned := 0, 0
+			for _, mi := range m.sort.groupRows(snap, ii, si) {
+				switch {
+				case !filtering || m.match[mi]:
+					count++
+					m.visible = append(m.visible, mi)
+				case pins != nil && pins[mi]:
+					pinned++
+				default:
 					continue
 				}
-				count++
-				m.visible = append(m.visible, mi)
 				if !stCollapsed {
 					m.rows = append(m.rows, tableRow{kind: rowMachine, image: int32(ii), state: int32(si), machine: int32(mi)})
 				}
 			}
 			total += count
+			pinnedHere += pinned
 			if !imgCollapsed {
-				if count == 0 {
+				if count+pinned == 0 {
 					m.rows = m.rows[:stAt] // a state with no match shows no header
 				} else {
-					m.rows[stAt].count = int32(count)
+					m.rows[stAt].count, m.rows[stAt].pinned = int32(count), int32(pinned)
 				}
 			}
 		}
-		if total == 0 && filtering {
+		m.pinnedShown += pinnedHere
+		if total+pinnedHere == 0 && filtering {
 			m.rows = m.rows[:imgAt]
 			continue
 		}
-		m.rows[imgAt].count = int32(total)
+		m.rows[imgAt].count, m.rows[imgAt].pinned = int32(total), int32(pinnedHere)
 	}
 	m.rowsSnap = snap
 	m.cursor = m.findRow(keep, m.cursor)
@@ -208,8 +219,9 @@ func (m *Model) toggleCollapse() {
 // 10 machines and at 10,000.
 func (m *Model) renderTable(b *strings.Builder, width, height int) {
 	withStep := m.run != nil && len(m.run.steps) > 0
-	layout := layoutColumns(width, withStep)
-	b.WriteString(m.theme.ColumnHeader.Render(fit(headerLine(layout), width, false, false)))
+	sorted := sortColumnOf(m.sort.by)
+	layout := layoutColumns(width, withStep, sorted)
+	b.WriteString(m.theme.ColumnHeader.Render(fit(headerLine(layout, sorted, m.sortArrow()), width, false, false)))
 	b.WriteByte('\n')
 	height--
 	if m.snap == nil {
@@ -234,18 +246,6 @@ func (m *Model) renderTable(b *strings.Builder, width, height int) {
 	for i := end - m.offset; i < height; i++ {
 		b.WriteByte('\n')
 	}
-}
-
-// headerLine is the column titles at a layout, laid out as rows are.
-func headerLine(l colLayout) string {
-	var titles [numCols]string
-	for c := range numCols {
-		titles[c] = columns[c].title
-	}
-	var b strings.Builder
-	b.WriteString(strings.Repeat(" ", gutterWidth))
-	writeCells(&b, titles, l, nil)
-	return b.String()
 }
 
 // renderRow draws one row; the cursor row is one plain reversed line so
@@ -283,6 +283,9 @@ func (m *Model) renderRow(r tableRow, isCursor bool, l colLayout, width int, now
 	}
 	if changed {
 		gutter[2] = m.glyphs.changed
+	}
+	if m.pinned(r) {
+		gutter[2] = m.glyphs.pin // in flight, shown outside the filter
 	}
 	var b strings.Builder
 	b.Grow(width + 64)
@@ -355,12 +358,21 @@ func (m *Model) groupHeaderText(r tableRow) string {
 		if ig.ReleaseVersion > 0 {
 			rel = fmt.Sprintf(" v%d", ig.ReleaseVersion)
 		}
-		return fmt.Sprintf("%s %s %s%s · %d machines", fold, strings.ToUpper(ig.Kind.String()), ig.Tag, rel, r.count)
+		return fmt.Sprintf("%s %s %s%s · %d machines", fold, strings.ToUpper(ig.Kind.String()), ig.Tag, rel, r.count) + m.pinnedText(r)
 	}
 	sg := &ig.States[r.state]
 	fold := m.glyphs.open
 	if m.collapsed[stateKey(ig, sg.State)] {
 		fold = m.glyphs.closed
 	}
-	return fmt.Sprintf("  %s %s %d", fold, sg.State, r.count)
+	return fmt.Sprintf("  %s %s %d", fold, sg.State, r.count) + m.pinnedText(r)
+}
+
+// pinnedText says how many machines under a header are shown only
+// because they are in flight.
+func (m *Model) pinnedText(r tableRow) string {
+	if r.pinned == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" + %d in flight %s", r.pinned, m.glyphs.pin)
 }
