@@ -82,6 +82,15 @@ func (m *Model) runProgress() (runSummary, bool) {
 // the dashboard follows it through waitEvents, so the table stays live.
 func (m *Model) startRun(plan *recovery.Plan) tea.Cmd {
 	ctx, cancel := context.WithCancel(m.baseCtx())
+	rs := m.newRun(plan, cancel)
+	rs.run = m.opts.Engine.Start(ctx, plan)
+	m.run = rs
+	m.status = fmt.Sprintf("%s %s started on %d machines", plan.Kind, shortID(plan.ID), len(plan.Steps))
+	return tea.Batch(waitEvents(rs.run, rs.id), spinTick())
+}
+
+// newRun is the state of a run of plan starting now, every step queued.
+func (m *Model) newRun(plan *recovery.Plan, cancel context.CancelFunc) *runState {
 	m.runSeq++
 	rs := &runState{
 		id: m.runSeq, actionID: plan.ID, kind: plan.Kind,
@@ -94,10 +103,7 @@ func (m *Model) startRun(plan *recovery.Plan) tea.Cmd {
 			rs.byMachine[st.MachineID] = st.Seq
 		}
 	}
-	rs.run = m.opts.Engine.Start(ctx, plan)
-	m.run = rs
-	m.status = fmt.Sprintf("%s %s started on %d machines", plan.Kind, shortID(plan.ID), len(plan.Steps))
-	return tea.Batch(waitEvents(rs.run, rs.id), spinTick())
+	return rs
 }
 
 // waitEvents blocks for the next event, then drains what else is queued so
@@ -249,7 +255,7 @@ func (m *Model) progressLines(width, maxFailures int) []string {
 			out = append(out, truncate(t.Bad.Render(" ■ ")+h, width))
 		}
 		if f.Waiting > 0 && !rs.done {
-			out = append(out, truncate(t.Warn.Render(" ⏸ ")+rs.progress.WaitingReason(), width))
+			out = append(out, truncate(t.Warn.Render(" ⏸ ")+fmt.Sprintf("%d waiting: %s", f.Waiting, rs.progress.WaitingReason()), width))
 		}
 	}
 	shown := m.failures
