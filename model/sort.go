@@ -68,7 +68,7 @@ func (s *Snapshot) Sort(rows []int, by SortColumn, desc bool) {
 		sortStrings(rows, desc, func(i int) string { return ms[i].State })
 	case SortByAge:
 		// A later StateSince is a younger age.
-		sortKeyed(rows, desc, func(i int) int64 { return ^timeKey(ms[i].StateSince) })
+		sortTimes(rows, desc, func(i int) int64 { return ^timeKey(ms[i].StateSince) })
 	case SortByImage:
 		sortStrings(rows, desc, func(i int) string { return ms[i].ImageTag })
 	case SortByRelease:
@@ -76,7 +76,7 @@ func (s *Snapshot) Sort(rows []int, by SortColumn, desc bool) {
 	case SortByChecks:
 		sortSmall(rows, desc, func(i int) int32 { return int32(checksRank(s.checksAt(i))) })
 	case SortByEvent:
-		sortKeyed(rows, desc, func(i int) int64 { return ^timeKey(ms[i].LastEvent.At) })
+		sortTimes(rows, desc, func(i int) int64 { return ^timeKey(ms[i].LastEvent.At) })
 	default:
 		// Machines are sorted by ID, so the index order is the ID order.
 		slices.Sort(rows)
@@ -87,20 +87,20 @@ func (s *Snapshot) Sort(rows []int, by SortColumn, desc bool) {
 }
 
 // keyedRow is a row with its sort key read out.
-type keyedRow[K cmp.Ordered] struct {
+type keyedRow[K any] struct {
 	key K
 	row int
 }
 
 // sortKeyed sorts rows by key, ties by row (machine ID), both directions.
 // The order is total, so an unstable sort gives the same result every time.
-func sortKeyed[K cmp.Ordered](rows []int, desc bool, key func(int) K) {
+func sortKeyed[K any](rows []int, desc bool, key func(int) K, compare func(a, b K) int) {
 	keyed := make([]keyedRow[K], len(rows))
 	for i, r := range rows {
 		keyed[i] = keyedRow[K]{key(r), r}
 	}
 	slices.SortFunc(keyed, func(a, b keyedRow[K]) int {
-		c := cmp.Compare(a.key, b.key)
+		c := compare(a.key, b.key)
 		if desc {
 			c = -c
 		}
@@ -114,45 +114,39 @@ func sortKeyed[K cmp.Ordered](rows []int, desc bool, key func(int) K) {
 	}
 }
 
-// keyedString is a row with its string key and the key's first eight
-// bytes as a number, which settles most comparisons without reading the
-// strings.
-type keyedString struct {
+// sortTimes sorts rows by a time key (timeKey), ties by row.
+func sortTimes(rows []int, desc bool, key func(int) int64) {
+	sortKeyed(rows, desc, key, cmp.Compare[int64])
+}
+
+// prefixed is a string with its first eight bytes as a number, which
+// settles most comparisons without reading the strings.
+type prefixed struct {
 	prefix uint64
-	key    string
-	row    int
+	s      string
 }
 
-// sortStrings sorts rows by a string key, ties by row, as sortKeyed does.
-func sortStrings(rows []int, desc bool, key func(int) string) {
-	keyed := make([]keyedString, len(rows))
-	for i, r := range rows {
-		k := key(r)
-		var p uint64
-		for j := range 8 {
-			p <<= 8
-			if j < len(k) {
-				p |= uint64(k[j])
-			}
+func prefixOf(s string) prefixed {
+	var p uint64
+	for j := range 8 {
+		p <<= 8
+		if j < len(s) {
+			p |= uint64(s[j])
 		}
-		keyed[i] = keyedString{p, k, r}
 	}
-	slices.SortFunc(keyed, func(a, b keyedString) int {
-		c := cmp.Compare(a.prefix, b.prefix)
-		if c == 0 {
-			c = strings.Compare(a.key, b.key)
-		}
-		if desc {
-			c = -c
-		}
-		if c == 0 {
-			return cmp.Compare(a.row, b.row)
-		}
+	return prefixed{p, s}
+}
+
+func comparePrefixed(a, b prefixed) int {
+	if c := cmp.Compare(a.prefix, b.prefix); c != 0 {
 		return c
-	})
-	for i := range keyed {
-		rows[i] = keyed[i].row
 	}
+	return strings.Compare(a.s, b.s)
+}
+
+// sortStrings sorts rows by a string key, ties by row.
+func sortStrings(rows []int, desc bool, key func(int) string) {
+	sortKeyed(rows, desc, func(i int) prefixed { return prefixOf(key(i)) }, comparePrefixed)
 }
 
 // sortSmall sorts rows by a small key, ties by row, as sortKeyed does:

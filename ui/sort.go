@@ -35,6 +35,7 @@ func (s *tableSort) natural() bool { return s.by == model.SortByID && !s.desc }
 // the cache's (or the snapshot's): callers read it and keep nothing.
 func (s *tableSort) groupRows(snap *model.Snapshot, image, state int) []int {
 	if s.natural() {
+		s.snap = nil // hold no old poll while the cache is unused
 		return snap.ImageGroups[image].States[state].Rows
 	}
 	if s.snap != snap || s.sortedBy != s.by || s.sortedDesc != s.desc {
