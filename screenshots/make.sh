@@ -62,7 +62,28 @@ shot help
 keys Escape
 PAUSE=1 keys J
 shot journal
-keys Escape q y 2>/dev/null || true
+keys Escape
+# Sorted by age, oldest first: > five times (id -> name, group, region,
+# state, age), then I.
+keys '>' '>' '>' '>' '>' I
+shot sorting
+keys q y 2>/dev/null || true
+
+# A third demo: an update of every web machine, watched through a filter
+# that shows the workers: the web machines in flight stay pinned, and the
+# footer gives the rate and the ETA from the machines finished so far.
+tmux kill-session -t "$session" 2>/dev/null || true
+tmux new-session -d -s "$session" -x "$cols" -y "$rows" \
+  "env COLORTERM=truecolor TERM=xterm-256color $work/flyrescue demo --scenario minority --machines 300 --speed 2 --seed 1 --deploying=false"
+sleep 2.5
+keys / ; for w in group:web Space image:old; do keys "$w"; done
+keys Enter a
+PAUSE=1.5 keys u
+PAUSE=1 keys y
+keys / C-u ; for w in group:worker; do keys "$w"; done
+PAUSE=${ETA_WAIT:-12} keys Enter
+shot progress-eta
+keys q y 2>/dev/null || true
 
 # A second demo: the target image fails its health checks and runs nowhere
 # yet, so an update goes canary-first and the breaker halts each group.
