@@ -256,3 +256,22 @@ func TestFooterAt80KeepsETAAndHelp(t *testing.T) {
 		t.Errorf("the running action's row does not follow the run:\n%s", j)
 	}
 }
+
+// An invalid filter still says so when machines in flight are pinned
+// under it, and shows them.
+func TestInvalidFilterStillShowsPinned(t *testing.T) {
+	m := fixedModel(t, 200, 120, 40)
+	id := m.snap.Machines[7].ID
+	plan := &recovery.Plan{ID: "20261123T031500-abc123", Kind: recovery.KindRestart, Steps: []recovery.Step{{Seq: 1, MachineID: id, Op: recovery.OpRestart}}}
+	m.run = m.newRun(plan, func() {})
+	m.Update(runEventsMsg{runID: m.run.id, events: []recovery.Event{{Seq: 1, MachineID: id, Phase: recovery.PhaseActing}}})
+	m.Update(keyPress("/"))
+	for _, r := range "grup:web" {
+		m.Update(keyPressRune(r))
+	}
+	m.Update(keyPress("enter"))
+	s := ansi.Strip(m.render())
+	if !strings.Contains(s, "the filter is invalid") || !strings.Contains(s, "@"+id) || len(m.visible) != 0 {
+		t.Errorf("an invalid filter with %s in flight: want the invalid note and the pinned row, nothing visible (%d):\n%s", id, len(m.visible), s)
+	}
+}

@@ -228,11 +228,11 @@ func (m *Model) renderTable(b *strings.Builder, width, height int) {
 		b.WriteString(m.theme.Muted.Render(" waiting for the first poll…"))
 		b.WriteByte('\n')
 		height--
-	} else if len(m.rows) == 0 && m.filterErr != nil {
+	} else if len(m.visible) == 0 && m.filterErr != nil { // pinned rows may follow
 		b.WriteString(m.theme.Bad.Render(" the filter is invalid: no machine is shown and no action runs (/ to fix it, esc to clear it)"))
 		b.WriteByte('\n')
 		height--
-	} else if len(m.rows) == 0 {
+	} else if len(m.rows) == 0 || (len(m.visible) == 0 && m.filtering()) {
 		b.WriteString(m.theme.Muted.Render(" no machine matches the filter (esc clears it)"))
 		b.WriteByte('\n')
 		height--
