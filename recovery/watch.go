@@ -54,8 +54,10 @@ func newFleetRead(list []*flyclient.Machine) *fleetRead {
 		}
 		if !serving(m) {
 			r.down[m.ID] = g
-			if model.IsTransitional(m.State) || m.State == model.StateStarted {
-				r.moving[g]++ // on its way somewhere (a started one: checks pending)
+			if model.IsTransitional(m.State) || m.State == model.StateStarted && !m.Cordoned {
+				// On its way somewhere (a started one: checks pending). A
+				// cordoned one stays out of service until someone uncordons it.
+				r.moving[g]++
 			}
 			continue
 		}
