@@ -10,29 +10,6 @@ import (
 // Kind names an action as the operator asked for it.
 type Kind string
 
-// Action kinds, one per entry of the verb registry below. An undo or a
-// resume is recorded with the kind of what it does (e.g. an undo of a
-// destroy is a "launch" action) plus Undoes/Resumes.
-const (
-	KindUpdate   Kind = "update"
-	KindRestart  Kind = "restart"
-	KindStart    Kind = "start"
-	KindStop     Kind = "stop"
-	KindSuspend  Kind = "suspend"
-	KindCordon   Kind = "cordon"
-	KindUncordon Kind = "uncordon"
-	KindDestroy  Kind = "destroy"
-	KindScale    Kind = "scale"
-	KindRollback Kind = "rollback"
-	KindUndo     Kind = "undo"
-	KindResume   Kind = "resume"
-	// KindClearLease clears leases whose holders are gone.
-	KindClearLease Kind = "clear-lease"
-	// KindApplyAdvice opens the plan of the runbook's first advised step;
-	// it is never journaled: the action it opens is, under its own kind.
-	KindApplyAdvice Kind = "apply-advice"
-)
-
 // Planner says what the dashboard gathers before it asks for a verb's plan.
 type Planner string
 

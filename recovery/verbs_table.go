@@ -6,15 +6,39 @@ import (
 	"github.com/flyrescue/flyrescue/model"
 )
 
+// Action kinds, one per entry of the verb registry below. An undo or a
+// resume is recorded with the kind of what it does (e.g. an undo of a
+// destroy is a "launch" action) plus Undoes/Resumes.
+const (
+	KindUpdate   Kind = "update"
+	KindRestart  Kind = "restart"
+	KindStart    Kind = "start"
+	KindStop     Kind = "stop"
+	KindSuspend  Kind = "suspend"
+	KindCordon   Kind = "cordon"
+	KindUncordon Kind = "uncordon"
+	KindDestroy  Kind = "destroy"
+	KindScale    Kind = "scale"
+	KindRollback Kind = "rollback"
+	KindUndo     Kind = "undo"
+	KindResume   Kind = "resume"
+	// KindClearLease clears leases whose holders are gone.
+	KindClearLease Kind = "clear-lease"
+	// KindApplyAdvice opens the plan of the runbook's first advised step;
+	// it is never journaled: the action it opens is, under its own kind.
+	KindApplyAdvice Kind = "apply-advice"
+)
+
 // verbRegistry is every verb, in help order. The dashboard's keymap, help
 // screen, plan wording and advice mapping, and the command line's
 // subcommands, help groups and `log --kind`, are built from it.
 //
-// Keys: lower case for the everyday repairs, upper case for what takes
-// capacity away or reaches into the journal, never a ctrl+ key (too easy
-// to hit by accident) nor y (it confirms a plan). S stops, T starts (sTart),
-// Z suspends (sleep), C cordons, O uncordons (open to traffic again), L
-// clears leases.
+// Keys: never a ctrl+ key (too easy to hit by accident), never y (it
+// confirms a plan), never a key the dashboard uses otherwise (registry_test
+// lists those). The first verbs kept their keys (u r D s b U R f); the
+// machine-state verbs take capitals, mnemonic where the letter was free: S
+// stops, T starts (sTart: s scales), Z suspends (sleep), C cordons (c
+// dismisses), O uncordons (open to traffic again), L clears leases.
 var verbRegistry = []*VerbSpec{
 	{
 		Kind: KindUpdate, Binding: "update", Key: "u", Help: "update to target", Title: "Update to the target image:",
