@@ -37,8 +37,9 @@ const (
 type OpSpec struct {
 	Op Op
 	// Progressive is what a machine goes through while the op runs, for
-	// row spinners ("stopping").
-	Progressive string
+	// row spinners ("stopping"); Past is what a done step did to it, for
+	// outcomes ("stopped").
+	Progressive, Past string
 	// ToState is the state the op leaves a machine in; "" when it leaves
 	// the state as it is (cordon) or decides per step (update).
 	ToState string
@@ -124,7 +125,7 @@ func viewOf(m *flyclient.Machine) machineView {
 // opRegistry is every per-machine op, in the order documentation lists them.
 var opRegistry = []*OpSpec{
 	{
-		Op: OpUpdate, Progressive: "updating", TakesDown: true, ChangesImage: true, imageChange: updateChangesImage, settleFirst: true,
+		Op: OpUpdate, Progressive: "updating", Past: "updated", TakesDown: true, ChangesImage: true, imageChange: updateChangesImage, settleFirst: true,
 		WaitStates: []string{model.StateStarted}, waitFor: updateWaitStates,
 		Verifies: "a new instance runs the step's image, in the state it planned (started: every health check passing)",
 		Inverse:  OpUpdate,
@@ -134,7 +135,7 @@ var opRegistry = []*OpSpec{
 		},
 	},
 	{
-		Op: OpRestart, Progressive: "restarting", ToState: model.StateStarted, TakesDown: true, settleFirst: true,
+		Op: OpRestart, Progressive: "restarting", Past: "restarted", ToState: model.StateStarted, TakesDown: true, settleFirst: true,
 		WaitStates: []string{model.StateStarted}, Verifies: "started and every health check passing",
 		NoInverse: "a restart cannot be undone", planNote: "a restart cannot be undone",
 		skip: func(machineView) string { return "" },
@@ -147,7 +148,7 @@ var opRegistry = []*OpSpec{
 		verify: verifyState, found: foundRestart,
 	},
 	{
-		Op: OpStart, Progressive: "starting", ToState: model.StateStarted, settleFirst: true,
+		Op: OpStart, Progressive: "starting", Past: "started", ToState: model.StateStarted, settleFirst: true,
 		WaitStates: []string{model.StateStarted}, Verifies: "started and every health check passing",
 		Inverse: OpStop,
 		skip: func(v machineView) string {
@@ -162,7 +163,7 @@ var opRegistry = []*OpSpec{
 		verify: verifyState, undo: undoWith(OpStop),
 	},
 	{
-		Op: OpStop, Progressive: "stopping", ToState: model.StateStopped, TakesDown: true, LeavesDown: true, settleFirst: true,
+		Op: OpStop, Progressive: "stopping", Past: "stopped", ToState: model.StateStopped, TakesDown: true, LeavesDown: true, settleFirst: true,
 		WaitStates: []string{model.StateStopped, model.StateSuspended}, Verifies: "stopped (or suspended)",
 		Inverse: OpStart,
 		skip: func(v machineView) string {
@@ -177,7 +178,7 @@ var opRegistry = []*OpSpec{
 		verify: verifyState, undo: undoWith(OpStart),
 	},
 	{
-		Op: OpSuspend, Progressive: "suspending", ToState: model.StateSuspended, TakesDown: true, LeavesDown: true, settleFirst: true,
+		Op: OpSuspend, Progressive: "suspending", Past: "suspended", ToState: model.StateSuspended, TakesDown: true, LeavesDown: true, settleFirst: true,
 		// Stopped too, so a machine flyd stops instead of suspending is
 		// reported at once, not after the whole wait.
 		WaitStates: []string{model.StateSuspended, model.StateStopped},
@@ -201,7 +202,7 @@ var opRegistry = []*OpSpec{
 		},
 	},
 	{
-		Op: OpCordon, Progressive: "cordoning", TakesDown: true, LeavesDown: true,
+		Op: OpCordon, Progressive: "cordoning", Past: "cordoned", TakesDown: true, LeavesDown: true,
 		NoWait:   "Fly Proxy stops routing to the machine when the API answers; its state does not change",
 		Verifies: "the machine reads cordoned",
 		Inverse:  OpUncordon,
@@ -217,7 +218,7 @@ var opRegistry = []*OpSpec{
 		verify: verifyCordon(true), undo: undoWith(OpUncordon), drift: cordonDrift(true),
 	},
 	{
-		Op: OpUncordon, Progressive: "uncordoning",
+		Op: OpUncordon, Progressive: "uncordoning", Past: "uncordoned",
 		NoWait:   "Fly Proxy routes to the machine again when the API answers; its state does not change",
 		Verifies: "the machine reads not cordoned",
 		Inverse:  OpCordon,
@@ -236,7 +237,7 @@ var opRegistry = []*OpSpec{
 		verify: verifyCordon(false), undo: undoWith(OpCordon), drift: cordonDrift(false),
 	},
 	{
-		Op: OpDestroy, Progressive: "destroying", ToState: model.StateDestroyed, TakesDown: true, LeavesDown: true,
+		Op: OpDestroy, Progressive: "destroying", Past: "destroyed", ToState: model.StateDestroyed, TakesDown: true, LeavesDown: true,
 		reachesDying: true, goneIsDone: true,
 		WaitStates: []string{model.StateDestroyed}, Verifies: "destroyed, or gone from the API",
 		Inverse:  OpLaunch,
@@ -259,7 +260,7 @@ var opRegistry = []*OpSpec{
 		verify: verifyDestroyed, undo: undoDestroy,
 	},
 	{
-		Op: OpLaunch, Progressive: "launching", ToState: model.StateStarted, ChangesImage: true,
+		Op: OpLaunch, Progressive: "launching", Past: "launched", ToState: model.StateStarted, ChangesImage: true,
 		WaitStates: []string{model.StateStarted}, Verifies: "started and every health check passing",
 		Inverse: OpDestroy,
 		attempt: func(e *Engine, ctx, graceCtx context.Context, st *stepState, run *Run) error {
@@ -271,7 +272,7 @@ var opRegistry = []*OpSpec{
 		},
 	},
 	{
-		Op: OpClearLease, Progressive: "clearing lease",
+		Op: OpClearLease, Progressive: "clearing lease", Past: "lease cleared",
 		NoWait:    "a lease is gone when the API answers",
 		Verifies:  "the lease the plan saw is no longer there",
 		NoInverse: "a cleared lease cannot be given back to its holder",
@@ -318,7 +319,7 @@ func opOf(op Op) *OpSpec {
 	if o := opIndex[op]; o != nil {
 		return o
 	}
-	return &OpSpec{Op: op, Progressive: string(op), TakesDown: true, settleFirst: true, WaitStates: []string{model.StateStarted},
+	return &OpSpec{Op: op, Progressive: string(op), Past: string(op), TakesDown: true, settleFirst: true, WaitStates: []string{model.StateStarted},
 		act: func(*Engine, context.Context, Step, *flyclient.Machine, string) (string, error) {
 			return "", permanent("unsupported operation %q (journaled by a newer flyrescue?)", op)
 		},

@@ -98,8 +98,8 @@ func TestOpRegistry(t *testing.T) {
 	for _, o := range Ops() {
 		name := string(o.Op)
 		spec := opOf(o.Op)
-		if o.Progressive == "" || o.Verifies == "" {
-			t.Errorf("%s: progressive %q, verifies %q", name, o.Progressive, o.Verifies)
+		if o.Progressive == "" || o.Past == "" || o.Verifies == "" {
+			t.Errorf("%s: progressive %q, past %q, verifies %q", name, o.Progressive, o.Past, o.Verifies)
 		}
 		if (len(o.WaitStates) == 0) == (o.NoWait == "") {
 			t.Errorf("%s: wait states %v or a reason to wait for none (%q), not both", name, o.WaitStates, o.NoWait)

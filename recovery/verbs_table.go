@@ -190,6 +190,6 @@ are never cleared (they end with their action). A cleared lease cannot be undone
 	{
 		Kind: KindApplyAdvice, Binding: "advice", Key: "f", Help: "apply advised step", Title: "Apply the advised step:",
 		Progressive: "applying advice", Dangerous: true, Mutating: true, Planner: PlansAdvice,
-		Command: Command{NoCommand: "`flyrescue status` prints the advice with the command that carries out each step"},
+		Command: Command{NoCommand: "`flyrescue status` prints the runbook's advice: each step names its verb and machines, for that verb's command"},
 	},
 }
