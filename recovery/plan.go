@@ -254,10 +254,7 @@ func (e *Engine) planSimple(ctx context.Context, kind Kind, op Op, sel Selector,
 	for _, i := range rows {
 		mm := f.snap.Machines[i]
 		s := step(mm)
-		v := machineView{state: mm.State, force: force, stuck: f.snap.IsStuck(mm.ID)}
-		if raw := f.raw[mm.ID]; raw != nil {
-			v.cordoned = raw.Cordoned
-		}
+		v := machineView{state: mm.State, force: force, stuck: f.snap.IsStuck(mm.ID), cordoned: mm.Cordoned}
 		if s.Reason = spec.skip(v); s.Reason != "" {
 			p.Skipped = append(p.Skipped, s)
 			continue
