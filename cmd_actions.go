@@ -23,11 +23,6 @@ import (
 	"github.com/flyrescue/flyrescue/recovery"
 )
 
-func init() {
-	subcommands = append(subcommands, newUpdateCmd, newRestartCmd, newStartCmd, newStopCmd, newDestroyCmd,
-		newScaleCmd, newRollbackCmd, newClearLeaseCmd)
-}
-
 // actionFlags are the flags every mutating command shares.
 type actionFlags struct {
 	conn             connection
@@ -45,22 +40,13 @@ type actionFlags struct {
 	leaseTTL         time.Duration
 	verbose          bool
 	readOnly         bool
-	// scoped commands (stop, restart, destroy) act on the whole app only
-	// with --all: a forgotten --select must not take the app down.
+	// scoped commands (the registry's Command.Scoped: stop, restart,
+	// destroy...) act on the whole app only with --all: a forgotten
+	// --select must not take the app down.
 	scoped, all bool
 	// readsJournal: the plan is built from the journal (scale --back), so
 	// it cannot be made without one.
 	readsJournal bool
-}
-
-// journalPlanners are the commands whose plans come from the journal.
-var journalPlanners = map[string]bool{"undo": true, "resume": true}
-
-// requireScope makes cmd refuse to act on every machine without --all
-// (simpleCmd's extra-flags shape).
-func requireScope(cmd *cobra.Command, f *actionFlags) {
-	f.scoped = true
-	cmd.Flags().BoolVar(&f.all, "all", false, "Act on every machine of the app (needed when no MACHINE_ID or --select is given)")
 }
 
 // scopeError refuses a scoped command with nothing to narrow it.
@@ -157,7 +143,7 @@ func runAction(cmd *cobra.Command, f *actionFlags, plan planFunc) error {
 	if err := validLimits(f.maxUnavailable, f.concurrency); err != nil {
 		return err
 	}
-	if journalPlanners[cmd.Name()] {
+	if v, ok := verbOfCommand(cmd.Name()); ok && v.Planner == recovery.PlansJournal {
 		f.readsJournal = true
 	}
 	e, err := actionConnect(ctx, f, f.dryRun || f.readOnly, errOut)
@@ -457,199 +443,4 @@ func printOutcome(w io.Writer, ev recovery.Event) {
 		line += "  " + flyclient.PrintableLine(ev.Reason)
 	}
 	fmt.Fprintln(w, line)
-}
-
-// actionHow is the part of every action command's help that says how
-// machines are chosen and how the action is carried out.
-const actionHow = `
-
-Machines: the MACHINE_IDs given, else those --select matches, else every machine of the app
-(stop, restart and destroy ask for --all before they act on the whole app).` + actionSafety
-
-// actionSafety is how every mutating command carries out its plan.
-const actionSafety = `
-The plan is printed and confirmed first (--yes skips the question, --dry-run stops there).
-Each machine is leased, at most --max-unavailable per process group are down at once,
-transient failures (429, 5xx, timeouts) are retried, the outcome is verified against live
-state, and every step is journaled before it is sent: see "flyrescue log", "undo", "resume".`
-
-func simpleCmd(use, short string, plan func(e *recovery.Engine, ctx context.Context, sel recovery.Selector, f *actionFlags) (*recovery.Plan, error), extra func(*cobra.Command, *actionFlags)) *cobra.Command {
-	f := &actionFlags{}
-	cmd := &cobra.Command{
-		Use: use + " [MACHINE_ID...]", Short: short, Long: short + "." + actionHow,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := f.scopeError(use, args); err != nil {
-				return err
-			}
-			return runAction(cmd, f, func(ctx context.Context, e *recovery.Engine) (*recovery.Plan, error) {
-				return plan(e, ctx, f.selector(args, ""), f)
-			})
-		},
-	}
-	f.add(cmd, true)
-	if extra != nil {
-		extra(cmd, f)
-	}
-	return cmd
-}
-
-func newUpdateCmd() *cobra.Command {
-	var image, label string
-	cmd := simpleCmd("update", "Update machines to the target image (or --image), with the release label and metadata",
-		func(e *recovery.Engine, ctx context.Context, sel recovery.Selector, f *actionFlags) (*recovery.Plan, error) {
-			return e.PlanUpdate(ctx, recovery.UpdateRequest{Selector: sel, Image: image, Label: label})
-		}, func(cmd *cobra.Command, f *actionFlags) {
-			cmd.Flags().StringVar(&image, "image", "", "Image to update to (default: the deploy's target, from the releases)")
-			cmd.Flags().StringVar(&label, "label", "", "Release label to set (default: derived from the image tag)")
-			cmd.PreRunE = func(*cobra.Command, []string) error {
-				if image == "" {
-					return nil
-				}
-				if err := validImageRef(image); err != nil {
-					return &exitError{exitUsage, err}
-				}
-				return nil
-			}
-		})
-	cmd.Long = `Update machines to the deploy's target image (the newest release's, or --image), setting the
-release label env var (--label-env, RELEASE_LABEL by default) and the fly_release_* metadata as
-"fly deploy" would. The rest of each machine's config is kept. Machines already on the target
-and running are left alone; machines stuck in a transitional state are skipped (destroy them).` + actionHow
-	cmd.Example = `  flyrescue update -a my-app --select 'image:old -stuck' --dry-run
-  flyrescue update -a my-app --select 'group:worker_autoscale state:failed' --yes
-  flyrescue update -a my-app 3d8d9e1f2b7689 --image registry.fly.io/my-app:deployment-01HX...`
-	return cmd
-}
-
-func newRestartCmd() *cobra.Command {
-	return withExample(`  flyrescue restart -a my-app --select 'group:worker_autoscale' --max-unavailable 1
-  flyrescue restart -a my-app 3d8d9e1f2b7689`, simpleCmd("restart", "Restart machines (cannot be undone)", func(e *recovery.Engine, ctx context.Context, sel recovery.Selector, _ *actionFlags) (*recovery.Plan, error) {
-		return e.PlanRestart(ctx, sel)
-	}, requireScope))
-}
-
-func withExample(example string, cmd *cobra.Command) *cobra.Command {
-	cmd.Example = example
-	return cmd
-}
-
-func newStartCmd() *cobra.Command {
-	return withExample(`  flyrescue start -a my-app --select 'state:stopped group:web'`, simpleCmd("start", "Start stopped machines", func(e *recovery.Engine, ctx context.Context, sel recovery.Selector, _ *actionFlags) (*recovery.Plan, error) {
-		return e.PlanStart(ctx, sel)
-	}, nil))
-}
-
-func newStopCmd() *cobra.Command {
-	return withExample(`  flyrescue stop -a my-app --select 'group:worker image:old' --dry-run`, simpleCmd("stop", "Stop machines", func(e *recovery.Engine, ctx context.Context, sel recovery.Selector, _ *actionFlags) (*recovery.Plan, error) {
-		return e.PlanStop(ctx, sel)
-	}, requireScope))
-}
-
-func newDestroyCmd() *cobra.Command {
-	var force bool
-	return withExample(`  flyrescue destroy -a my-app --select 'stuck group:worker' --force
-  flyrescue destroy -a my-app 3d8d9e1f2b7689 918543d1c04e38 --force --yes`, simpleCmd("destroy", "Destroy machines (undo relaunches their saved configs as new machines)",
-		func(e *recovery.Engine, ctx context.Context, sel recovery.Selector, _ *actionFlags) (*recovery.Plan, error) {
-			return e.PlanDestroy(ctx, recovery.DestroyRequest{Selector: sel, Force: force})
-		}, func(cmd *cobra.Command, f *actionFlags) {
-			cmd.Flags().BoolVar(&force, "force", false, "Kill machines that are running or will not stop")
-			requireScope(cmd, f)
-		}))
-}
-
-func newClearLeaseCmd() *cobra.Command {
-	cmd := simpleCmd("clear-lease", "Clear leases whose holders are gone (a stalled deploy), so the machines can be repaired",
-		func(e *recovery.Engine, ctx context.Context, sel recovery.Selector, _ *actionFlags) (*recovery.Plan, error) {
-			return e.PlanClearLeases(ctx, sel)
-		}, requireScope)
-	cmd.Long = `Clear the leases other holders keep on machines, as "fly machine leases clear" does, for a
-holder that is gone: a deploy that died holding day-long leases, a crashed script. The plan names
-every holder and what it said it was doing. Each step clears only the very lease the plan saw: a
-holder that is alive and renewed or re-took its lease is left alone. Leases flyrescue itself holds
-are never cleared (they end with their action). A cleared lease cannot be undone.` + actionHow
-	cmd.Example = `  flyrescue clear-lease -a my-app 3d8d9e1f2b7689 --dry-run
-  flyrescue clear-lease -a my-app --select 'image:old' --yes`
-	return cmd
-}
-
-func newScaleCmd() *cobra.Command {
-	f := &actionFlags{}
-	var region string
-	var back bool
-	cmd := &cobra.Command{
-		Use:   "scale GROUP [COUNT]",
-		Short: "Scale a process group to a count; --back returns it to the count it had before the incident",
-		Long: `Scale a process group (optionally in one region) to COUNT machines. Scaling up clones the
-config of a healthy machine of the group on the target image; scaling down removes the worst
-first: failed, stuck, old image, failing checks, then the newest. --back returns the group to the
-count the journal first recorded for it, i.e. before the incident.
-` + actionSafety,
-		Example: "  flyrescue scale worker 12 -a my-app\n  flyrescue scale web --back --region iad -a my-app",
-		Args:    cobra.RangeArgs(1, 2),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			req := recovery.ScaleRequest{Group: args[0], Region: region, Back: back}
-			f.readsJournal = back
-			switch {
-			case back && len(args) == 2:
-				return &exitError{exitUsage, errors.New("give a COUNT or --back, not both")}
-			case !back && len(args) < 2:
-				return &exitError{exitUsage, errors.New("give a COUNT, or --back for the count the journal remembers")}
-			case !back:
-				n, err := strconv.Atoi(args[1])
-				if errors.Is(err, strconv.ErrRange) && !strings.HasPrefix(args[1], "-") {
-					return &exitError{exitUsage, fmt.Errorf("scale count %s is above the limit of %d machines per process group; give a smaller count", args[1], recovery.MaxScaleCount)}
-				}
-				if err != nil || n < 0 {
-					return &exitError{exitUsage, countError(args[1])}
-				}
-				// Before connecting: a count this large is never planned.
-				if err := recovery.CheckScaleCount(n); err != nil {
-					return &exitError{exitUsage, err}
-				}
-				req.Count = n
-			}
-			return runAction(cmd, f, func(ctx context.Context, e *recovery.Engine) (*recovery.Plan, error) {
-				return e.PlanScale(ctx, req)
-			})
-		},
-	}
-	f.add(cmd, false)
-	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		// "scale web -1" reaches us as an unknown flag -1.
-		if msg, neg, ok := strings.Cut(err.Error(), " in "); ok && strings.HasPrefix(msg, "unknown shorthand flag") {
-			if _, aerr := strconv.Atoi(neg); aerr == nil {
-				return &exitError{exitUsage, countError(neg)}
-			}
-		}
-		return &exitError{exitUsage, fmt.Errorf("%v (see `flyrescue scale --help`)", err)}
-	})
-	cmd.Flags().StringVarP(&region, "region", "r", "", "Only this region")
-	cmd.Flags().BoolVar(&back, "back", false, "Scale to the count the journal first recorded for the group")
-	return cmd
-}
-
-func newRollbackCmd() *cobra.Command {
-	f := &actionFlags{}
-	var region, release string
-	cmd := &cobra.Command{
-		Use:   "rollback [MACHINE_ID...]",
-		Short: "Update the app (or one region, or a selection) to an earlier release's image and label",
-		Long: `Roll machines back to a release's image and label (--release, default: the last complete
-release before the target). Config, secrets and database migrations are not rolled back. On a
-multi-region app, roll back one region first (--region) and watch it.` + actionHow,
-		Example: "  flyrescue rollback -a my-app --release v61 --region iad",
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return runAction(cmd, f, func(ctx context.Context, e *recovery.Engine) (*recovery.Plan, error) {
-				return e.PlanRollback(ctx, recovery.RollbackRequest{Selector: f.selector(args, region), Release: release})
-			})
-		},
-	}
-	f.add(cmd, true)
-	cmd.Flags().StringVarP(&region, "region", "r", "", "Only this region")
-	cmd.Flags().StringVar(&release, "release", "", "Release to go back to, e.g. v61 (default: the last complete one before the target)")
-	return cmd
-}
-
-func countError(arg string) error {
-	return fmt.Errorf("COUNT %q is not a number of machines: give a whole number, 0 or more (e.g. `flyrescue scale web 12`), or --back", arg)
 }

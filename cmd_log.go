@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -251,62 +250,8 @@ func printLog(w io.Writer, app string, hist []*recovery.ActionLog, filt logFilte
 	}
 }
 
-func init() { subcommands = append(subcommands, newUndoCmd, newResumeCmd) }
-
-func newUndoCmd() *cobra.Command {
-	var includeChanged bool
-	cmd := newJournalActionCmd("undo [ACTION]",
-		"Undo an action from the journal (default: the newest not yet undone)",
-		`Builds the inverse of a journaled action from what it recorded: updates go back to the saved
-configs, destroyed machines are relaunched from their saved configs (as NEW machines, same region and
-group), scaling is reversed, stop and start swap. A restart cannot be undone; nor can an action twice.
-ACTION is an action ID from "flyrescue log".
-
-Machines that changed since the action (a later action, a deploy, someone with fly CLI) are left out
-and listed with what changed, so the undo never silently overwrites that change; --include-changed
-puts them back too.`,
-		func(e *recovery.Engine, ctx context.Context, id string) (*recovery.Plan, error) {
-			return e.PlanUndoWith(ctx, recovery.UndoRequest{ActionID: id, IncludeChanged: includeChanged})
-		})
-	cmd.Flags().BoolVar(&includeChanged, "include-changed", false, "Also put back machines that changed since the action, overwriting that later change")
-	return withExample("  flyrescue undo -a my-app --dry-run\n  flyrescue undo -a my-app 01JD3Q6T4Y8XK2\n  flyrescue undo -a my-app 01JD3Q6T4Y8XK2 --include-changed --dry-run", cmd)
-}
-
-func newResumeCmd() *cobra.Command {
-	return withExample("  flyrescue resume -a my-app", newJournalActionCmd("resume [ACTION]",
-		"Finish an action that was interrupted (the process died or was cancelled)",
-		`Reconciles steps that began but have no outcome against live state: the ones that happened are
-shown as found done, and the rest, and steps that never began, are offered to run again. Planning
-writes nothing: the steps found done are recorded in the journal only when the resume runs, so
---dry-run and --read-only leave it as it was. When every step was found done there is nothing to
-confirm (no machine changes): resume just records that.`,
-		(*recovery.Engine).PlanResume))
-}
-
-// newJournalActionCmd builds a command that plans from a journaled action
-// (the newest fitting one when ACTION is not given) and runs that plan.
-func newJournalActionCmd(use, short, long string, plan func(*recovery.Engine, context.Context, string) (*recovery.Plan, error)) *cobra.Command {
-	f := &actionFlags{}
-	cmd := &cobra.Command{
-		Use: use, Short: short, Long: long + "\n" + actionSafety,
-		Args: cobra.MaximumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			id := ""
-			if len(args) == 1 {
-				id = args[0]
-			}
-			return runAction(cmd, f, func(ctx context.Context, e *recovery.Engine) (*recovery.Plan, error) {
-				return plan(e, ctx, id)
-			})
-		},
-	}
-	f.add(cmd, false)
-	return cmd
-}
-
-// allKinds are the action kinds --kind accepts.
-var allKinds = []recovery.Kind{recovery.KindUpdate, recovery.KindRestart, recovery.KindStart, recovery.KindStop,
-	recovery.KindDestroy, recovery.KindScale, recovery.KindRollback, recovery.KindUndo, recovery.KindResume, recovery.KindClearLease}
+// allKinds are the action kinds --kind accepts: the ones the journal records.
+var allKinds = recovery.JournaledKinds()
 
 // logFilter selects the actions `log` shows, in every format.
 type logFilter struct {
@@ -459,7 +404,7 @@ func printMarkdown(w io.Writer, app string, hist []*recovery.ActionLog, filt log
 		switch {
 		case a.UndoneBy != "":
 			fmt.Fprintf(w, "- **Undone by** `%s`\n", a.UndoneBy)
-		case a.Action.Kind != recovery.KindRestart && c[recovery.OutcomeOK] > 0:
+		case undoable(a.Action.Kind) && c[recovery.OutcomeOK] > 0:
 			fmt.Fprintf(w, "- **Undo** `flyrescue undo -a %s %s`\n", app, a.Action.ID)
 		}
 		if (c[recovery.OutcomeInterrupted] > 0 || c[""] > 0 || c[recovery.OutcomeHalted] > 0) && len(a.ResumedBy) == 0 {
@@ -487,4 +432,10 @@ func mdArgs(args map[string]string) string {
 		parts = append(parts, fmt.Sprintf("%s=`%s`", k, strings.ReplaceAll(args[k], "`", "'")))
 	}
 	return strings.Join(parts, ", ")
+}
+
+// undoable: the registry knows no reason an action of kind cannot be undone.
+func undoable(kind recovery.Kind) bool {
+	v, ok := recovery.VerbOf(kind)
+	return !ok || v.NoUndo() == ""
 }

@@ -16,6 +16,13 @@ import (
 // the second has neither (never begun). It returns the journal's path.
 func interruptedStop(t *testing.T, srv *flysim.Server, app string) string {
 	t.Helper()
+	return interruptedRun(t, srv, app, "stop")
+}
+
+// interruptedRun is interruptedStop for any verb command acting on started
+// machines.
+func interruptedRun(t *testing.T, srv *flysim.Server, app, verb string) string {
+	t.Helper()
 	var ids []string
 	for _, m := range srv.Sim.Machines() {
 		if m.State == "started" && len(ids) < 2 {
@@ -25,8 +32,8 @@ func interruptedStop(t *testing.T, srv *flysim.Server, app string) string {
 	if len(ids) < 2 {
 		t.Fatalf("want 2 started machines, have %v", ids)
 	}
-	if r := runCLI(t, append([]string{"stop", "-a", app, "--yes"}, ids...)...); r.err != nil {
-		t.Fatalf("stop: %v\n%s", r.err, r.stdout)
+	if r := runCLI(t, append([]string{verb, "-a", app, "--yes"}, ids...)...); r.err != nil {
+		t.Fatalf("%s: %v\n%s", verb, r.err, r.stdout)
 	}
 	path, err := recovery.JournalPath("", app)
 	if err != nil {

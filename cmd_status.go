@@ -242,7 +242,7 @@ func statusJSON(s *model.Snapshot, inc *model.Incident, c model.Classification) 
 		Incident: incidentReport(inc),
 	}
 	for _, a := range c.Advice {
-		r.Advice = append(r.Advice, adviceJSON{Action: a.Action, Machines: append([]string{}, a.Machines...), Why: a.Why,
+		r.Advice = append(r.Advice, adviceJSON{Action: string(a.Action), Machines: append([]string{}, a.Machines...), Why: a.Why,
 			Group: a.Group, Count: a.Count, Force: a.Force, Image: a.Image})
 	}
 	if c.BadRelease != nil {

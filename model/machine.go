@@ -55,6 +55,9 @@ type Machine struct {
 
 	HostStatus string // "ok", "unknown", "unreachable"
 	LeaseOwner string // who holds a lease on it, when known
+	// Cordoned: Fly Proxy routes nothing to it (flyrescue cordon), so it
+	// serves nobody whatever its state and checks say.
+	Cordoned bool
 
 	// Mark is what flyrescue's own last change left in the machine's
 	// metadata (any flyrescue, any journal); nil when there is none.

@@ -86,26 +86,6 @@ func newScheduler(steps []*stepState, limit map[string]int, haltAfter float64, r
 	return s
 }
 
-// takesDown says whether op makes a serving machine unavailable.
-func takesDown(op Op) bool {
-	switch op {
-	case OpUpdate, OpRestart, OpStop, OpDestroy:
-		return true
-	}
-	return false
-}
-
-// changesImage says whether op puts a (possibly unproven) image on a machine.
-func changesImage(s Step) bool {
-	switch s.Op {
-	case OpUpdate:
-		return s.FromImage == "" || !sameImage(s.FromImage, s.ToImage) || s.Config != nil
-	case OpLaunch:
-		return true
-	}
-	return false
-}
-
 func (s *scheduler) limitOf(group string) int {
 	if l, ok := s.limit[group]; ok {
 		return l
@@ -436,7 +416,7 @@ func (s *scheduler) end(st *stepState, out Outcome, cause string) {
 			proven = gt.proven
 		}
 		s.tripLocked(g, cause, proven)
-	case out == OutcomeOK && (st.step.Op == OpStop || st.step.Op == OpDestroy) && st.step.MachineID != "":
+	case out == OutcomeOK && opOf(st.step.Op).LeavesDown && st.step.MachineID != "":
 		// Down (or gone) because the operator asked for exactly that: the
 		// slot goes back for the next one, and the machine does not count
 		// as an outage for the rest of the run. The budget paces taking

@@ -6,7 +6,6 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
-	"github.com/flyrescue/flyrescue/model"
 	"github.com/flyrescue/flyrescue/recovery"
 )
 
@@ -172,24 +171,19 @@ func (m *Model) applyAdvice() tea.Cmd {
 	m.marks.Add(a.Machines...)
 	req := planRequest{ids: a.Machines, hidden: m.marks.Hidden(m.visible, m.snap), fromAdvice: true,
 		image: a.Image, group: a.Group, count: a.Count, force: a.Force}
-	switch a.Action {
-	case model.ActionUpdate:
-		req.kind = recovery.KindUpdate
-	case model.ActionRestart:
-		req.kind = recovery.KindRestart
-	case model.ActionDestroy:
-		req.kind = recovery.KindDestroy
-	case model.ActionScale:
-		req.kind = recovery.KindScale
+	kind, ok := recovery.KindForAdvice(a.Action)
+	if !ok {
+		m.status = "unknown advice " + string(a.Action)
+		return nil
+	}
+	req.kind = kind
+	switch kind {
+	case recovery.KindScale:
 		req.ids = nil
-	case model.ActionRollback:
-		req.kind = recovery.KindRollback
+	case recovery.KindRollback:
 		if br := m.class.BadRelease; br != nil {
 			req.release = fmt.Sprintf("v%d", br.Version)
 		}
-	default:
-		m.status = "unknown advice " + a.Action
-		return nil
 	}
 	return m.requestPlan(req)
 }
