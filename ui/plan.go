@@ -103,7 +103,9 @@ func liveIDs(ctx context.Context, api FleetAPI, app string, ids []string) (live,
 // pruneMarks drops marks on machines the snapshot no longer has (destroyed
 // between polls) and says so in one line.
 func (m *Model) pruneMarks() {
-	if m.snap == nil || m.marks.Len() == 0 {
+	if m.snap == nil || m.marks.Len() == 0 || m.running() {
+		// While an action runs, its own destroys would drop marks and the
+		// finish line would bury that note: the poll after it prunes.
 		return
 	}
 	if n := m.marks.Prune(m.snap); n > 0 {
