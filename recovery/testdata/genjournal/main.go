@@ -1,14 +1,15 @@
 // Command genjournal writes a realistic journal by driving the engine over
-// flysim, in whatever format the engine of this checkout writes: it made
-// journal-v0.jsonl (with the format as it was before the journal had a
-// schema of its own), and makes the fixture of any later format the same
-// way, so each version's compatibility test reads a journal of the same
-// shape. From the repository root:
+// flysim, in whatever format the engine of this checkout writes. At commit
+// 8bbfbbd, before the journal had a schema of its own, it wrote
+// journal-v0.jsonl; a later format's fixture is made the same way, so each
+// compatibility test reads a journal of the same shape. From the
+// repository root:
 //
-//	go run ./recovery/testdata/genjournal -o recovery/testdata/journal-v0.jsonl
+//	go run ./recovery/testdata/genjournal -o recovery/testdata/journal-vN.jsonl
 //
-// The fleet is GenOptions below; a test replays planning against the same
-// seed, so change them only together with the fixture.
+// Beside the journal it writes the fleet it ran on (genOptions, without
+// the token) as <name>.fleet.json: a test plans from the journal against a
+// sim of that fleet, which the same seed makes the same machines.
 package main
 
 import (
@@ -32,9 +33,9 @@ import (
 // token is the sim's token: the journal must not hold it (checked below).
 const token = "genjournal-token-must-never-be-journaled"
 
-// GenOptions is the fleet the fixture was written against: 40 machines, a
-// fifth on the target image, two day-long leases held by a stalled deploy.
-func GenOptions() flysim.Options {
+// genOptions is the fleet: 40 machines, a fifth on the target image, two
+// day-long leases held by a stalled deploy.
+func genOptions() flysim.Options {
 	bot := flysim.HeldLease{Owner: flysim.LeaseBot, Description: flysim.LeaseBotDescription}
 	return flysim.Options{Scenario: "minority", Machines: 40, Seed: 12, Speed: 200, NoRateLimit: true, Token: token,
 		Leases: []flysim.HeldLease{bot, bot}}
@@ -80,7 +81,7 @@ func (g *gen) pick(n int, group string) []string {
 }
 
 func generate(out string) error {
-	srv, err := flysim.Start(GenOptions())
+	srv, err := flysim.Start(genOptions())
 	if err != nil {
 		return err
 	}
@@ -113,7 +114,16 @@ func generate(out string) error {
 	if bytes.Contains(data, []byte(token)) {
 		return fmt.Errorf("the journal holds the token")
 	}
-	return os.WriteFile(out, data, 0o644)
+	if err := os.WriteFile(out, data, 0o644); err != nil {
+		return err
+	}
+	fleet := genOptions()
+	fleet.Token = ""
+	b, err := json.MarshalIndent(fleet, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(strings.TrimSuffix(out, ".jsonl")+".fleet.json", append(b, '\n'), 0o644)
 }
 
 // actions runs, in order: an update with one machine held by another's
