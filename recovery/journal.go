@@ -254,7 +254,11 @@ func encodeRecord(r Record) ([]byte, error) {
 	// Redact, not as \u003c...
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(r); err != nil {
-		return nil, fmt.Errorf("%w: encoding record: %v", ErrJournal, err)
+		var me *json.MarshalerError
+		if errors.As(err, &me) {
+			err = me.Unwrap() // our own message, without encoding/json's wrapper
+		}
+		return nil, fmt.Errorf("%w: the %s record does not encode (a bug in flyrescue; please report it): %v", ErrJournal, r.Type, err)
 	}
 	line := []byte(flyclient.Redact(string(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))))
 	if !json.Valid(line) {

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"math"
 	"os"
 	"reflect"
 	"runtime"
@@ -269,5 +271,34 @@ func TestUnknownConfigFieldSurvivesUndo(t *testing.T) {
 	}
 	if !strings.Contains(intent, `"future_field":{"mode":"kept"}`) || step != intent {
 		t.Errorf("the undo's step config\n%s\nis not the saved one\n%s", step, intent)
+	}
+}
+
+// A config that cannot be encoded (no API answer holds one, but a bug
+// could build one) is an error before anything is touched: the action
+// cannot be journaled, so nothing runs; CloneConfig says so too, where it
+// would have panicked on an engine goroutine.
+func TestUnencodableConfigIsAnError(t *testing.T) {
+	r := newRig(t, flysim.Options{Scenario: "healthy", Machines: 6, NoRateLimit: true, Seed: 31})
+	e := r.engine(Options{})
+	before := len(r.machines())
+	p, err := e.PlanScale(context.Background(), ScaleRequest{Group: "web", Count: 4})
+	if err != nil || len(p.Steps) != 1 || p.Steps[0].Config == nil {
+		t.Fatalf("scale plan: %v %+v", err, p)
+	}
+	cfg := p.Steps[0].Config
+	if err := json.Unmarshal([]byte(`{"spot":{"max_price_fraction":0.5}}`), cfg); err != nil || cfg.Spot == nil {
+		t.Fatal(err)
+	}
+	cfg.Spot.MaxPriceFraction = math.NaN()
+	if _, err := flyclient.CloneConfig(p.Steps[0].Config); err == nil {
+		t.Error("CloneConfig of an unencodable config succeeded")
+	}
+	_, err = e.Execute(context.Background(), p, nil)
+	if !errors.Is(err, ErrJournal) || !strings.Contains(err.Error(), "NaN") {
+		t.Errorf("run with an unencodable config: %v", err)
+	}
+	if n := len(r.machines()); n != before {
+		t.Errorf("%d machines after the refused run, %d before", n, before)
 	}
 }

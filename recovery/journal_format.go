@@ -115,7 +115,7 @@ func stepRecord(s Step) (stepV1, error) {
 	copyFields(stepFields(&s, &d), 0)
 	var err error
 	if d.Config, err = configJSON(s.Config); err != nil {
-		return stepV1{}, fmt.Errorf("step %d (%s): %w", s.Seq, s.MachineID, err)
+		return stepV1{}, fmt.Errorf("%s: %w", stepName(s.Seq, s.MachineID), err)
 	}
 	return d, nil
 }
@@ -125,9 +125,17 @@ func (d stepV1) step() (Step, error) {
 	copyFields(stepFields(&s, &d), 1)
 	var err error
 	if s.Config, err = configFromJSON(d.Config); err != nil {
-		return Step{}, fmt.Errorf("step %d (%s): %w", d.Seq, d.MachineID, err)
+		return Step{}, fmt.Errorf("%s: %w", stepName(d.Seq, d.MachineID), err)
 	}
 	return s, nil
+}
+
+// stepName names a step in errors: a launch has no machine ID yet.
+func stepName(seq int, machineID string) string {
+	if machineID == "" {
+		return fmt.Sprintf("step %d", seq)
+	}
+	return fmt.Sprintf("step %d (%s)", seq, machineID)
 }
 
 func stepRecords(steps []Step) ([]stepV1, error) {
@@ -240,7 +248,7 @@ type intentOnDisk struct {
 func (in IntentRecord) MarshalJSON() ([]byte, error) {
 	cfg, err := configJSON(in.ConfigBefore)
 	if err != nil {
-		return nil, fmt.Errorf("intent of step %d (%s): %w", in.Seq, in.MachineID, err)
+		return nil, fmt.Errorf("intent of %s: %w", stepName(in.Seq, in.MachineID), err)
 	}
 	return marshalUnescaped(intentOnDisk{intentFields: intentFields(in), ConfigBefore: cfg})
 }
@@ -253,7 +261,7 @@ func (in *IntentRecord) UnmarshalJSON(b []byte) error {
 	}
 	cfg, err := configFromJSON(d.ConfigBefore)
 	if err != nil {
-		return fmt.Errorf("intent of step %d (%s): %w", d.Seq, d.MachineID, err)
+		return fmt.Errorf("intent of %s: %w", stepName(d.Seq, d.MachineID), err)
 	}
 	*in = IntentRecord(d.intentFields)
 	in.ConfigBefore = cfg
