@@ -403,7 +403,7 @@ func readRecords(r io.Reader, path string) ([]Record, string, error) {
 			continue
 		}
 		var r Record
-		uerr := json.Unmarshal(line, &r)
+		uerr := decodeLine(line, &r)
 		if errors.Is(uerr, ErrJournalTooNew) {
 			// Whole and well-formed, torn or not: not ours to read.
 			return nil, "", fmt.Errorf("%s:%d: %w", path, lineNo, uerr)

@@ -2,7 +2,6 @@ package recovery
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"runtime"
@@ -19,29 +18,23 @@ import (
 // would vanish from the journal the first time a config is copied from one
 // record to another, as an undo copies the saved config into its steps.
 //
-// So a config whose JSON says more than (or other than) fly-go's encoding
-// of it has its original JSON remembered beside it, by identity: the undo
-// step holds the very *MachineConfig the intent was read into, and writes
-// the original JSON. A config changed in memory since it was read is
-// written as fly-go encodes it (the remembered JSON no longer describes
-// it). The table holds weak pointers: an entry goes with its config.
-// Configs that fly-go encodes to the bytes they were read from (all those
-// written by this flyrescue) are not remembered at all.
+// So a config with a field fly-go does not know has its original JSON
+// remembered beside it, by identity: the undo step holds the very
+// *MachineConfig the intent was read into, and writes the original JSON.
+// A config changed in memory since it was read is written as fly-go
+// encodes it (the remembered JSON no longer describes it). The table holds
+// weak pointers: an entry goes with its config. Every other config (all
+// those this flyrescue writes) is written as fly-go encodes it, which is
+// the JSON it was read as, and is not remembered: a long journal is read
+// again on every change while a run writes it, and must stay cheap.
 //
 // What reaches the Machines API is still fly-go's encoding: a field it
 // does not know is kept in the journal, not sent.
 
-type rawConfig struct {
-	raw json.RawMessage
-	// encoded is the hash of fly-go's encoding of the config when read:
-	// a config that still encodes to it is unchanged.
-	encoded [sha256.Size]byte
-}
-
 var rawConfigs = struct {
 	sync.Mutex
-	m map[weak.Pointer[flyclient.MachineConfig]]rawConfig
-}{m: map[weak.Pointer[flyclient.MachineConfig]]rawConfig{}}
+	m map[weak.Pointer[flyclient.MachineConfig]]json.RawMessage
+}{m: map[weak.Pointer[flyclient.MachineConfig]]json.RawMessage{}}
 
 // configJSON is c as the journal writes it: the JSON it was read as when
 // that is remembered and c is unchanged, else fly-go's encoding.
@@ -54,39 +47,41 @@ func configJSON(c *flyclient.MachineConfig) (json.RawMessage, error) {
 		return nil, fmt.Errorf("the machine config does not encode: %w", err)
 	}
 	rawConfigs.Lock()
-	kept, ok := rawConfigs.m[weak.Make(c)]
+	raw, ok := rawConfigs.m[weak.Make(c)]
 	rawConfigs.Unlock()
-	if ok && sha256.Sum256(b) == kept.encoded {
-		return kept.raw, nil
+	if !ok {
+		return b, nil
+	}
+	// Unchanged: it still encodes as what the remembered JSON decodes to.
+	var asRead flyclient.MachineConfig
+	if json.Unmarshal(raw, &asRead) == nil {
+		if was, err := marshalUnescaped(&asRead); err == nil && bytes.Equal(was, b) {
+			return raw, nil
+		}
 	}
 	return b, nil
 }
 
-// configFromJSON decodes a journaled config, remembering its JSON when
-// fly-go's encoding of the result would not say the same.
+// configFromJSON decodes a journaled config, remembering its JSON when it
+// has a field fly-go does not know.
 func configFromJSON(raw json.RawMessage) (*flyclient.MachineConfig, error) {
 	if len(raw) == 0 || string(raw) == "null" {
 		return nil, nil
 	}
 	var c flyclient.MachineConfig
+	strict := json.NewDecoder(bytes.NewReader(raw))
+	strict.DisallowUnknownFields()
+	if strict.Decode(&c) == nil {
+		return &c, nil
+	}
+	c = flyclient.MachineConfig{}
 	if err := json.Unmarshal(raw, &c); err != nil {
 		return nil, fmt.Errorf("machine config: %w", err)
 	}
-	b, err := marshalUnescaped(&c)
-	if err != nil {
-		return nil, fmt.Errorf("machine config does not encode back: %w", err)
-	}
-	var compact bytes.Buffer
-	if err := json.Compact(&compact, raw); err != nil {
-		return nil, fmt.Errorf("machine config: %w", err)
-	}
-	if bytes.Equal(compact.Bytes(), b) {
-		return &c, nil
-	}
-	kept := rawConfig{raw: compact.Bytes(), encoded: sha256.Sum256(b)}
+	// raw is the decoder's copy, not the line's buffer: it can be kept.
 	key := weak.Make(&c)
 	rawConfigs.Lock()
-	rawConfigs.m[key] = kept
+	rawConfigs.m[key] = raw
 	rawConfigs.Unlock()
 	runtime.AddCleanup(&c, forgetRawConfig, key)
 	return &c, nil

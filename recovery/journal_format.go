@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"time"
 )
 
 // The journal's on-disk format is ours, not fly-go's: steps have snake_case
@@ -259,12 +260,42 @@ func (in *IntentRecord) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &d); err != nil {
 		return err
 	}
+	return d.decode(in)
+}
+
+func (d *intentOnDisk) decode(in *IntentRecord) error {
 	cfg, err := configFromJSON(d.ConfigBefore)
 	if err != nil {
 		return fmt.Errorf("intent of %s: %w", stepName(d.Seq, d.MachineID), err)
 	}
 	*in = IntentRecord(d.intentFields)
 	in.ConfigBefore = cfg
+	return nil
+}
+
+// lineOnDisk is a journal line as readRecords decodes it: the intent
+// without IntentRecord's UnmarshalJSON, which would have encoding/json
+// scan the intent twice more before its config is decoded (a long
+// journal is read again on each change while a run writes it).
+type lineOnDisk struct {
+	Type    string         `json:"type"`
+	At      time.Time      `json:"at"`
+	Action  *ActionRecord  `json:"action,omitempty"`
+	Intent  *intentOnDisk  `json:"intent,omitempty"`
+	Outcome *OutcomeRecord `json:"outcome,omitempty"`
+}
+
+// decodeLine decodes one journal line into r.
+func decodeLine(line []byte, r *Record) error {
+	var d lineOnDisk
+	if err := json.Unmarshal(line, &d); err != nil {
+		return err
+	}
+	*r = Record{Type: d.Type, At: d.At, Action: d.Action, Outcome: d.Outcome}
+	if d.Intent != nil {
+		r.Intent = new(IntentRecord)
+		return d.Intent.decode(r.Intent)
+	}
 	return nil
 }
 
