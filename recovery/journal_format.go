@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
-	"time"
 )
 
 // The journal's on-disk format is ours, not fly-go's: steps have snake_case
@@ -278,11 +277,8 @@ func (d *intentOnDisk) decode(in *IntentRecord) error {
 // scan the intent twice more before its config is decoded (a long
 // journal is read again on each change while a run writes it).
 type lineOnDisk struct {
-	Type    string         `json:"type"`
-	At      time.Time      `json:"at"`
-	Action  *ActionRecord  `json:"action,omitempty"`
-	Intent  *intentOnDisk  `json:"intent,omitempty"`
-	Outcome *OutcomeRecord `json:"outcome,omitempty"`
+	Record
+	Intent *intentOnDisk `json:"intent,omitempty"` // shadows Record.Intent
 }
 
 // decodeLine decodes one journal line into r.
@@ -291,7 +287,7 @@ func decodeLine(line []byte, r *Record) error {
 	if err := json.Unmarshal(line, &d); err != nil {
 		return err
 	}
-	*r = Record{Type: d.Type, At: d.At, Action: d.Action, Outcome: d.Outcome}
+	*r = d.Record
 	if d.Intent != nil {
 		r.Intent = new(IntentRecord)
 		return d.Intent.decode(r.Intent)
