@@ -29,15 +29,29 @@ var (
 	exitJobDone   = exitInfo{signal: -1}                      // a one-off command that finished
 )
 
+// exitRequest is the wire form of exitInfo.
+type exitRequest struct {
+	ExitEvent struct {
+		ExitCode      int    `json:"exit_code"`
+		GuestExitCode int    `json:"guest_exit_code"`
+		GuestSignal   int    `json:"guest_signal"`
+		OOMKilled     bool   `json:"oom_killed"`
+		RequestedStop bool   `json:"requested_stop"`
+		Restarting    bool   `json:"restarting"`
+		Signal        int    `json:"signal"`
+		ExitedAt      string `json:"exited_at"`
+	} `json:"exit_event"`
+	RestartCount int `json:"restart_count"`
+}
+
 func (e exitInfo) request(at time.Time) json.RawMessage {
-	b, _ := json.Marshal(map[string]any{
-		"exit_event": map[string]any{
-			"exit_code": e.code, "guest_exit_code": e.code, "guest_signal": e.signal, "oom_killed": e.oom,
-			"requested_stop": e.requestedStop, "restarting": e.restarting, "signal": e.signal,
-			"exited_at": at.UTC().Format(time.RFC3339Nano),
-		},
-		"restart_count": e.restartCount,
-	})
+	var r exitRequest
+	x := &r.ExitEvent
+	x.ExitCode, x.GuestExitCode, x.GuestSignal, x.OOMKilled = e.code, e.code, e.signal, e.oom
+	x.RequestedStop, x.Restarting, x.Signal = e.requestedStop, e.restarting, e.signal
+	x.ExitedAt = at.UTC().Format(time.RFC3339Nano)
+	r.RestartCount = e.restartCount
+	b, _ := json.Marshal(r)
 	return b
 }
 

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
 )
 
 // gqlRequest is what fly-go's two GraphQL clients (superfly/graphql and
@@ -72,7 +73,13 @@ func (s *Sim) serveGraphQL(rw http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.advanceLocked() // a running deploy's status follows its machines
 	x := &gqlExec{vars: req.Variables, doc: doc}
-	data, err := x.project(s.queryRoot(), doc.operation)
+	root := s.queryRoot()
+	if doc.opType != "query" {
+		// No mutation is simulated: flyctl falls back where it can (its
+		// WireGuard agent for NATS logs, then polling).
+		root = func(field string, _ map[string]any) (any, error) { return nil, unknownField(field, doc.opType) }
+	}
+	data, err := x.project(root, doc.operation)
 	s.mu.Unlock()
 	if err != nil {
 		ge, ok := err.(*gqlError)
@@ -112,15 +119,11 @@ func (x *gqlExec) project(v any, sel []gqlSelection) (any, error) {
 	case nil:
 		return nil, nil
 	case []map[string]any:
-		out := make([]any, 0, len(v))
-		for _, item := range v {
-			p, err := x.project(item, sel)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, p)
+		items := make([]any, len(v))
+		for i := range v {
+			items[i] = v[i]
 		}
-		return out, nil
+		return x.project(items, sel)
 	case []any:
 		out := make([]any, 0, len(v))
 		for _, item := range v {
@@ -184,9 +187,19 @@ func (s *Sim) queryRoot() gqlObject {
 			}
 			return s.organization(), nil
 		}
-		return nil, &gqlError{Message: fmt.Sprintf("flysim: Cannot query field %q on type \"Query\" (the sim answers app, latestImageDetails and organization)", field),
-			Extensions: map[string]string{"code": "BAD_REQUEST"}}
+		return nil, unknownField(field, "query")
 	}
+}
+
+// unknownField refuses a field the sim does not answer, as a GraphQL
+// server refuses one its schema lacks.
+func unknownField(field, opType string) *gqlError {
+	typ, known := "Query", " (the sim answers app, latestImageDetails and organization)"
+	if opType != "query" {
+		typ, known = strings.ToUpper(opType[:1])+opType[1:], " (the sim simulates no mutation)"
+	}
+	return &gqlError{Message: fmt.Sprintf("flysim: Cannot query field %q on type %q", field, typ) + known,
+		Extensions: map[string]string{"code": "BAD_REQUEST"}}
 }
 
 // appObject is the App type: the fields fly-go's app queries, its release

@@ -36,7 +36,8 @@ func (v gqlValue) resolve(vars map[string]any) any {
 }
 
 type gqlDocument struct {
-	operation []gqlSelection // the first operation's selection set
+	opType    string         // the first operation's: query, mutation or subscription
+	operation []gqlSelection // its selection set
 	fragments map[string][]gqlSelection
 }
 
@@ -66,7 +67,7 @@ func parseGraphQL(src string) (doc *gqlDocument, err error) {
 		case p.tok == "{":
 			sel := p.selectionSet()
 			if !seenOp {
-				doc.operation, seenOp = sel, true
+				doc.opType, doc.operation, seenOp = "query", sel, true
 			}
 		case p.tok == "fragment":
 			p.next()
@@ -76,6 +77,7 @@ func parseGraphQL(src string) (doc *gqlDocument, err error) {
 			p.directives()
 			doc.fragments[name] = p.selectionSet()
 		case p.tok == "query" || p.tok == "mutation" || p.tok == "subscription":
+			opType := p.tok
 			p.next()
 			if p.kind == 'n' {
 				p.next()
@@ -86,7 +88,7 @@ func parseGraphQL(src string) (doc *gqlDocument, err error) {
 			p.directives()
 			sel := p.selectionSet()
 			if !seenOp {
-				doc.operation, seenOp = sel, true
+				doc.opType, doc.operation, seenOp = opType, sel, true
 			}
 		default:
 			p.fail("unexpected %q", p.tok)

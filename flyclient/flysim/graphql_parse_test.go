@@ -44,6 +44,7 @@ func TestGraphQLRefusesWhatItDoesNotKnow(t *testing.T) {
 		`query { app(name: "demo-app" { id } }`: "Syntax Error",
 		`{ app(name: "other") { id } }`:         `Could not find App "other"`,
 		`fragment F on App { id }`:              "Syntax Error: no operation",
+		`mutation($input: ValidateWireGuardPeersInput!) { validateWireGuardPeers(input: $input) { invalidPeerIps } }`: `Cannot query field "validateWireGuardPeers" on type "Mutation"`,
 	} {
 		var out any
 		errs := genqlient(t, e, q, "", nil, &out)

@@ -1,7 +1,9 @@
 package flysim
 
 import (
+	"cmp"
 	"net/http"
+	"slices"
 	"sort"
 	"strconv"
 	"time"
@@ -52,34 +54,45 @@ type logLine struct {
 }
 
 // logBook is the app's log: append-only, so an index is a stable position
-// for next_token.
+// for next_token. The per-machine index is brought up to date when read.
 type logBook struct {
 	lines     []logLine
 	byMachine map[*machine][]int32
+	indexed   int               // lines[:indexed] are in byMachine
+	commands  map[string]string // init config -> the command line it runs
 }
 
-// addLocked appends a line unless it is older than the retention window.
+// keepLog: lines older than the retention window are not kept.
+func (s *Sim) keepLog(at time.Time) bool { return !at.Before(s.epoch.Add(-logRetention)) }
+
 func (s *Sim) addLogLocked(m *machine, at time.Time, p logProvider, lvl logLevel, msg string) {
-	if at.Before(s.epoch.Add(-logRetention)) {
-		return
+	if s.keepLog(at) {
+		s.logs.lines = append(s.logs.lines, logLine{at: at.UnixNano(), m: m, msg: msg, level: lvl, provider: p})
 	}
-	b := &s.logs
+}
+
+// machineLines are m's lines' positions, oldest first.
+func (b *logBook) machineLines(m *machine) []int32 {
 	if b.byMachine == nil {
 		b.byMachine = map[*machine][]int32{}
 	}
-	b.byMachine[m] = append(b.byMachine[m], int32(len(b.lines)))
-	b.lines = append(b.lines, logLine{at: at.UnixNano(), m: m, msg: msg, level: lvl, provider: p})
+	for ; b.indexed < len(b.lines); b.indexed++ {
+		l := b.lines[b.indexed].m
+		b.byMachine[l] = append(b.byMachine[l], int32(b.indexed))
+	}
+	return b.byMachine[m]
 }
 
 // sortLogsLocked orders the scenario's history by time: buildScenario
 // writes it machine by machine.
 func (s *Sim) sortLogsLocked() {
 	b := &s.logs
-	sort.SliceStable(b.lines, func(i, j int) bool { return b.lines[i].at < b.lines[j].at })
-	b.byMachine = map[*machine][]int32{}
-	for i, l := range b.lines {
-		b.byMachine[l.m] = append(b.byMachine[l.m], int32(i))
-	}
+	// The lines of one event are a millisecond apart, so (time, machine)
+	// orders them without a stable sort.
+	slices.SortFunc(b.lines, func(x, y logLine) int {
+		return cmp.Or(cmp.Compare(x.at, y.at), cmp.Compare(x.m.id, y.m.id))
+	})
+	b.byMachine, b.indexed = nil, 0
 }
 
 // LogLine is one app log line, as the logs endpoint reports it.
@@ -127,7 +140,7 @@ func (s *Sim) logPageLocked(q logQuery) ([]logLine, int) {
 		if m == nil {
 			return nil, len(b.lines)
 		}
-		idx = b.byMachine[m]
+		idx = b.machineLines(m)
 	}
 	at := func(k int) *logLine {
 		if idx != nil {

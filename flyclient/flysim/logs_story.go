@@ -36,6 +36,9 @@ const releaseCommandGroup = "fly_app_release_command"
 
 // logEventLocked tells the lines of one event of m.
 func (s *Sim) logEventLocked(m *machine, at time.Time, typ, status string, exit *exitInfo) {
+	if !s.keepLog(at) {
+		return // nothing of it would be kept
+	}
 	l := s.storyOf(m, at)
 	switch {
 	case typ == "start" && status == stateStarted:
@@ -69,7 +72,7 @@ func (l *logger) boot() {
 	}
 	l.runner(levelInfo, "Configuring firecracker")
 	l.app(" INFO Starting init (commit: 8c0f7e5)...")
-	l.app(" INFO Preparing to run: `" + m.command() + "` as root")
+	l.app(" INFO Preparing to run: `" + l.s.commandOf(m) + "` as root")
 	l.app(" INFO [fly api proxy] listening at /.fly/api")
 	l.runner(levelInfo, "Machine started in 1.284s")
 	switch m.group() {
@@ -84,18 +87,28 @@ func (l *logger) boot() {
 	}
 }
 
-// command is what init runs: the config's init.cmd.
-func (m *machine) command() string {
+// commandOf is what init runs on m: its config's init.cmd (remembered
+// per config, as a fleet shares a few).
+func (s *Sim) commandOf(m *machine) string {
+	b := &s.logs
+	if cmd, ok := b.commands[string(m.cfg.Init)]; ok {
+		return cmd
+	}
 	var init struct {
 		Cmd []string `json:"cmd"`
 	}
 	if len(m.cfg.Init) > 0 {
 		_ = json.Unmarshal(m.cfg.Init, &init)
 	}
-	if len(init.Cmd) == 0 {
-		return "/docker-entrypoint.sh"
+	cmd := strings.Join(init.Cmd, " ")
+	if cmd == "" {
+		cmd = "/docker-entrypoint.sh"
 	}
-	return strings.Join(init.Cmd, " ")
+	if b.commands == nil {
+		b.commands = map[string]string{}
+	}
+	b.commands[string(m.cfg.Init)] = cmd
+	return cmd
 }
 
 // shutdown: init signals the app, which winds down.
@@ -124,7 +137,7 @@ func (l *logger) exited(e exitInfo) {
 	case e.signal == 9:
 		l.app(" INFO Main child exited with signal (with signal 'SIGKILL', core dumped? false)")
 	case e.code != 0:
-		l.appError("bundler: failed to load command: " + strings.Fields(l.m.command() + " x")[0])
+		l.appError("bundler: failed to load command: " + strings.Fields(l.s.commandOf(l.m) + " x")[0])
 		l.appError("/app/config/initializers/rescue_client.rb:4:in `<main>': uninitialized constant RescueClient::Config (NameError)")
 		l.app(" INFO Main child exited normally with code: " + strconv.Itoa(e.code))
 	default:
@@ -144,8 +157,8 @@ func (l *logger) exited(e exitInfo) {
 // logJobLocked: the release command quiets every Sidekiq process, and each
 // running worker says so.
 func (s *Sim) logJobLocked(l *logger) {
-	if !strings.Contains(l.m.command(), "sidekiq:quiet") {
-		l.app("Running release command: " + l.m.command())
+	if cmd := s.commandOf(l.m); !strings.Contains(cmd, "sidekiq:quiet") {
+		l.app("Running release command: " + cmd)
 		return
 	}
 	var workers []*machine
@@ -165,7 +178,7 @@ func (s *Sim) logJobLocked(l *logger) {
 // logChecksLocked tells the first result of m's health checks after a
 // boot (fresh), and later changes.
 func (s *Sim) logChecksLocked(m *machine, at time.Time, fresh, was bool) {
-	if len(m.cfg.checkNames()) == 0 || !fresh && was == m.checksPassing {
+	if len(m.cfg.Services) == 0 && len(m.cfg.Checks) == 0 || !fresh && was == m.checksPassing {
 		return
 	}
 	l := s.storyOf(m, at)

@@ -232,6 +232,7 @@ func buildScenario(s *Sim) {
 		behavior = ImageFailsChecks
 	}
 	s.images[s.target.image] = behavior
+	s.logs.lines = make([]logLine, 0, 16*n) // the deploy's history is about 20 lines a machine it reached
 	c := ScenarioCounts(s.opts.Scenario, n)
 	roles := scenarioRoles(c, n)
 	s.rng.Shuffle(len(roles), func(i, j int) { roles[i], roles[j] = roles[j], roles[i] })
