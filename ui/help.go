@@ -73,7 +73,8 @@ func (h *helpPane) view(width, height int) string {
 func (h *helpPane) lines(width int) []string {
 	t := h.theme
 	out := []string{"", ""}
-	out = append(out, h.grid(FullHelpTitles, h.keys.FullHelp(), width)...)
+	titles, groups := h.keys.fullHelp()
+	out = append(out, h.grid(titles, groups, width)...)
 	out = append(out, h.paneLines(width)...)
 	k := &h.keys
 	notes := []string{

@@ -44,65 +44,6 @@ type KeyMap struct {
 	PlanPane    PlanKeys
 }
 
-// ActionKey is one verb's key. The KeyMap holds one per verb of
-// recovery.Verbs, generated from it: its key, help and settings name
-// (VerbSpec.Key, Help, Binding) are the registry's, so a new verb is a key
-// of the dashboard without an edit here.
-type ActionKey struct {
-	Kind recovery.Kind
-	key.Binding
-}
-
-// Action is the binding of a verb; a zero binding for a kind the registry
-// does not know.
-func (k *KeyMap) Action(kind recovery.Kind) key.Binding {
-	if a := k.action(kind); a != nil {
-		return a.Binding
-	}
-	return key.Binding{}
-}
-
-func (k *KeyMap) action(kind recovery.Kind) *ActionKey {
-	for i := range k.Actions {
-		if k.Actions[i].Kind == kind {
-			return &k.Actions[i]
-		}
-	}
-	return nil
-}
-
-// actionKey is a verb's binding with the registry's entry for it.
-type actionKey struct {
-	Binding *key.Binding
-	Verb    recovery.VerbSpec
-	Name    string // what a refusal calls it ("apply advice is disabled")
-}
-
-// actionKeys lists the verbs' bindings, in help order.
-func (k *KeyMap) actionKeys() []actionKey {
-	out := make([]actionKey, 0, len(k.Actions))
-	for i := range k.Actions {
-		a := &k.Actions[i]
-		v, _ := recovery.VerbOf(a.Kind)
-		out = append(out, actionKey{&a.Binding, v, strings.ReplaceAll(string(a.Kind), "-", " ")})
-	}
-	return out
-}
-
-// onTargets says the verb acts on the marks or the cursor row, which an
-// invalid filter leaves unknown (filterBlocks).
-func (a actionKey) onTargets() bool { return a.Verb.Planner == recovery.PlansSelection }
-
-// defaultActionKeys is one binding per verb of the registry.
-func defaultActionKeys() []ActionKey {
-	verbs := recovery.Verbs()
-	out := make([]ActionKey, 0, len(verbs))
-	for _, v := range verbs {
-		out = append(out, ActionKey{v.Kind, key.NewBinding(key.WithKeys(v.Key), key.WithHelp(v.Key, v.Help))})
-	}
-	return out
-}
-
 // DefaultKeyMap returns the bindings. No destructive action sits on a
 // ctrl+letter: those are too easy to hit by accident (ctrl+d, ctrl+u scroll
 // in other tools).
@@ -184,29 +125,6 @@ func (k *KeyMap) disabledAction(msg tea.KeyPressMsg, pane ...*PaneKey) (string, 
 		}
 	}
 	return "", false
-}
-
-// namedBinding is a binding with the name the settings file uses for it.
-type namedBinding struct {
-	Name    string
-	Binding *key.Binding
-}
-
-// named lists every binding of the table with its settings name, in help
-// order.
-func (k *KeyMap) named() []namedBinding {
-	out := []namedBinding{
-		{"up", &k.Up}, {"down", &k.Down}, {"page_up", &k.PageUp}, {"page_down", &k.PageDown},
-		{"top", &k.Top}, {"bottom", &k.Bottom}, {"collapse", &k.Collapse}, {"detail", &k.Detail},
-		{"filter", &k.Filter}, {"group_cycle", &k.GroupCycle}, {"clear_filter", &k.ClearFilter},
-		{"mark", &k.Mark}, {"mark_all", &k.MarkAll}, {"clear_marks", &k.ClearMarks},
-	}
-	for _, a := range k.actionKeys() {
-		out = append(out, namedBinding{a.Verb.Binding, a.Binding})
-	}
-	return append(out,
-		namedBinding{"journal", &k.Journal}, namedBinding{"help", &k.Help}, namedBinding{"refresh", &k.Refresh},
-		namedBinding{"dismiss", &k.Dismiss}, namedBinding{"quit", &k.Quit})
 }
 
 // all returns every binding of the table, for the duplicate check.
@@ -344,47 +262,3 @@ func validKeyName(s string) bool {
 	}
 	return false
 }
-
-// footerVerbs are the verbs the footer names, for want of room for all:
-// the two steps the runbook advises most (update the failed machines to the
-// target, destroy the stuck ones) and the key that applies its advice.
-// Their keys and words are the bindings'; the help lists every verb.
-var footerVerbs = []recovery.Kind{recovery.KindUpdate, recovery.KindDestroy, recovery.KindApplyAdvice}
-
-// ShortHelp is the footer line (help.KeyMap). The KeyMap is large (every
-// pane's keys): a pointer receiver keeps each frame from copying it.
-func (k *KeyMap) ShortHelp() []key.Binding {
-	out := make([]key.Binding, 0, 12)
-	out = append(out, k.Filter, k.GroupCycle, k.Mark)
-	for _, kind := range footerVerbs {
-		if a := k.action(kind); a != nil {
-			out = append(out, a.Binding)
-		}
-	}
-	return append(out, k.Detail, k.Help, k.Quit)
-}
-
-// FullHelp is the help screen's table keys (help.KeyMap), one column per
-// concern; the panes' keys follow them (paneHelp). The verbs are split by
-// what they act on: the marks or the cursor row, or what a form, the
-// journal or the runbook names.
-func (k *KeyMap) FullHelp() [][]key.Binding {
-	var onSelection, others []key.Binding
-	for _, a := range k.actionKeys() {
-		if a.onTargets() {
-			onSelection = append(onSelection, *a.Binding)
-		} else {
-			others = append(others, *a.Binding)
-		}
-	}
-	return [][]key.Binding{
-		{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom, k.Collapse, k.Detail},
-		{k.Filter, k.GroupCycle, k.ClearFilter, k.Mark, k.MarkAll, k.ClearMarks},
-		onSelection,
-		others,
-		{k.Journal, k.Dismiss, k.Refresh, k.Help, k.Quit},
-	}
-}
-
-// FullHelpTitles names the columns of FullHelp.
-var FullHelpTitles = []string{"Move", "Select", "Act on the selection", "Recover", "Panes"}
