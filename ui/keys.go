@@ -30,7 +30,8 @@ type KeyMap struct {
 	Mark, MarkAll, ClearMarks       key.Binding
 
 	// Actions change machines, each through a plan: one per verb of the
-	// recovery registry, in its order (see Action).
+	// recovery registry, in its order (see Action). Copies of a KeyMap
+	// share this slice, so SetReadOnly and Rebind change a copy of it.
 	Actions []ActionKey
 
 	// panes and the rest
