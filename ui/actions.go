@@ -79,34 +79,12 @@ func (m *Model) handleNormalKey(msg tea.KeyPressMsg) tea.Cmd {
 		m.status = ""
 	default:
 		for _, a := range k.actionKeys() {
-			if h, ok := actionHandlers[a.Setting]; ok && key.Matches(msg, *a.Binding) {
-				return h.run(m)
+			if key.Matches(msg, *a.Binding) {
+				return m.act(a.Verb)
 			}
 		}
 	}
 	return nil
-}
-
-// actionHandler is what an action key does in the dashboard.
-type actionHandler struct {
-	// onTargets: it acts on the marks or the cursor row, which an invalid
-	// filter leaves unknown (filterBlocks).
-	onTargets bool
-	run       func(*Model) tea.Cmd
-}
-
-// actionHandlers maps each action key (by settings name) to what it
-// does: most plan on the targets; scale and rollback ask for arguments
-// first.
-var actionHandlers = map[string]actionHandler{
-	"update":   {true, func(m *Model) tea.Cmd { return m.planOnTargets(recovery.KindUpdate) }},
-	"restart":  {true, func(m *Model) tea.Cmd { return m.planOnTargets(recovery.KindRestart) }},
-	"destroy":  {true, func(m *Model) tea.Cmd { return m.planOnTargets(recovery.KindDestroy) }},
-	"scale":    {false, (*Model).openScaleForm},
-	"rollback": {false, (*Model).openRollbackForm},
-	"undo":     {false, func(m *Model) tea.Cmd { return m.requestPlan(planRequest{kind: recovery.KindUndo}) }},
-	"resume":   {false, func(m *Model) tea.Cmd { return m.requestPlan(planRequest{kind: recovery.KindResume}) }},
-	"advice":   {false, (*Model).applyAdvice},
 }
 
 // toggleMark marks the cursor machine, or the whole group on a header row.

@@ -23,7 +23,8 @@ func newPlanPane(s *shared, h host, pending *pendingPlan) *planPane {
 	return &planPane{paneBase: paneBase{s, "plan", false}, host: h, pending: pending}
 }
 
-// update: y runs, f toggles force on a destroy (replanning), and any other
+// update: y runs, f toggles force on a verb that has it (a destroy:
+// replanning), and any other
 // key cancels. Whatever the key, the dialog closes.
 func (d *planPane) update(msg tea.Msg, _, _ int) (tea.Cmd, bool) {
 	press, ok := msg.(tea.KeyPressMsg)
@@ -34,7 +35,7 @@ func (d *planPane) update(msg tea.Msg, _, _ int) (tea.Cmd, bool) {
 	switch {
 	case key.Matches(press, k.Confirm.Binding):
 		return d.host.runPlan(p.plan), false
-	case key.Matches(press, k.Force.Binding) && p.req.kind == recovery.KindDestroy:
+	case key.Matches(press, k.Force.Binding) && verbOf(p.req.kind).Force != "":
 		p.req.force = !p.req.force
 		return d.host.requestPlan(p.req), false
 	}
@@ -50,7 +51,7 @@ func (d *planPane) view(width, _ int) string {
 	p := d.pending.plan
 	req := d.pending.req
 	var b strings.Builder
-	title := fmt.Sprintf("%s %d machine%s?", planVerb(p.Kind, req.force), len(p.Steps), plural(len(p.Steps)))
+	title := fmt.Sprintf("%s %d machine%s?", planTitle(p, req.force), len(p.Steps), plural(len(p.Steps)))
 	if p.Kind == recovery.KindScale {
 		title = fmt.Sprintf("Scale %s to %d (%d step%s)?", req.group, req.count, len(p.Steps), plural(len(p.Steps)))
 	}
@@ -92,11 +93,12 @@ func (d *planPane) view(width, _ int) string {
 		row("skipped", fmt.Sprintf("%d machines need nothing (%s)", len(p.Skipped), skipReasons(p.Skipped)))
 	}
 	row("budget", budgetText(p.Limits))
-	if p.Kind == recovery.KindDestroy {
+	force := verbOf(p.Kind).Force
+	if force != "" {
 		if req.force {
-			row("force", t.Bad.Render("yes: machines that will not stop are killed"))
+			row("force", t.Bad.Render("yes: "+lowerFirst(force)))
 		} else {
-			row("force", "no (press f to plan with --force for machines that will not stop)")
+			row("force", fmt.Sprintf("no (press %s to plan with --force: %s)", d.keys.PlanPane.Force.Help().Key, lowerFirst(force)))
 		}
 	}
 	if req.hidden > 0 {
@@ -110,7 +112,7 @@ func (d *planPane) view(width, _ int) string {
 	}
 	k := &d.keys.PlanPane
 	b.WriteString("\n" + t.Key.Render(k.Confirm.Help().Key) + " run   ")
-	if p.Kind == recovery.KindDestroy {
+	if force != "" {
 		b.WriteString(t.Key.Render(k.Force.Help().Key) + " toggle force   ")
 	}
 	b.WriteString("any other key cancels " + t.Bold.Render("[default: No]"))
@@ -127,27 +129,6 @@ func foundDoneCount(p *recovery.Plan) int {
 		}
 	}
 	return n
-}
-
-func planVerb(k recovery.Kind, force bool) string {
-	switch k {
-	case recovery.KindUpdate:
-		return "Update to the target image:"
-	case recovery.KindRestart:
-		return "Restart"
-	case recovery.KindDestroy:
-		if force {
-			return "FORCE-destroy"
-		}
-		return "Destroy"
-	case recovery.KindRollback:
-		return "Roll back"
-	case recovery.KindUndo:
-		return "Undo: act on"
-	case recovery.KindResume:
-		return "Resume: finish"
-	}
-	return string(k)
 }
 
 func budgetText(l recovery.Limits) string {

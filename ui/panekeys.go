@@ -99,7 +99,7 @@ func defaultFormKeys() FormKeys {
 func defaultPlanKeys() PlanKeys {
 	k := PlanKeys{
 		Confirm: paneKey(confirmKey, "run the plan", confirmKey),
-		Force:   paneKey("f", "toggle --force (destroy)", "f"),
+		Force:   paneKey("f", forceHelp(), "f"),
 	}
 	k.Confirm.fixed = true
 	return k
