@@ -275,7 +275,11 @@ func (s *scheduler) next() *stepState {
 func (s *scheduler) starvedLocked(st *stepState) string {
 	g := st.step.Group
 	now := time.Now()
-	if st.waitingSince.IsZero() {
+	if st.waitingSince.IsZero() || s.inUse[g] > 0 {
+		// Our own steps in flight free their room when they end, each
+		// within its own wait and settle timeouts: waiting for them is
+		// never starvation, however slow the machines (or this host) are.
+		// The bound below is for room others hold.
 		st.waitingSince = now
 	}
 	moving := s.inUse[g] > 0 || s.pace[g] > 0 || (s.fleet != nil && s.fleet.moving[g] > 0)
@@ -289,6 +293,9 @@ func (s *scheduler) starvedLocked(st *stepState) string {
 		return ""
 	}
 	why := fmt.Sprintf("not taken down: %d machines of %s are already not serving and its budget is %d", down, g, s.limitOf(g))
+	if r := s.reserveLocked(g); r > 0 {
+		why += fmt.Sprintf(" (%d kept for others taking machines down)", r)
+	}
 	if moving {
 		why += fmt.Sprintf(" (waited %s for room)", s.budgetWait)
 	}
