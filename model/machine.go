@@ -167,7 +167,7 @@ func (e *Exit) Summary() string {
 		s += " stop requested"
 	}
 	if e.RestartCount > 0 {
-		s += " ×" + strconv.Itoa(e.RestartCount) + " restarts"
+		s += " ×" + Counted(e.RestartCount, "restart")
 	}
 	return s
 }
