@@ -32,6 +32,7 @@ type KeyMap struct {
 
 	// panes and the rest
 	Journal, Help, Refresh, Dismiss, Quit key.Binding
+	Logs                                  key.Binding
 
 	// Each pane's own keys.
 	DetailPane  DetailKeys
@@ -39,6 +40,7 @@ type KeyMap struct {
 	HelpPane    HelpKeys
 	FormPane    FormKeys
 	PlanPane    PlanKeys
+	LogsPane    LogsKeys
 }
 
 // ActionKeys are the keys that change machines. The dashboard reads them
@@ -113,12 +115,14 @@ func DefaultKeyMap() KeyMap {
 		Refresh: b([]string{"ctrl+r"}, "ctrl+r", "poll now"),
 		Dismiss: b([]string{"c"}, "c", "clear finished/failures"),
 		Quit:    b([]string{"q", "ctrl+c"}, "q", "quit"),
+		Logs:    b([]string{"l"}, "l", "machine logs"),
 
 		DetailPane:  defaultDetailKeys(),
 		JournalPane: defaultJournalKeys(),
 		HelpPane:    defaultHelpKeys(),
 		FormPane:    defaultFormKeys(),
 		PlanPane:    defaultPlanKeys(),
+		LogsPane:    defaultLogsKeys(),
 	}
 	k.follow()
 	return k
@@ -180,7 +184,7 @@ func (k *KeyMap) named() []namedBinding {
 	}
 	return append(out,
 		namedBinding{"journal", &k.Journal}, namedBinding{"help", &k.Help}, namedBinding{"refresh", &k.Refresh},
-		namedBinding{"dismiss", &k.Dismiss}, namedBinding{"quit", &k.Quit})
+		namedBinding{"dismiss", &k.Dismiss}, namedBinding{"quit", &k.Quit}, namedBinding{"logs", &k.Logs})
 }
 
 // all returns every binding of the table, for the duplicate check.
@@ -342,7 +346,7 @@ func (k *KeyMap) FullHelp() [][]key.Binding {
 		{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom, k.Collapse, k.Detail},
 		{k.Filter, k.GroupCycle, k.ClearFilter, k.Mark, k.MarkAll, k.ClearMarks},
 		acts,
-		{k.Journal, k.Dismiss, k.Refresh, k.Help, k.Quit},
+		{k.Journal, k.Logs, k.Dismiss, k.Refresh, k.Help, k.Quit},
 	}
 }
 
