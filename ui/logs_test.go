@@ -392,3 +392,26 @@ func syntheticPage(id string, at time.Time, n int) *flyclient.LogPage {
 	}
 	return page
 }
+
+// A machine's output cannot repaint the screen, and a line the API sent
+// for another machine than asked is not shown as this one's.
+func TestLogsPaneCleansAndChecksLines(t *testing.T) {
+	m := fixedModel(t, 50, 80, 24)
+	for _, ok := m.cursorMachine(); !ok; _, ok = m.cursorMachine() {
+		m.Update(keyPress("down"))
+	}
+	m.Update(keyPress("l"))
+	p := m.focus.(*logsPane)
+	page := syntheticPage(p.sources[0].id, model.SyntheticNow, 3)
+	page.Entries[0].Message = "\x1b[31mred\x1b[0m\tthen\r\x07 done"
+	page.Entries[1].Instance = "another0000000"
+	m.Update(logsPageMsg{gen: p.gen, src: 0, page: page})
+	if len(p.lines) != 2 || !strings.HasSuffix(p.lines[0].text, " red then done") {
+		t.Fatalf("lines %q", []string{p.lines[0].text, p.lines[len(p.lines)-1].text})
+	}
+	stale := syntheticPage(p.sources[0].id, model.SyntheticNow, 5)
+	m.Update(logsPageMsg{gen: p.gen - 1, src: 0, page: stale})
+	if len(p.lines) != 2 {
+		t.Fatal("a page of an older logs pane was taken")
+	}
+}
