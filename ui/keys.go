@@ -36,6 +36,7 @@ type KeyMap struct {
 
 	// panes and the rest
 	Journal, Help, Refresh, Dismiss, Quit key.Binding
+	Logs                                  key.Binding
 
 	// Each pane's own keys.
 	DetailPane  DetailKeys
@@ -43,6 +44,7 @@ type KeyMap struct {
 	HelpPane    HelpKeys
 	FormPane    FormKeys
 	PlanPane    PlanKeys
+	LogsPane    LogsKeys
 }
 
 // DefaultKeyMap returns the bindings. No destructive action sits on a
@@ -76,12 +78,14 @@ func DefaultKeyMap() KeyMap {
 		Refresh: b([]string{"ctrl+r"}, "ctrl+r", "poll now"),
 		Dismiss: b([]string{"c"}, "c", "clear finished/failures"),
 		Quit:    b([]string{"q", "ctrl+c"}, "q", "quit"),
+		Logs:    b([]string{"l"}, "l", "machine logs"),
 
 		DetailPane:  defaultDetailKeys(),
 		JournalPane: defaultJournalKeys(),
 		HelpPane:    defaultHelpKeys(),
 		FormPane:    defaultFormKeys(),
 		PlanPane:    defaultPlanKeys(),
+		LogsPane:    defaultLogsKeys(),
 	}
 	k.follow()
 	return k

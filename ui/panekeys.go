@@ -146,6 +146,7 @@ func (k *KeyMap) paneGroups() []paneGroup {
 		group("form", "Scale, rollback", "cancel", &f.Cancel, "next_field", &f.NextField, "prev_field", &f.PrevField,
 			"submit", &f.Submit, "up", &f.Up, "down", &f.Down, "left", &f.Left, "right", &f.Right),
 		group("plan", "Plan dialog", "confirm", &p.Confirm, "force", &p.Force),
+		k.logsGroup(group),
 	}
 }
 
