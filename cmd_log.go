@@ -14,6 +14,7 @@ import (
 
 	"github.com/flyrescue/flyrescue/config"
 	"github.com/flyrescue/flyrescue/flyclient"
+	"github.com/flyrescue/flyrescue/model"
 	"github.com/flyrescue/flyrescue/recovery"
 )
 
@@ -22,6 +23,7 @@ func init() { subcommands = append(subcommands, newLogCmd) }
 // logAction is one action as `log --json` prints it.
 type logAction struct {
 	ID        string            `json:"id"`
+	DisplayID string            `json:"display_id"` // the form people see, which names the action too
 	Kind      recovery.Kind     `json:"kind"`
 	At        time.Time         `json:"at"`
 	App       string            `json:"app"`
@@ -96,7 +98,7 @@ resume links) to paste into an incident channel. --since, --action and --kind fi
 				if err != nil {
 					return &exitError{exitNotFound, err}
 				}
-				filt.action = a.Action.ID // the short form the dashboard shows, made whole
+				filt.action = a.Action.ID // a display form or other suffix, made whole
 			}
 			hist = filt.apply(hist)
 			if mdOut {
@@ -163,6 +165,15 @@ func printableHistory(hist []*recovery.ActionLog) {
 	}
 }
 
+// displayIDs shows a list of action IDs as people see them.
+func displayIDs(ids []string) []string {
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		out[i] = recovery.DisplayID(id)
+	}
+	return out
+}
+
 func strOrNil(s string) *string {
 	if s == "" {
 		return nil
@@ -174,7 +185,7 @@ func logJSON(hist []*recovery.ActionLog) []logAction {
 	out := make([]logAction, 0, len(hist))
 	for _, a := range hist {
 		la := logAction{
-			ID: a.Action.ID, Kind: a.Action.Kind, At: a.At, App: a.Action.App, Operator: a.Action.Operator,
+			ID: a.Action.ID, DisplayID: recovery.DisplayID(a.Action.ID), Kind: a.Action.Kind, At: a.At, App: a.Action.App, Operator: a.Action.Operator,
 			Selection: a.Action.Selection, Args: a.Action.Args, Undoes: strOrNil(a.Action.Undoes),
 			UndoneBy: strOrNil(a.UndoneBy), Resumes: strOrNil(a.Action.Resumes), Notes: a.Action.Notes,
 			Machines: []logMachine{},
@@ -210,7 +221,7 @@ func printLog(w io.Writer, app string, hist []*recovery.ActionLog, filt logFilte
 	for _, a := range hist {
 		c := a.Counts()
 		fmt.Fprintf(w, "%s  %s  %-8s by %s  %s: %d ok, %d failed, %d skipped, %d interrupted",
-			a.Action.ID, a.At.Local().Format("2006-01-02 15:04:05"), a.Action.Kind, a.Action.Operator, a.Action.Selection,
+			recovery.DisplayID(a.Action.ID), a.At.Local().Format("2006-01-02 15:04:05"), a.Action.Kind, a.Action.Operator, a.Action.Selection,
 			c[recovery.OutcomeOK], c[recovery.OutcomeFailed], c[recovery.OutcomeSkipped], c[recovery.OutcomeInterrupted])
 		if c[recovery.OutcomeHalted] > 0 {
 			fmt.Fprintf(w, ", %d halted", c[recovery.OutcomeHalted])
@@ -221,16 +232,16 @@ func printLog(w io.Writer, app string, hist []*recovery.ActionLog, filt logFilte
 		fmt.Fprintln(w)
 		var tags []string
 		if a.Action.Undoes != "" {
-			tags = append(tags, "undoes "+a.Action.Undoes)
+			tags = append(tags, "undoes "+recovery.DisplayID(a.Action.Undoes))
 		}
 		if a.UndoneBy != "" {
-			tags = append(tags, "undone by "+a.UndoneBy)
+			tags = append(tags, "undone by "+recovery.DisplayID(a.UndoneBy))
 		}
 		if a.Action.Resumes != "" {
-			tags = append(tags, "resumes "+a.Action.Resumes)
+			tags = append(tags, "resumes "+recovery.DisplayID(a.Action.Resumes))
 		}
 		if len(a.ResumedBy) > 0 {
-			tags = append(tags, "resumed by "+strings.Join(a.ResumedBy, ", "))
+			tags = append(tags, "resumed by "+strings.Join(displayIDs(a.ResumedBy), ", "))
 		}
 		if len(tags) > 0 {
 			fmt.Fprintf(w, "    (%s)\n", strings.Join(tags, "; "))
@@ -318,7 +329,7 @@ func (f logFilter) describe() string {
 		parts = append(parts, "since "+f.since.UTC().Format("2006-01-02 15:04:05")+" UTC")
 	}
 	if f.action != "" {
-		parts = append(parts, "action "+f.action)
+		parts = append(parts, "action "+recovery.DisplayID(f.action))
 	}
 	if f.kindArg != "" {
 		parts = append(parts, "kind "+f.kindArg)
@@ -339,7 +350,7 @@ func printMarkdown(w io.Writer, app string, hist []*recovery.ActionLog, filt log
 	if d := filt.describe(); d != "" {
 		scope = d
 	}
-	fmt.Fprintf(w, "_Exported %s; %s; %d action(s)._\n", utc(now), scope, len(hist))
+	fmt.Fprintf(w, "_Exported %s; %s; %s._\n", utc(now), scope, model.Counted(len(hist), "action"))
 	if len(hist) == 0 {
 		fmt.Fprintf(w, "\nNo actions journaled for %s match (%s).\n", app, scope)
 		return
@@ -347,7 +358,8 @@ func printMarkdown(w io.Writer, app string, hist []*recovery.ActionLog, filt log
 	for _, a := range hist {
 		c := a.Counts()
 		fmt.Fprintf(w, "\n### %s: %s by %s\n\n", utc(a.At), a.Action.Kind, a.Action.Operator)
-		fmt.Fprintf(w, "- **Action** `%s` (%s), selection: %s\n", a.Action.ID, a.Action.Kind, mdText(a.Action.Selection))
+		id := recovery.DisplayID(a.Action.ID)
+		fmt.Fprintf(w, "- **Action** `%s` (%s), selection: %s\n", id, a.Action.Kind, mdText(a.Action.Selection))
 		fmt.Fprintf(w, "- **Operator** %s, at %s\n", a.Action.Operator, utc(a.At))
 		if args := mdArgs(a.Action.Args); args != "" {
 			fmt.Fprintf(w, "- **Args** %s\n", args)
@@ -393,22 +405,22 @@ func printMarkdown(w io.Writer, app string, hist []*recovery.ActionLog, filt log
 			fmt.Fprintln(w, strings.Join(failures, "\n"))
 		}
 		if a.Action.Undoes != "" {
-			fmt.Fprintf(w, "- **Undoes** `%s`\n", a.Action.Undoes)
+			fmt.Fprintf(w, "- **Undoes** `%s`\n", recovery.DisplayID(a.Action.Undoes))
 		}
 		if a.Action.Resumes != "" {
-			fmt.Fprintf(w, "- **Resumes** `%s`\n", a.Action.Resumes)
+			fmt.Fprintf(w, "- **Resumes** `%s`\n", recovery.DisplayID(a.Action.Resumes))
 		}
 		if len(a.ResumedBy) > 0 {
-			fmt.Fprintf(w, "- **Resumed by** `%s`\n", strings.Join(a.ResumedBy, "`, `"))
+			fmt.Fprintf(w, "- **Resumed by** `%s`\n", strings.Join(displayIDs(a.ResumedBy), "`, `"))
 		}
 		switch {
 		case a.UndoneBy != "":
-			fmt.Fprintf(w, "- **Undone by** `%s`\n", a.UndoneBy)
+			fmt.Fprintf(w, "- **Undone by** `%s`\n", recovery.DisplayID(a.UndoneBy))
 		case undoable(a.Action.Kind) && c[recovery.OutcomeOK] > 0:
-			fmt.Fprintf(w, "- **Undo** `flyrescue undo -a %s %s`\n", app, a.Action.ID)
+			fmt.Fprintf(w, "- **Undo** `flyrescue undo -a %s %s`\n", app, id)
 		}
 		if (c[recovery.OutcomeInterrupted] > 0 || c[""] > 0 || c[recovery.OutcomeHalted] > 0) && len(a.ResumedBy) == 0 {
-			fmt.Fprintf(w, "- **Resume** `flyrescue resume -a %s %s`\n", app, a.Action.ID)
+			fmt.Fprintf(w, "- **Resume** `flyrescue resume -a %s %s`\n", app, id)
 		}
 	}
 }

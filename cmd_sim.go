@@ -66,8 +66,8 @@ func newSimCmd() *cobra.Command {
 			fmt.Fprintf(out, "export FLY_FLAPS_BASE_URL=%s\n", srv.URL)
 			fmt.Fprintf(out, "export FLY_API_BASE_URL=%s\n", srv.URL)
 			fmt.Fprintf(out, "export FLY_API_TOKEN=%s\n", token)
-			fmt.Fprintf(out, "# flysim: app %s, scenario %s, %d machines, speed %gx; Ctrl-C to stop\n",
-				srv.Sim.App(), orDefault(opts.Scenario, "majority"), len(srv.Sim.Machines()), orSpeed(opts.Speed))
+			fmt.Fprintf(out, "# flysim: app %s, scenario %s, %d %s, speed %gx; Ctrl-C to stop\n",
+				srv.Sim.App(), orDefault(opts.Scenario, "majority"), len(srv.Sim.Machines()), agree(len(srv.Sim.Machines()), "machine", "machines"), orSpeed(opts.Speed))
 			faults.describe(out, &opts, srv.Sim)
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
