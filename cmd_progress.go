@@ -175,7 +175,10 @@ func (r *runReporter) refresh(ticked bool) {
 		return // the summary Finish prints says it all
 	}
 	counts := [7]int{fig.Done, fig.Failed, fig.Skipped, fig.Halted, fig.InFlight, fig.Waiting, fig.Queued}
-	tenth := finished(fig) * 10 / max(fig.Total, 1)
+	// Tenths count the steps that ran: a halted group's steps end all at
+	// once, and ten lines about that would say nothing the HALTED line did
+	// not.
+	tenth := (fig.Done + fig.Failed + fig.Skipped) * 10 / max(fig.Total, 1)
 	since := now.Sub(r.lastSummary)
 	if tenth > r.lastTenth || counts != r.lastCounts && since >= plainEvery || since >= plainHeartbeat {
 		fmt.Fprintf(r.out, "progress    %s\n", fig)
@@ -244,12 +247,13 @@ func (r *runReporter) Finish(p *recovery.Plan, journal string, res *recovery.Res
 
 // outcomeLine is the line a step's event is worth keeping as, or "": a
 // failure, an interruption, a skip decided while running (the plan did not
-// foresee it), a group halting, a canary notice, a machine retried more
-// than once. A step done is in the figures, one line each only with -v.
+// foresee it), a group halting, a machine retried more than once. A step
+// done is in the figures, one line each only with -v.
 func outcomeLine(ev recovery.Event, verbose bool) string {
 	switch {
 	case ev.MachineID == "" && ev.NewMachineID == "" && ev.Seq == 0:
-		if ev.Reason != "" && (ev.Phase == recovery.PhaseHalted && ev.Group != "" || ev.Phase == recovery.PhaseQueued) {
+		// The canary notices at the start repeat the plan's notes.
+		if ev.Reason != "" && (ev.Phase == recovery.PhaseHalted && ev.Group != "" || ev.Phase == recovery.PhaseQueued && verbose) {
 			what := "note"
 			if ev.Phase == recovery.PhaseHalted {
 				what = "HALTED"

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"io"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -49,7 +50,23 @@ func forceTerminal(t *testing.T) {
 	t.Cleanup(func() { outputIsTerminal = prev })
 }
 
-var elapsedRE = regexp.MustCompile(`interrupted in ([0-9.]+m?s)\. Journal`)
+var elapsedRE = regexp.MustCompile(` in ([0-9hms.]+)\. Journal`)
+
+// mostSummaries is how many progress lines a run of tenths tenths may
+// print in a pipe: one per tenth, and one per plainEvery of its elapsed
+// time (read from its summary line).
+func mostSummaries(t *testing.T, out string, tenths int) int {
+	t.Helper()
+	m := elapsedRE.FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("no elapsed time in the summary:\n%s", out)
+	}
+	elapsed, err := time.ParseDuration(m[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tenths + int(elapsed/plainEvery) + 1
+}
 
 // Without a terminal, 40 machines do not make 40 lines: a summary at each
 // tenth of the run (or every few seconds), every failure, and the end.
@@ -79,17 +96,11 @@ func TestRestartWithoutTerminalPrintsSummariesAndFailures(t *testing.T) {
 			t.Errorf("no failure line for %s:\n%s", id, run)
 		}
 	}
-	m := elapsedRE.FindStringSubmatch(run)
-	if m == nil || !strings.Contains(lines[len(lines)-1], "restart shop: 38 ok, 2 failed, 0 skipped, 0 interrupted") {
+	if !strings.Contains(lines[len(lines)-1], "restart shop: 38 ok, 2 failed, 0 skipped, 0 interrupted") {
 		t.Fatalf("no final summary:\n%s", run)
 	}
-	// A summary per tenth (the last one is the final summary's), plus at
-	// most one per plainEvery of the run.
-	elapsed, err := time.ParseDuration(m[1])
-	if err != nil {
-		t.Fatal(err)
-	}
-	most := 9 + int(elapsed/plainEvery) + 1
+	// The tenth of the end is the final summary's.
+	most := mostSummaries(t, run, 9)
 	if summaries == 0 || summaries > most || failures != 2 || len(lines) != summaries+failures+1 {
 		t.Errorf("%d summaries (at most %d), %d failures, %d lines for 40 machines:\n%s", summaries, most, failures, len(lines), run)
 	}
@@ -217,5 +228,29 @@ func TestRestartJSONStreamsEvents(t *testing.T) {
 		if live[id].State == "started" {
 			t.Errorf("stuck %s started", id)
 		}
+	}
+}
+
+// A run that halts says so once per group, keeps every failure, and does
+// not list (or count tenths by) the steps the halt left untouched.
+func TestHaltWithoutTerminalSaysItOnce(t *testing.T) {
+	srv := simEnv(t, flysim.Options{App: "shop", Scenario: "healthy", Machines: 40, NoRateLimit: true})
+	const image = "registry.fly.io/shop:v63"
+	srv.Sim.SetImageBehavior(image, flysim.ImageFailsChecks)
+	r := runCLI(t, "update", "-a", "shop", "--yes", "--wait-timeout", "2s", "--image", image)
+	if r.code != exitActionFailed || !strings.Contains(r.err.Error(), "halted ") {
+		t.Fatalf("exit %d: %v\n%s", r.code, r.err, r.stdout)
+	}
+	m := regexp.MustCompile(`update shop: 0 ok, (\d+) failed, 0 skipped, 0 interrupted, (\d+) halted`).FindStringSubmatch(r.stdout)
+	if m == nil {
+		t.Fatalf("no summary:\n%s", r.stdout)
+	}
+	failed := regexp.MustCompile(`(?m)^failed +\S+ +update +health checks not passing`).FindAllString(r.stdout, -1)
+	halts := regexp.MustCompile(`(?m)^HALTED +halted (web|worker|worker_autoscale): `).FindAllString(r.stdout, -1)
+	if strconv.Itoa(len(failed)) != m[1] || len(halts) != 3 {
+		t.Errorf("%d failure lines for %s failed, %d HALTED lines for 3 groups:\n%s", len(failed), m[1], len(halts), r.stdout)
+	}
+	if regexp.MustCompile(`(?m)^halted `).MatchString(r.stdout) || strings.Count(r.stdout, "\nprogress ") > mostSummaries(t, r.stdout, 1) {
+		t.Errorf("halted steps listed or summed up one by one:\n%s", r.stdout)
 	}
 }
