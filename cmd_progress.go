@@ -115,6 +115,8 @@ func outputWidth(w io.Writer) int {
 	return 100
 }
 
+// tick redraws the live line, so its rate and ETA move between events, and
+// lets a pipe's summary out when one is due and no event came to print it.
 func (r *runReporter) tick() {
 	defer close(r.stopped)
 	every := plainEvery / 5
@@ -195,7 +197,7 @@ func (r *runReporter) draw(fig recovery.ProgressFigures) {
 	text := flyclient.PrintableLine(fig.String())
 	room := r.width - 1
 	line := text
-	if barWidth := min(30, room-len([]rune(text))-2); barWidth >= 10 {
+	if barWidth := min(30, room-ansi.StringWidth(text)-2); barWidth >= 10 {
 		r.bar.SetWidth(barWidth)
 		bar := r.bar.ViewAs(float64(finished(fig)) / float64(max(fig.Total, 1)))
 		if r.noColor {
