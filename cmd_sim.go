@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/flyrescue/flyrescue/flyclient/flysim"
+	"github.com/flyrescue/flyrescue/model"
 	"github.com/spf13/cobra"
 )
 
@@ -66,8 +67,8 @@ func newSimCmd() *cobra.Command {
 			for _, e := range simExports(srv, token) {
 				fmt.Fprintf(out, "export %s=%s\n", e[0], e[1])
 			}
-			fmt.Fprintf(out, "# flysim: app %s, scenario %s, %d machines, speed %gx; Ctrl-C to stop\n",
-				srv.Sim.App(), orDefault(opts.Scenario, "majority"), len(srv.Sim.Machines()), orSpeed(opts.Speed))
+			fmt.Fprintf(out, "# flysim: app %s, scenario %s, %s, speed %gx; Ctrl-C to stop\n",
+				srv.Sim.App(), orDefault(opts.Scenario, "majority"), model.Counted(len(srv.Sim.Machines()), "machine"), orSpeed(opts.Speed))
 			describeReleases(out, srv.Sim)
 			faults.describe(out, &opts, srv.Sim)
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)

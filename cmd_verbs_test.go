@@ -105,7 +105,7 @@ func TestResumeInterruptedSuspend(t *testing.T) {
 	srv := simEnv(t, flysim.Options{App: "shop", Scenario: "healthy", Machines: 6})
 	interruptedRun(t, srv, "shop", "suspend")
 	r := runCLI(t, "resume", "-a", "shop", "--yes")
-	if r.code != 0 || !strings.Contains(r.stdout, "1 interrupted steps of") {
+	if r.code != 0 || !strings.Contains(r.stdout, "1 interrupted step of") {
 		t.Fatalf("resume: code %d, %v\n%s", r.code, r.err, r.stdout)
 	}
 	suspended := 0

@@ -120,7 +120,7 @@ func (e *Engine) planResume(ctx context.Context, id string) (*Plan, error) {
 		}
 		p.Steps = append(p.Steps, s)
 	}
-	p.Notes = append(p.Notes, fmt.Sprintf("resumes %s (%s): %d interrupted steps were found done; running this plan records them so", a.Action.ID, a.Action.Kind, reconciled))
+	p.Notes = append(p.Notes, fmt.Sprintf("resumes %s (%s): %s found done; running this plan records that", DisplayID(a.Action.ID), a.Action.Kind, model.Counted(reconciled, "interrupted step")))
 	if halted > 0 {
 		p.Notes = append(p.Notes, fmt.Sprintf("includes %d machines a breaker halted: canary-first again, and the breaker still applies", halted))
 	}

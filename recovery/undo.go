@@ -60,7 +60,7 @@ func (e *Engine) planUndoWith(ctx context.Context, req UndoRequest) (*Plan, erro
 	if err != nil {
 		return nil, err
 	}
-	p := e.newPlan(KindUndo, f, "machines changed by "+target.Action.ID)
+	p := e.newPlan(KindUndo, f, "machines changed by "+DisplayID(target.Action.ID))
 	p.Undoes = target.Action.ID
 	p.Args["undoes_kind"] = string(target.Action.Kind)
 	if req.IncludeChanged {
@@ -95,7 +95,7 @@ func (e *Engine) planUndoWith(ctx context.Context, req UndoRequest) (*Plan, erro
 		}
 		if live != nil {
 			if what := op.driftSince(live, it); what != "" {
-				why := "changed since " + target.Action.ID + laterBy(hist, logs, live.ID) + ": " + what
+				why := "changed since " + DisplayID(target.Action.ID) + laterBy(hist, logs, live.ID) + ": " + what
 				changed = append(changed, live.ID)
 				if !req.IncludeChanged {
 					s.Reason = why
@@ -117,11 +117,11 @@ func (e *Engine) planUndoWith(ctx context.Context, req UndoRequest) (*Plan, erro
 			more = fmt.Sprintf(" and %d more", n-len(shown))
 		}
 		if req.IncludeChanged {
-			p.Notes = append(p.Notes, fmt.Sprintf("%d machines changed since %s are put back anyway, as asked (%s%s): their later changes are overwritten",
-				n, target.Action.ID, strings.Join(shown, ", "), more))
+			p.Notes = append(p.Notes, fmt.Sprintf("%s changed since %s: put back anyway, as asked (%s%s): their later changes are overwritten",
+				model.Counted(n, "machine"), DisplayID(target.Action.ID), strings.Join(shown, ", "), more))
 		} else {
-			p.Notes = append(p.Notes, fmt.Sprintf("%d machines changed since %s are left out (%s%s): undoing them would overwrite a later change; see the skipped reasons, and include them on purpose with undo --include-changed",
-				n, target.Action.ID, strings.Join(shown, ", "), more))
+			p.Notes = append(p.Notes, fmt.Sprintf("%s changed since %s: left out (%s%s): undoing them would overwrite a later change; see the skipped reasons, and include them on purpose with undo --include-changed",
+				model.Counted(n, "machine"), DisplayID(target.Action.ID), strings.Join(shown, ", "), more))
 		}
 	}
 	for _, o := range opRegistry {
@@ -237,7 +237,7 @@ func laterBy(hist, logs []*ActionLog, id string) string {
 				continue
 			}
 			if ml.Intent.MachineID == id || ml.Outcome != nil && ml.Outcome.NewMachineID == id {
-				return " by " + a.Action.ID + " (" + string(a.Action.Kind) + ")"
+				return " by " + DisplayID(a.Action.ID) + " (" + string(a.Action.Kind) + ")"
 			}
 		}
 	}
@@ -263,7 +263,7 @@ func undoTarget(hist []*ActionLog, id string) (*ActionLog, error) {
 			return nil, err
 		}
 		if a.UndoneBy != "" {
-			return nil, nothingToDo("action %s was already undone by %s", a.Action.ID, a.UndoneBy)
+			return nil, nothingToDo("action %s was already undone by %s", DisplayID(a.Action.ID), DisplayID(a.UndoneBy))
 		}
 		return a, nil
 	}
@@ -296,11 +296,11 @@ func (e *Engine) actionGuard(p *Plan) func(hist []*ActionLog) error {
 		for _, a := range hist {
 			switch {
 			case a.Action.ID == id:
-				return fmt.Errorf("plan %s was already started (its action is in the journal): plan again to run it again; nothing was changed", id)
+				return fmt.Errorf("plan %s was already started (its action is in the journal): plan again to run it again; nothing was changed", DisplayID(id))
 			case undoes != "" && a.Action.Undoes == undoes:
-				return nothingToDo("action %s was already undone by %s (another flyrescue?): nothing was changed", undoes, a.Action.ID)
+				return nothingToDo("action %s was already undone by %s (another flyrescue?): nothing was changed", DisplayID(undoes), DisplayID(a.Action.ID))
 			case resumes != "" && a.Action.Resumes == resumes:
-				return nothingToDo("action %s was already resumed by %s (another flyrescue?): nothing was changed; if that run did not finish, resume %s", resumes, a.Action.ID, a.Action.ID)
+				return nothingToDo("action %s was already resumed by %s (another flyrescue?): nothing was changed; if that run did not finish, resume %s", DisplayID(resumes), DisplayID(a.Action.ID), DisplayID(a.Action.ID))
 			}
 		}
 		return nil

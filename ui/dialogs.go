@@ -56,7 +56,7 @@ func (d *planPane) view(width, _ int) string {
 		title = fmt.Sprintf("Scale %s to %d (%d step%s)?", req.group, req.count, len(p.Steps), plural(len(p.Steps)))
 	}
 	if p.Resumes != "" && len(p.Steps) == 0 {
-		title = fmt.Sprintf("Resume %s: nothing left to run; record what was found?", shortID(p.Resumes))
+		title = fmt.Sprintf("Resume %s: nothing left to run; record what was found?", recovery.DisplayID(p.Resumes))
 	}
 	b.WriteString(t.DialogTitle.Render(title) + "\n\n")
 	groups, regions := map[string]int{}, map[string]int{}
@@ -87,7 +87,7 @@ func (d *planPane) view(width, _ int) string {
 		row("to", t.Bold.Render(countList(to)))
 	}
 	if done := foundDoneCount(p); done > 0 {
-		row("done", fmt.Sprintf("%d interrupted steps of %s were found done; y records them in the journal", done, shortID(p.Resumes)))
+		row("done", fmt.Sprintf("%d interrupted steps of %s were found done; y records them in the journal", done, recovery.DisplayID(p.Resumes)))
 	}
 	if len(p.Skipped) > 0 {
 		row("skipped", fmt.Sprintf("%d machines need nothing (%s)", len(p.Skipped), skipReasons(p.Skipped)))
@@ -172,7 +172,7 @@ func (q *quitPane) view(_, _ int) string {
 	t := q.theme
 	done, failed, _, inFlight, retrying, queued := q.run.counts()
 	body := t.DialogTitle.Render("An action is running") + "\n\n" +
-		fmt.Sprintf("%s %s: %d done, %d failed, %d in flight, %d retrying, %d queued", q.run.kind, shortID(q.run.actionID), done, failed, inFlight, retrying, queued) +
+		fmt.Sprintf("%s %s: %d done, %d failed, %d in flight, %d retrying, %d queued", q.run.kind, recovery.DisplayID(q.run.actionID), done, failed, inFlight, retrying, queued) +
 		"\nQuitting cancels it: in-flight steps finish or are marked interrupted,\nleases are released and the journal records where it stopped (R resumes).\n\n" +
 		t.Key.Render(q.keys.PlanPane.Confirm.Help().Key) + " cancel and quit   any other key keeps it running " + t.Bold.Render("[default: No]")
 	return t.Dialog.Render(body)
