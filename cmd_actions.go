@@ -8,8 +8,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"sort"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -22,11 +20,6 @@ import (
 	"github.com/flyrescue/flyrescue/model"
 	"github.com/flyrescue/flyrescue/recovery"
 )
-
-func init() {
-	subcommands = append(subcommands, newUpdateCmd, newRestartCmd, newStartCmd, newStopCmd, newDestroyCmd,
-		newScaleCmd, newRollbackCmd, newClearLeaseCmd)
-}
 
 // actionFlags are the flags every mutating command shares.
 type actionFlags struct {
@@ -45,22 +38,16 @@ type actionFlags struct {
 	leaseTTL         time.Duration
 	verbose          bool
 	readOnly         bool
-	// scoped commands (stop, restart, destroy) act on the whole app only
-	// with --all: a forgotten --select must not take the app down.
+	// jsonOut: --json, the run as JSON Lines on stdout; the plan and every
+	// message go to stderr.
+	jsonOut bool
+	// scoped commands (the registry's Command.Scoped: stop, restart,
+	// destroy...) act on the whole app only with --all: a forgotten
+	// --select must not take the app down.
 	scoped, all bool
 	// readsJournal: the plan is built from the journal (scale --back), so
 	// it cannot be made without one.
 	readsJournal bool
-}
-
-// journalPlanners are the commands whose plans come from the journal.
-var journalPlanners = map[string]bool{"undo": true, "resume": true}
-
-// requireScope makes cmd refuse to act on every machine without --all
-// (simpleCmd's extra-flags shape).
-func requireScope(cmd *cobra.Command, f *actionFlags) {
-	f.scoped = true
-	cmd.Flags().BoolVar(&f.all, "all", false, "Act on every machine of the app (needed when no MACHINE_ID or --select is given)")
 }
 
 // scopeError refuses a scoped command with nothing to narrow it.
@@ -94,6 +81,7 @@ func (f *actionFlags) add(cmd *cobra.Command, selects bool) {
 	fl.DurationVar(&f.leaseTTL, "lease-ttl", recovery.DefaultLeaseTTL, "TTL of the leases we take (refreshed while held)")
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "Print every step of the plan")
 	fl.BoolVar(&f.readOnly, "read-only", false, "Plan and print, never act (the settings file can make this the default, per app)")
+	fl.BoolVar(&f.jsonOut, "json", false, "Stream the run as JSON Lines on stdout (one object per event, with the progress figures, then the result); the plan and messages go to stderr")
 	_ = fl.MarkHidden("lease-ttl")
 	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &exitError{exitUsage, fmt.Errorf("%v (see `flyrescue %s --help`)", err, c.Name())}
@@ -148,16 +136,28 @@ func actionConnect(ctx context.Context, f *actionFlags, planOnly bool, errOut io
 
 type planFunc func(ctx context.Context, e *recovery.Engine) (*recovery.Plan, error)
 
-// runAction plans, shows the plan, confirms, executes with one line per
-// machine outcome, and sums up.
+// runAction plans, shows the plan, confirms, executes with its progress
+// (see runReporter), and sums up.
 func runAction(cmd *cobra.Command, f *actionFlags, plan planFunc) error {
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	out, errOut := cmd.OutOrStdout(), cmd.ErrOrStderr()
+	stdout, errOut := cmd.OutOrStdout(), cmd.ErrOrStderr()
+	style := progressPlain
+	switch {
+	case f.jsonOut:
+		style = progressJSON
+	case outputIsTerminal(stdout):
+		style = progressLive
+	}
+	// out is where people read: stdout, unless it carries JSON.
+	out := stdout
+	if style == progressJSON {
+		out = errOut
+	}
 	if err := validLimits(f.maxUnavailable, f.concurrency); err != nil {
 		return err
 	}
-	if journalPlanners[cmd.Name()] {
+	if v, ok := verbOfCommand(cmd.Name()); ok && v.Planner == recovery.PlansJournal {
 		f.readsJournal = true
 	}
 	e, err := actionConnect(ctx, f, f.dryRun || f.readOnly, errOut)
@@ -200,25 +200,23 @@ func runAction(cmd *cobra.Command, f *actionFlags, plan planFunc) error {
 			return err
 		}
 	}
-	res, err := e.Execute(ctx, p, func(ev recovery.Event) { printOutcome(out, ev) })
-	if res != nil {
-		halted := ""
-		if res.Halted > 0 {
-			halted = fmt.Sprintf(", %d halted", res.Halted)
-		}
-		fmt.Fprintf(out, "%s %s: %d ok, %d failed, %d skipped, %d interrupted%s in %s. Journal: %s (action %s)\n",
-			p.Kind, p.App, res.OK, res.Failed, res.Skipped, res.Interrupted, halted, res.Elapsed.Round(time.Millisecond), e.Journal().Path(), p.ID)
-		if res.Reconciled > 0 {
-			fmt.Fprintf(out, "%d interrupted steps of %s were found done and are now journaled as done.\n", res.Reconciled, p.Resumes)
-		}
-	}
+	progress := newRunReporter(stdout, style, p, f.verbose)
+	res, err := e.Execute(ctx, p, progress.Event)
+	progress.Finish(p, e.Journal().Path(), res, err)
+	return runExit(ctx, p, res, err)
+}
+
+// runExit is how a run ended, as an exit code and the one line that says
+// what to do next.
+func runExit(ctx context.Context, p *recovery.Plan, res *recovery.Result, err error) error {
 	switch {
 	case errors.Is(err, recovery.ErrJournal):
 		return &exitError{exitJournal, err}
 	case err != nil:
 		return apiExit(err)
 	case ctx.Err() != nil:
-		return &exitError{exitActionFailed, fmt.Errorf("interrupted: %d machines were not finished; `flyrescue resume -a %s` picks them up", res.Interrupted, p.App)}
+		return &exitError{exitActionFailed, fmt.Errorf("interrupted: %s %s not finished; `flyrescue resume -a %s %s` picks them up",
+			model.Counted(res.Interrupted, "machine"), wasWere(res.Interrupted), p.App, recovery.DisplayID(p.ID))}
 	case p.HeldByOthers > 0 && res.Failed == 0 && res.Interrupted == 0 && len(res.Halts) == 0:
 		return heldError(p)
 	case len(res.Halts) > 0:
@@ -226,10 +224,11 @@ func runAction(cmd *cobra.Command, f *actionFlags, plan planFunc) error {
 		for i, h := range res.Halts {
 			groups[i] = h.Group
 		}
-		return &exitError{exitActionFailed, fmt.Errorf("halted %s: machines failed verification for one cause, so %d more were not touched; fix the image or roll back, or `flyrescue resume -a %s %s` to go on (canary-first again)",
-			strings.Join(groups, ", "), res.Halted, p.App, p.ID)}
+		return &exitError{exitActionFailed, fmt.Errorf("halted %s: machines failed verification for one cause, so %d more %s not touched; fix the image or roll back, or `flyrescue resume -a %s %s` to go on (canary-first again)",
+			strings.Join(groups, ", "), res.Halted, wasWere(res.Halted), p.App, recovery.DisplayID(p.ID))}
 	case res.Failed > 0 || res.Interrupted > 0:
-		return &exitError{exitActionFailed, fmt.Errorf("%d of %d machines failed (see above, or `flyrescue log -a %s`)", res.Failed+res.Interrupted, len(p.Steps), p.App)}
+		return &exitError{exitActionFailed, fmt.Errorf("%d of %s failed (see above, or `flyrescue log -a %s --action %s`)",
+			res.Failed+res.Interrupted, model.Counted(len(p.Steps), "machine"), p.App, recovery.DisplayID(p.ID))}
 	}
 	return nil
 }
@@ -243,11 +242,11 @@ func nothingToRun(out io.Writer, p *recovery.Plan) error {
 		fmt.Fprintln(out, "Nothing can be done now.")
 		return heldError(p)
 	case p.Resumes != "":
-		fmt.Fprintf(out, "Nothing left to resume: action %s has no step to run or record.\n", p.Resumes)
+		fmt.Fprintf(out, "Nothing left to resume: action %s has no step to run or record.\n", recovery.DisplayID(p.Resumes))
 		return nil
 	case p.Undoes != "" && len(p.Skipped) == 0:
 		fmt.Fprintln(out, "Nothing to do.")
-		return &exitError{exitNothingToDo, fmt.Errorf("undoing %s needs no change to any machine of %s; nothing was changed", p.Undoes, p.App)}
+		return &exitError{exitNothingToDo, fmt.Errorf("undoing %s needs no change to any machine of %s; nothing was changed", recovery.DisplayID(p.Undoes), p.App)}
 	case len(p.Skipped) == 0 && p.Kind != recovery.KindScale:
 		fmt.Fprintln(out, "Nothing to do.")
 		return &exitError{exitNothingToDo, fmt.Errorf("the selection (%s) matched no machine of %s: check it against `flyrescue status -a %s`; nothing was changed", flyclient.PrintableLine(p.Selection), p.App, p.App)}
@@ -259,7 +258,8 @@ func nothingToRun(out io.Writer, p *recovery.Plan) error {
 // heldError: machines the operator asked for were left out because someone
 // else holds them; not done, so not exit 0.
 func heldError(p *recovery.Plan) error {
-	return &exitError{exitActionFailed, fmt.Errorf("%d machines were left out because someone else holds their lease (see \"left out\" above): wait for the holder, or, if its holder is gone, clear it with `flyrescue clear-lease ID` (journaled), then run it again", p.HeldByOthers)}
+	return &exitError{exitActionFailed, fmt.Errorf("%s %s left out because someone else holds their lease (see \"left out\" above): wait for the holder, or, if its holder is gone, clear it with `flyrescue clear-lease ID` (journaled), then run it again",
+		model.Counted(p.HeldByOthers, "machine"), wasWere(p.HeldByOthers))}
 }
 
 // nothingLeftUnrecorded ends a dry or read-only resume whose every step
@@ -269,7 +269,7 @@ func nothingLeftUnrecorded(out io.Writer, p *recovery.Plan, dryRun bool) error {
 	if dryRun {
 		how = "Dry run"
 	}
-	fmt.Fprintf(out, "Nothing left to resume: every step of action %s was found done against live state (%s).\n", p.Resumes, foundDone(p))
+	fmt.Fprintf(out, "Nothing left to resume: every step of action %s was found done against live state (%s).\n", recovery.DisplayID(p.Resumes), foundDone(p))
 	fmt.Fprintf(out, "%s: nothing was changed; the journal still shows them unfinished until `flyrescue resume -a %s` records them.\n", how, p.App)
 	return nil
 }
@@ -285,7 +285,7 @@ func recordNothingLeft(ctx context.Context, out io.Writer, e *recovery.Engine, p
 		return planExit(err)
 	}
 	fmt.Fprintf(out, "Nothing left to resume: every step of action %s was found done against live state (%s), and the journal now says so (action %s).\n",
-		p.Resumes, foundDone(p), p.ID)
+		recovery.DisplayID(p.Resumes), foundDone(p), recovery.DisplayID(p.ID))
 	return nil
 }
 
@@ -336,7 +336,7 @@ func confirm(in io.Reader, out io.Writer, p *recovery.Plan) error {
 	if !ok || !isTerminal(f) {
 		return &exitError{exitRefused, errors.New("refusing to change machines without confirmation: stdin is not a terminal (pass --yes, or --dry-run to only see the plan)")}
 	}
-	fmt.Fprintf(out, "Proceed with %s of %d machines? [y/N] ", p.Kind, len(p.Steps))
+	fmt.Fprintf(out, "Proceed with %s of %s? [y/N] ", p.Kind, model.Counted(len(p.Steps), "machine"))
 	line, _ := bufio.NewReader(in).ReadString('\n')
 	if a := strings.ToLower(strings.TrimSpace(line)); a != "y" && a != "yes" {
 		return &exitError{exitRefused, errors.New("cancelled: nothing was changed")}
@@ -346,310 +346,3 @@ func confirm(in io.Reader, out io.Writer, p *recovery.Plan) error {
 
 // isTerminal asks the OS (a char device such as /dev/null is not one).
 func isTerminal(f *os.File) bool { return term.IsTerminal(f.Fd()) }
-
-func printPlan(w io.Writer, p *recovery.Plan, every bool) {
-	fmt.Fprintf(w, "Plan %s: %s %d machines of %s (%s)\n", p.ID, p.Kind, len(p.Steps), p.App, flyclient.PrintableLine(p.Selection))
-	if p.Undoes != "" {
-		fmt.Fprintf(w, "  undoes %s\n", p.Undoes)
-	}
-	if p.Resumes != "" {
-		fmt.Fprintf(w, "  resumes %s\n", p.Resumes)
-	}
-	if p.Kind == recovery.KindScale {
-		fmt.Fprintf(w, "  group %s%s: %s -> %s machines\n", p.Args["group"], inRegionText(p.Args["region"]), p.Args["from"], p.Args["count"])
-	}
-	if img := p.Args["image"]; img != "" {
-		fmt.Fprintf(w, "  image %s, %s=%s\n", img, p.Args["label_env"], p.Args["label"])
-	}
-	var budgets []string
-	for g, b := range p.Limits.GroupBudget {
-		budgets = append(budgets, fmt.Sprintf("%s %d", g, b))
-	}
-	sort.Strings(budgets)
-	fmt.Fprintf(w, "  limits: at most %s down per group (%s), %d at once, %d retries, wait %s, health checks %s\n",
-		strconv.FormatFloat(p.Limits.MaxUnavailable, 'g', -1, 64), strings.Join(budgets, ", "), p.Limits.Concurrency,
-		p.Limits.Retries, p.Limits.WaitTimeout, map[bool]string{true: "skipped", false: "required"}[p.Limits.SkipHealthChecks])
-	// Summary by group and change, so 500 machines read in a few lines.
-	type key struct{ group, op, from, to string }
-	counts := map[key]int{}
-	var keys []key
-	for _, s := range p.Steps {
-		k := key{s.Group, string(s.Op), short(s.FromImage), short(s.ToImage)}
-		if counts[k] == 0 {
-			keys = append(keys, k)
-		}
-		counts[k]++
-	}
-	for _, k := range keys {
-		change := k.to
-		if k.from != "" && k.from != k.to {
-			change = k.from + " -> " + k.to
-		}
-		fmt.Fprintf(w, "  %-8s %4d  group %-18s %s\n", k.op, counts[k], k.group, change)
-	}
-	if len(p.Skipped) > 0 {
-		var held, fine []recovery.Step
-		for _, s := range p.Skipped {
-			if strings.Contains(s.Reason, " is leased by ") {
-				held = append(held, s)
-			} else {
-				fine = append(fine, s)
-			}
-		}
-		if len(fine) > 0 {
-			fmt.Fprintf(w, "  %d machines need nothing (e.g. %s: %s)\n", len(fine), fine[0].MachineID, flyclient.PrintableLine(fine[0].Reason))
-		}
-		for _, s := range held {
-			fmt.Fprintf(w, "  left out  %s: %s\n", s.MachineID, flyclient.PrintableLine(s.Reason))
-		}
-	}
-	for _, n := range p.Notes {
-		fmt.Fprintf(w, "  note: %s\n", flyclient.PrintableLine(n))
-	}
-	if every {
-		for _, s := range p.Steps {
-			id := s.MachineID
-			if id == "" {
-				id = "(new)"
-			}
-			fmt.Fprintf(w, "  %3d %-8s %-15s %-16s %-4s %-9s %s -> %s %s\n", s.Seq, s.Op, id, s.Group, s.Region, s.FromState, short(s.FromImage), short(s.ToImage), s.Reason)
-		}
-	}
-}
-
-func inRegionText(r string) string {
-	if r == "" {
-		return ""
-	}
-	return " in " + r
-}
-
-// short is the tag of an image, which is what tells releases apart.
-func short(image string) string {
-	if i := strings.LastIndexByte(image, ':'); i >= 0 && !strings.Contains(image[i:], "/") {
-		return image[i+1:]
-	}
-	return image
-}
-
-// printOutcome prints one line per finished machine, and one for a group
-// that halted (its machines that were never touched are not listed one by
-// one: `log` has them).
-func printOutcome(w io.Writer, ev recovery.Event) {
-	if ev.Phase == recovery.PhaseHalted {
-		if ev.MachineID == "" && ev.Group != "" {
-			fmt.Fprintln(w, "HALTED      "+flyclient.PrintableLine(ev.Reason))
-		}
-		return
-	}
-	if ev.MachineID == "" && ev.NewMachineID == "" || !ev.Phase.Final() {
-		return
-	}
-	id := ev.MachineID
-	if ev.NewMachineID != "" && ev.NewMachineID != id {
-		id = ev.NewMachineID + " (new)"
-	}
-	line := fmt.Sprintf("%-11s %-16s %-8s", ev.Phase, id, ev.Op)
-	if ev.Attempt > 1 {
-		line += fmt.Sprintf(" after %d attempts", ev.Attempt)
-	}
-	if ev.Reason != "" {
-		line += "  " + flyclient.PrintableLine(ev.Reason)
-	}
-	fmt.Fprintln(w, line)
-}
-
-// actionHow is the part of every action command's help that says how
-// machines are chosen and how the action is carried out.
-const actionHow = `
-
-Machines: the MACHINE_IDs given, else those --select matches, else every machine of the app
-(stop, restart and destroy ask for --all before they act on the whole app).` + actionSafety
-
-// actionSafety is how every mutating command carries out its plan.
-const actionSafety = `
-The plan is printed and confirmed first (--yes skips the question, --dry-run stops there).
-Each machine is leased, at most --max-unavailable per process group are down at once,
-transient failures (429, 5xx, timeouts) are retried, the outcome is verified against live
-state, and every step is journaled before it is sent: see "flyrescue log", "undo", "resume".`
-
-func simpleCmd(use, short string, plan func(e *recovery.Engine, ctx context.Context, sel recovery.Selector, f *actionFlags) (*recovery.Plan, error), extra func(*cobra.Command, *actionFlags)) *cobra.Command {
-	f := &actionFlags{}
-	cmd := &cobra.Command{
-		Use: use + " [MACHINE_ID...]", Short: short, Long: short + "." + actionHow,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := f.scopeError(use, args); err != nil {
-				return err
-			}
-			return runAction(cmd, f, func(ctx context.Context, e *recovery.Engine) (*recovery.Plan, error) {
-				return plan(e, ctx, f.selector(args, ""), f)
-			})
-		},
-	}
-	f.add(cmd, true)
-	if extra != nil {
-		extra(cmd, f)
-	}
-	return cmd
-}
-
-func newUpdateCmd() *cobra.Command {
-	var image, label string
-	cmd := simpleCmd("update", "Update machines to the target image (or --image), with the release label and metadata",
-		func(e *recovery.Engine, ctx context.Context, sel recovery.Selector, f *actionFlags) (*recovery.Plan, error) {
-			return e.PlanUpdate(ctx, recovery.UpdateRequest{Selector: sel, Image: image, Label: label})
-		}, func(cmd *cobra.Command, f *actionFlags) {
-			cmd.Flags().StringVar(&image, "image", "", "Image to update to (default: the deploy's target, from the releases)")
-			cmd.Flags().StringVar(&label, "label", "", "Release label to set (default: derived from the image tag)")
-			cmd.PreRunE = func(*cobra.Command, []string) error {
-				if image == "" {
-					return nil
-				}
-				if err := validImageRef(image); err != nil {
-					return &exitError{exitUsage, err}
-				}
-				return nil
-			}
-		})
-	cmd.Long = `Update machines to the deploy's target image (the newest release's, or --image), setting the
-release label env var (--label-env, RELEASE_LABEL by default) and the fly_release_* metadata as
-"fly deploy" would. The rest of each machine's config is kept. Machines already on the target
-and running are left alone; machines stuck in a transitional state are skipped (destroy them).` + actionHow
-	cmd.Example = `  flyrescue update -a my-app --select 'image:old -stuck' --dry-run
-  flyrescue update -a my-app --select 'group:worker_autoscale state:failed' --yes
-  flyrescue update -a my-app 3d8d9e1f2b7689 --image registry.fly.io/my-app:deployment-01HX...`
-	return cmd
-}
-
-func newRestartCmd() *cobra.Command {
-	return withExample(`  flyrescue restart -a my-app --select 'group:worker_autoscale' --max-unavailable 1
-  flyrescue restart -a my-app 3d8d9e1f2b7689`, simpleCmd("restart", "Restart machines (cannot be undone)", func(e *recovery.Engine, ctx context.Context, sel recovery.Selector, _ *actionFlags) (*recovery.Plan, error) {
-		return e.PlanRestart(ctx, sel)
-	}, requireScope))
-}
-
-func withExample(example string, cmd *cobra.Command) *cobra.Command {
-	cmd.Example = example
-	return cmd
-}
-
-func newStartCmd() *cobra.Command {
-	return withExample(`  flyrescue start -a my-app --select 'state:stopped group:web'`, simpleCmd("start", "Start stopped machines", func(e *recovery.Engine, ctx context.Context, sel recovery.Selector, _ *actionFlags) (*recovery.Plan, error) {
-		return e.PlanStart(ctx, sel)
-	}, nil))
-}
-
-func newStopCmd() *cobra.Command {
-	return withExample(`  flyrescue stop -a my-app --select 'group:worker image:old' --dry-run`, simpleCmd("stop", "Stop machines", func(e *recovery.Engine, ctx context.Context, sel recovery.Selector, _ *actionFlags) (*recovery.Plan, error) {
-		return e.PlanStop(ctx, sel)
-	}, requireScope))
-}
-
-func newDestroyCmd() *cobra.Command {
-	var force bool
-	return withExample(`  flyrescue destroy -a my-app --select 'stuck group:worker' --force
-  flyrescue destroy -a my-app 3d8d9e1f2b7689 918543d1c04e38 --force --yes`, simpleCmd("destroy", "Destroy machines (undo relaunches their saved configs as new machines)",
-		func(e *recovery.Engine, ctx context.Context, sel recovery.Selector, _ *actionFlags) (*recovery.Plan, error) {
-			return e.PlanDestroy(ctx, recovery.DestroyRequest{Selector: sel, Force: force})
-		}, func(cmd *cobra.Command, f *actionFlags) {
-			cmd.Flags().BoolVar(&force, "force", false, "Kill machines that are running or will not stop")
-			requireScope(cmd, f)
-		}))
-}
-
-func newClearLeaseCmd() *cobra.Command {
-	cmd := simpleCmd("clear-lease", "Clear leases whose holders are gone (a stalled deploy), so the machines can be repaired",
-		func(e *recovery.Engine, ctx context.Context, sel recovery.Selector, _ *actionFlags) (*recovery.Plan, error) {
-			return e.PlanClearLeases(ctx, sel)
-		}, requireScope)
-	cmd.Long = `Clear the leases other holders keep on machines, as "fly machine leases clear" does, for a
-holder that is gone: a deploy that died holding day-long leases, a crashed script. The plan names
-every holder and what it said it was doing. Each step clears only the very lease the plan saw: a
-holder that is alive and renewed or re-took its lease is left alone. Leases flyrescue itself holds
-are never cleared (they end with their action). A cleared lease cannot be undone.` + actionHow
-	cmd.Example = `  flyrescue clear-lease -a my-app 3d8d9e1f2b7689 --dry-run
-  flyrescue clear-lease -a my-app --select 'image:old' --yes`
-	return cmd
-}
-
-func newScaleCmd() *cobra.Command {
-	f := &actionFlags{}
-	var region string
-	var back bool
-	cmd := &cobra.Command{
-		Use:   "scale GROUP [COUNT]",
-		Short: "Scale a process group to a count; --back returns it to the count it had before the incident",
-		Long: `Scale a process group (optionally in one region) to COUNT machines. Scaling up clones the
-config of a healthy machine of the group on the target image; scaling down removes the worst
-first: failed, stuck, old image, failing checks, then the newest. --back returns the group to the
-count the journal first recorded for it, i.e. before the incident.
-` + actionSafety,
-		Example: "  flyrescue scale worker 12 -a my-app\n  flyrescue scale web --back --region iad -a my-app",
-		Args:    cobra.RangeArgs(1, 2),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			req := recovery.ScaleRequest{Group: args[0], Region: region, Back: back}
-			f.readsJournal = back
-			switch {
-			case back && len(args) == 2:
-				return &exitError{exitUsage, errors.New("give a COUNT or --back, not both")}
-			case !back && len(args) < 2:
-				return &exitError{exitUsage, errors.New("give a COUNT, or --back for the count the journal remembers")}
-			case !back:
-				n, err := strconv.Atoi(args[1])
-				if errors.Is(err, strconv.ErrRange) && !strings.HasPrefix(args[1], "-") {
-					return &exitError{exitUsage, fmt.Errorf("scale count %s is above the limit of %d machines per process group; give a smaller count", args[1], recovery.MaxScaleCount)}
-				}
-				if err != nil || n < 0 {
-					return &exitError{exitUsage, countError(args[1])}
-				}
-				// Before connecting: a count this large is never planned.
-				if err := recovery.CheckScaleCount(n); err != nil {
-					return &exitError{exitUsage, err}
-				}
-				req.Count = n
-			}
-			return runAction(cmd, f, func(ctx context.Context, e *recovery.Engine) (*recovery.Plan, error) {
-				return e.PlanScale(ctx, req)
-			})
-		},
-	}
-	f.add(cmd, false)
-	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		// "scale web -1" reaches us as an unknown flag -1.
-		if msg, neg, ok := strings.Cut(err.Error(), " in "); ok && strings.HasPrefix(msg, "unknown shorthand flag") {
-			if _, aerr := strconv.Atoi(neg); aerr == nil {
-				return &exitError{exitUsage, countError(neg)}
-			}
-		}
-		return &exitError{exitUsage, fmt.Errorf("%v (see `flyrescue scale --help`)", err)}
-	})
-	cmd.Flags().StringVarP(&region, "region", "r", "", "Only this region")
-	cmd.Flags().BoolVar(&back, "back", false, "Scale to the count the journal first recorded for the group")
-	return cmd
-}
-
-func newRollbackCmd() *cobra.Command {
-	f := &actionFlags{}
-	var region, release string
-	cmd := &cobra.Command{
-		Use:   "rollback [MACHINE_ID...]",
-		Short: "Update the app (or one region, or a selection) to an earlier release's image and label",
-		Long: `Roll machines back to a release's image and label (--release, default: the last complete
-release before the target). Config, secrets and database migrations are not rolled back. On a
-multi-region app, roll back one region first (--region) and watch it.` + actionHow,
-		Example: "  flyrescue rollback -a my-app --release v61 --region iad",
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return runAction(cmd, f, func(ctx context.Context, e *recovery.Engine) (*recovery.Plan, error) {
-				return e.PlanRollback(ctx, recovery.RollbackRequest{Selector: f.selector(args, region), Release: release})
-			})
-		},
-	}
-	f.add(cmd, true)
-	cmd.Flags().StringVarP(&region, "region", "r", "", "Only this region")
-	cmd.Flags().StringVar(&release, "release", "", "Release to go back to, e.g. v61 (default: the last complete one before the target)")
-	return cmd
-}
-
-func countError(arg string) error {
-	return fmt.Errorf("COUNT %q is not a number of machines: give a whole number, 0 or more (e.g. `flyrescue scale web 12`), or --back", arg)
-}

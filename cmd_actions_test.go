@@ -159,7 +159,7 @@ func TestActionPartlyFailed(t *testing.T) {
 		t.Fatalf("exit %d, want %d: %v\n%s", r.code, exitActionFailed, r.err, r.stdout)
 	}
 	msg := r.err.Error()
-	want := "1 machines were left out because someone else holds their lease"
+	want := "1 machine was left out because someone else holds their lease"
 	if strings.Contains(msg, "\n") || !strings.Contains(msg, want) || !strings.Contains(msg, "flyrescue clear-lease") {
 		t.Errorf("message %q, want %q and how to clear it", msg, want)
 	}

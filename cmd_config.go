@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/flyrescue/flyrescue/config"
+	"github.com/flyrescue/flyrescue/ui"
 )
 
 func init() { subcommands = append(subcommands, newConfigCmd) }
@@ -55,7 +56,7 @@ every other command would. --example prints a commented file to start from.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if example {
-				_, err := io.WriteString(cmd.OutOrStdout(), exampleSettings)
+				_, err := io.WriteString(cmd.OutOrStdout(), exampleSettings+bindingNamesComment())
 				return err
 			}
 			path := config.Path(os.Getenv)
@@ -127,4 +128,22 @@ func printSettings(w io.Writer, path, app string, s config.Settings) {
 		sort.Strings(apps)
 		fmt.Fprintf(w, "\nPer-app overrides for: %s\n", strings.Join(apps, ", "))
 	}
+}
+
+// bindingNamesComment lists every key binding name the settings file takes,
+// from the dashboard's own key map, as comment lines.
+func bindingNamesComment() string {
+	var b strings.Builder
+	b.WriteString("\n# Every key binding name (see the README's keys table for what each does):\n#")
+	width := 1
+	for _, n := range ui.BindingNames() {
+		if width+1+len(n) > 96 {
+			b.WriteString("\n#")
+			width = 1
+		}
+		b.WriteString(" " + n)
+		width += 1 + len(n)
+	}
+	b.WriteString("\n")
+	return b.String()
 }

@@ -1,13 +1,11 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"sort"
 	"strings"
 	"time"
 
@@ -23,6 +21,7 @@ func init() { subcommands = append(subcommands, newLogCmd) }
 // logAction is one action as `log --json` prints it.
 type logAction struct {
 	ID        string            `json:"id"`
+	DisplayID string            `json:"display_id"` // the form people see, which names the action too
 	Kind      recovery.Kind     `json:"kind"`
 	At        time.Time         `json:"at"`
 	App       string            `json:"app"`
@@ -97,7 +96,7 @@ resume links) to paste into an incident channel. --since, --action and --kind fi
 				if err != nil {
 					return &exitError{exitNotFound, err}
 				}
-				filt.action = a.Action.ID // the short form the dashboard shows, made whole
+				filt.action = a.Action.ID // a display form or other suffix, made whole
 			}
 			hist = filt.apply(hist)
 			if mdOut {
@@ -164,6 +163,15 @@ func printableHistory(hist []*recovery.ActionLog) {
 	}
 }
 
+// displayIDs shows a list of action IDs as people see them.
+func displayIDs(ids []string) []string {
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		out[i] = recovery.DisplayID(id)
+	}
+	return out
+}
+
 func strOrNil(s string) *string {
 	if s == "" {
 		return nil
@@ -175,7 +183,7 @@ func logJSON(hist []*recovery.ActionLog) []logAction {
 	out := make([]logAction, 0, len(hist))
 	for _, a := range hist {
 		la := logAction{
-			ID: a.Action.ID, Kind: a.Action.Kind, At: a.At, App: a.Action.App, Operator: a.Action.Operator,
+			ID: a.Action.ID, DisplayID: recovery.DisplayID(a.Action.ID), Kind: a.Action.Kind, At: a.At, App: a.Action.App, Operator: a.Action.Operator,
 			Selection: a.Action.Selection, Args: a.Action.Args, Undoes: strOrNil(a.Action.Undoes),
 			UndoneBy: strOrNil(a.UndoneBy), Resumes: strOrNil(a.Action.Resumes), Notes: a.Action.Notes,
 			Machines: []logMachine{},
@@ -210,28 +218,20 @@ func printLog(w io.Writer, app string, hist []*recovery.ActionLog, filt logFilte
 	}
 	for _, a := range hist {
 		c := a.Counts()
-		fmt.Fprintf(w, "%s  %s  %-8s by %s  %s: %d ok, %d failed, %d skipped, %d interrupted",
-			a.Action.ID, a.At.Local().Format("2006-01-02 15:04:05"), a.Action.Kind, a.Action.Operator, a.Action.Selection,
-			c[recovery.OutcomeOK], c[recovery.OutcomeFailed], c[recovery.OutcomeSkipped], c[recovery.OutcomeInterrupted])
-		if c[recovery.OutcomeHalted] > 0 {
-			fmt.Fprintf(w, ", %d halted", c[recovery.OutcomeHalted])
-		}
-		if c[""] > 0 {
-			fmt.Fprintf(w, ", %d never started", c[""])
-		}
-		fmt.Fprintln(w)
+		fmt.Fprintf(w, "%s  %s  %-8s by %s  %s: %s\n",
+			recovery.DisplayID(a.Action.ID), a.At.Local().Format("2006-01-02 15:04:05"), a.Action.Kind, a.Action.Operator, a.Action.Selection, outcomeCounts(c))
 		var tags []string
 		if a.Action.Undoes != "" {
-			tags = append(tags, "undoes "+a.Action.Undoes)
+			tags = append(tags, "undoes "+recovery.DisplayID(a.Action.Undoes))
 		}
 		if a.UndoneBy != "" {
-			tags = append(tags, "undone by "+a.UndoneBy)
+			tags = append(tags, "undone by "+recovery.DisplayID(a.UndoneBy))
 		}
 		if a.Action.Resumes != "" {
-			tags = append(tags, "resumes "+a.Action.Resumes)
+			tags = append(tags, "resumes "+recovery.DisplayID(a.Action.Resumes))
 		}
 		if len(a.ResumedBy) > 0 {
-			tags = append(tags, "resumed by "+strings.Join(a.ResumedBy, ", "))
+			tags = append(tags, "resumed by "+strings.Join(displayIDs(a.ResumedBy), ", "))
 		}
 		if len(tags) > 0 {
 			fmt.Fprintf(w, "    (%s)\n", strings.Join(tags, "; "))
@@ -251,62 +251,22 @@ func printLog(w io.Writer, app string, hist []*recovery.ActionLog, filt logFilte
 	}
 }
 
-func init() { subcommands = append(subcommands, newUndoCmd, newResumeCmd) }
-
-func newUndoCmd() *cobra.Command {
-	var includeChanged bool
-	cmd := newJournalActionCmd("undo [ACTION]",
-		"Undo an action from the journal (default: the newest not yet undone)",
-		`Builds the inverse of a journaled action from what it recorded: updates go back to the saved
-configs, destroyed machines are relaunched from their saved configs (as NEW machines, same region and
-group), scaling is reversed, stop and start swap. A restart cannot be undone; nor can an action twice.
-ACTION is an action ID from "flyrescue log".
-
-Machines that changed since the action (a later action, a deploy, someone with fly CLI) are left out
-and listed with what changed, so the undo never silently overwrites that change; --include-changed
-puts them back too.`,
-		func(e *recovery.Engine, ctx context.Context, id string) (*recovery.Plan, error) {
-			return e.PlanUndoWith(ctx, recovery.UndoRequest{ActionID: id, IncludeChanged: includeChanged})
-		})
-	cmd.Flags().BoolVar(&includeChanged, "include-changed", false, "Also put back machines that changed since the action, overwriting that later change")
-	return withExample("  flyrescue undo -a my-app --dry-run\n  flyrescue undo -a my-app 01JD3Q6T4Y8XK2\n  flyrescue undo -a my-app 01JD3Q6T4Y8XK2 --include-changed --dry-run", cmd)
-}
-
-func newResumeCmd() *cobra.Command {
-	return withExample("  flyrescue resume -a my-app", newJournalActionCmd("resume [ACTION]",
-		"Finish an action that was interrupted (the process died or was cancelled)",
-		`Reconciles steps that began but have no outcome against live state: the ones that happened are
-shown as found done, and the rest, and steps that never began, are offered to run again. Planning
-writes nothing: the steps found done are recorded in the journal only when the resume runs, so
---dry-run and --read-only leave it as it was. When every step was found done there is nothing to
-confirm (no machine changes): resume just records that.`,
-		(*recovery.Engine).PlanResume))
-}
-
-// newJournalActionCmd builds a command that plans from a journaled action
-// (the newest fitting one when ACTION is not given) and runs that plan.
-func newJournalActionCmd(use, short, long string, plan func(*recovery.Engine, context.Context, string) (*recovery.Plan, error)) *cobra.Command {
-	f := &actionFlags{}
-	cmd := &cobra.Command{
-		Use: use, Short: short, Long: long + "\n" + actionSafety,
-		Args: cobra.MaximumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			id := ""
-			if len(args) == 1 {
-				id = args[0]
-			}
-			return runAction(cmd, f, func(ctx context.Context, e *recovery.Engine) (*recovery.Plan, error) {
-				return plan(e, ctx, id)
-			})
-		},
+// outcomeCounts: "12 ok, 1 failed, 0 skipped, 0 interrupted, 3 halted,
+// 2 never started" (the last two only when there are some).
+func outcomeCounts(c map[recovery.Outcome]int) string {
+	s := fmt.Sprintf("%d ok, %d failed, %d skipped, %d interrupted",
+		c[recovery.OutcomeOK], c[recovery.OutcomeFailed], c[recovery.OutcomeSkipped], c[recovery.OutcomeInterrupted])
+	if c[recovery.OutcomeHalted] > 0 {
+		s += fmt.Sprintf(", %d halted", c[recovery.OutcomeHalted])
 	}
-	f.add(cmd, false)
-	return cmd
+	if c[""] > 0 {
+		s += fmt.Sprintf(", %d never started", c[""])
+	}
+	return s
 }
 
-// allKinds are the action kinds --kind accepts.
-var allKinds = []recovery.Kind{recovery.KindUpdate, recovery.KindRestart, recovery.KindStart, recovery.KindStop,
-	recovery.KindDestroy, recovery.KindScale, recovery.KindRollback, recovery.KindUndo, recovery.KindResume, recovery.KindClearLease}
+// allKinds are the action kinds --kind accepts: the ones the journal records.
+var allKinds = recovery.JournaledKinds()
 
 // logFilter selects the actions `log` shows, in every format.
 type logFilter struct {
@@ -373,7 +333,7 @@ func (f logFilter) describe() string {
 		parts = append(parts, "since "+f.since.UTC().Format("2006-01-02 15:04:05")+" UTC")
 	}
 	if f.action != "" {
-		parts = append(parts, "action "+f.action)
+		parts = append(parts, "action "+recovery.DisplayID(f.action))
 	}
 	if f.kindArg != "" {
 		parts = append(parts, "kind "+f.kindArg)
@@ -381,110 +341,8 @@ func (f logFilter) describe() string {
 	return strings.Join(parts, ", ")
 }
 
-// mdMachineIDs is how many machine IDs the timeline names before "and N more".
-const mdMachineIDs = 10
-
-func utc(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05") + " UTC" }
-
-// printMarkdown writes the journal as an incident timeline: who did what,
-// when, to which machines, how it ended, and how to undo or resume it.
-func printMarkdown(w io.Writer, app string, hist []*recovery.ActionLog, filt logFilter, now time.Time) {
-	fmt.Fprintf(w, "## flyrescue actions on %s\n\n", app)
-	scope := "all journaled actions"
-	if d := filt.describe(); d != "" {
-		scope = d
-	}
-	fmt.Fprintf(w, "_Exported %s; %s; %d action(s)._\n", utc(now), scope, len(hist))
-	if len(hist) == 0 {
-		fmt.Fprintf(w, "\nNo actions journaled for %s match (%s).\n", app, scope)
-		return
-	}
-	for _, a := range hist {
-		c := a.Counts()
-		fmt.Fprintf(w, "\n### %s: %s by %s\n\n", utc(a.At), a.Action.Kind, a.Action.Operator)
-		fmt.Fprintf(w, "- **Action** `%s` (%s), selection: %s\n", a.Action.ID, a.Action.Kind, mdText(a.Action.Selection))
-		fmt.Fprintf(w, "- **Operator** %s, at %s\n", a.Action.Operator, utc(a.At))
-		if args := mdArgs(a.Action.Args); args != "" {
-			fmt.Fprintf(w, "- **Args** %s\n", args)
-		}
-		var ids []string
-		for _, m := range a.Machines {
-			id := m.MachineID
-			if id == "" && m.Outcome != nil && m.Outcome.NewMachineID != "" {
-				id = m.Outcome.NewMachineID + " (new)"
-			}
-			if id == "" {
-				id = "(new)"
-			}
-			ids = append(ids, "`"+id+"`")
-		}
-		more := ""
-		if len(ids) > mdMachineIDs {
-			more = fmt.Sprintf(" and %d more", len(ids)-mdMachineIDs)
-			ids = ids[:mdMachineIDs]
-		}
-		fmt.Fprintf(w, "- **Machines** %d: %s%s\n", len(a.Machines), strings.Join(ids, ", "), more)
-		fmt.Fprintf(w, "- **Outcome** %d ok, %d failed, %d skipped, %d interrupted",
-			c[recovery.OutcomeOK], c[recovery.OutcomeFailed], c[recovery.OutcomeSkipped], c[recovery.OutcomeInterrupted])
-		if c[recovery.OutcomeHalted] > 0 {
-			fmt.Fprintf(w, ", %d halted", c[recovery.OutcomeHalted])
-		}
-		if c[""] > 0 {
-			fmt.Fprintf(w, ", %d never started", c[""])
-		}
-		fmt.Fprintln(w)
-		var failures []string
-		for _, m := range a.Machines {
-			if st := m.Status(); st == recovery.OutcomeFailed || st == recovery.OutcomeInterrupted {
-				reason := "no outcome recorded: interrupted mid-step"
-				if m.Outcome != nil {
-					reason = m.Outcome.Error
-				}
-				failures = append(failures, fmt.Sprintf("  - `%s` %s %s: %s", m.MachineID, m.Op, st, mdText(reason)))
-			}
-		}
-		if len(failures) > 0 {
-			fmt.Fprintln(w, "- **Failures**")
-			fmt.Fprintln(w, strings.Join(failures, "\n"))
-		}
-		if a.Action.Undoes != "" {
-			fmt.Fprintf(w, "- **Undoes** `%s`\n", a.Action.Undoes)
-		}
-		if a.Action.Resumes != "" {
-			fmt.Fprintf(w, "- **Resumes** `%s`\n", a.Action.Resumes)
-		}
-		if len(a.ResumedBy) > 0 {
-			fmt.Fprintf(w, "- **Resumed by** `%s`\n", strings.Join(a.ResumedBy, "`, `"))
-		}
-		switch {
-		case a.UndoneBy != "":
-			fmt.Fprintf(w, "- **Undone by** `%s`\n", a.UndoneBy)
-		case a.Action.Kind != recovery.KindRestart && c[recovery.OutcomeOK] > 0:
-			fmt.Fprintf(w, "- **Undo** `flyrescue undo -a %s %s`\n", app, a.Action.ID)
-		}
-		if (c[recovery.OutcomeInterrupted] > 0 || c[""] > 0 || c[recovery.OutcomeHalted] > 0) && len(a.ResumedBy) == 0 {
-			fmt.Fprintf(w, "- **Resume** `flyrescue resume -a %s %s`\n", app, a.Action.ID)
-		}
-	}
-}
-
-// mdText keeps free text from breaking the Markdown around it.
-func mdText(s string) string {
-	if s == "" {
-		return "(all)"
-	}
-	return strings.NewReplacer("\n", " ", "`", "'", "|", "\\|").Replace(s)
-}
-
-func mdArgs(args map[string]string) string {
-	keys := make([]string, 0, len(args))
-	for k := range args {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var parts []string
-	for _, k := range keys {
-		parts = append(parts, fmt.Sprintf("%s=`%s`", k, strings.ReplaceAll(args[k], "`", "'")))
-	}
-	return strings.Join(parts, ", ")
+// undoable: the registry knows no reason an action of kind cannot be undone.
+func undoable(kind recovery.Kind) bool {
+	v, ok := recovery.VerbOf(kind)
+	return !ok || v.NoUndo() == ""
 }

@@ -72,8 +72,8 @@ func TestLogMarkdownIncidentTimeline(t *testing.T) {
 		"and " + itoa(updMachines-10) + " more",
 		"- **Outcome** " + itoa(updMachines) + " ok, 0 failed, 0 skipped, 0 interrupted",
 		"- **Outcome** " + itoa(dstMachines) + " ok, 0 failed, 0 skipped, 0 interrupted",
-		"`flyrescue undo -a shop " + acts[0]["id"].(string) + "`",
-		"`" + acts[1]["id"].(string) + "`",
+		"`flyrescue undo -a shop " + acts[0]["display_id"].(string) + "`",
+		"`" + acts[1]["display_id"].(string) + "`",
 	} {
 		if !strings.Contains(md, want) {
 			t.Errorf("markdown lacks %q:\n%s", want, md)

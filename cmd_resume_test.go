@@ -16,6 +16,13 @@ import (
 // the second has neither (never begun). It returns the journal's path.
 func interruptedStop(t *testing.T, srv *flysim.Server, app string) string {
 	t.Helper()
+	return interruptedRun(t, srv, app, "stop")
+}
+
+// interruptedRun is interruptedStop for any verb command acting on started
+// machines.
+func interruptedRun(t *testing.T, srv *flysim.Server, app, verb string) string {
+	t.Helper()
 	var ids []string
 	for _, m := range srv.Sim.Machines() {
 		if m.State == "started" && len(ids) < 2 {
@@ -25,8 +32,8 @@ func interruptedStop(t *testing.T, srv *flysim.Server, app string) string {
 	if len(ids) < 2 {
 		t.Fatalf("want 2 started machines, have %v", ids)
 	}
-	if r := runCLI(t, append([]string{"stop", "-a", app, "--yes"}, ids...)...); r.err != nil {
-		t.Fatalf("stop: %v\n%s", r.err, r.stdout)
+	if r := runCLI(t, append([]string{verb, "-a", app, "--yes"}, ids...)...); r.err != nil {
+		t.Fatalf("%s: %v\n%s", verb, r.err, r.stdout)
 	}
 	path, err := recovery.JournalPath("", app)
 	if err != nil {
@@ -73,14 +80,14 @@ func TestResumeDryRunAndReadOnlyWriteNothing(t *testing.T) {
 	before := readJournal(t, path)
 
 	r := runCLI(t, "resume", "-a", "shop", "--dry-run")
-	if r.code != 0 || !strings.Contains(r.stdout, "1 interrupted steps were found done") || !strings.Contains(r.stdout, "Dry run: nothing was changed") {
+	if r.code != 0 || !strings.Contains(r.stdout, "1 interrupted step found done") || !strings.Contains(r.stdout, "Dry run: nothing was changed") {
 		t.Fatalf("--dry-run: code %d, %v\n%s", r.code, r.err, r.stdout)
 	}
 	if after := readJournal(t, path); after != before {
 		t.Fatalf("resume --dry-run wrote to the journal:\n%s", strings.TrimPrefix(after, before))
 	}
 	r = runCLI(t, "resume", "-a", "shop", "--read-only")
-	if r.code != exitRefused || !strings.Contains(r.stdout, "1 interrupted steps were found done") {
+	if r.code != exitRefused || !strings.Contains(r.stdout, "1 interrupted step found done") {
 		t.Fatalf("--read-only: code %d, %v\n%s", r.code, r.err, r.stdout)
 	}
 	if after := readJournal(t, path); after != before {
@@ -88,7 +95,7 @@ func TestResumeDryRunAndReadOnlyWriteNothing(t *testing.T) {
 	}
 
 	r = runCLI(t, "resume", "-a", "shop", "--yes")
-	if r.code != 0 || !strings.Contains(r.stdout, "1 interrupted steps of ") || !strings.Contains(r.stdout, "are now journaled as done") {
+	if r.code != 0 || !strings.Contains(r.stdout, "1 interrupted step of ") || !strings.Contains(r.stdout, "was found done and is now journaled as done") {
 		t.Fatalf("resume: code %d, %v\n%s", r.code, r.err, r.stdout)
 	}
 	recs, _, err := recovery.ReadJournal(path)

@@ -46,6 +46,9 @@ a token nor a network.`,
 	for _, add := range subcommands {
 		cmd := add()
 		cmd.GroupID = commandGroups[cmd.Name()]
+		if v, ok := verbOfCommand(cmd.Name()); ok {
+			cmd.GroupID = v.Command.Group
+		}
 		root.AddCommand(cmd)
 	}
 	return root
@@ -86,11 +89,9 @@ func usageExits(root *cobra.Command) {
 }
 
 // commandGroups sorts the commands in the root's help, as flyctl groups
-// its own.
+// its own; the verbs' commands take their group from recovery's registry.
 var commandGroups = map[string]string{
 	"status": "look", "log": "look",
-	"update": "act", "restart": "act", "clear-lease": "act", "start": "act", "stop": "act", "destroy": "act", "scale": "act", "rollback": "act",
-	"undo": "recover", "resume": "recover",
 	"demo": "practise", "sim": "practise",
 	"config": "setup",
 }

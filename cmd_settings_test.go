@@ -166,7 +166,7 @@ func TestSettingsReachTheDashboard(t *testing.T) {
 	if eo := got.Engine.Options(); eo.MaxUnavailable != 4 || eo.Concurrency != 8 || eo.LabelEnv != "DEPLOY_LABEL" {
 		t.Fatalf("engine options %+v", eo)
 	}
-	if k := got.KeyMap.Update.Keys(); len(k) != 1 || k[0] != "x" {
+	if k := got.KeyMap.Action("update").Keys(); len(k) != 1 || k[0] != "x" {
 		t.Fatalf("update bound to %v", k)
 	}
 	if r := runCLI(t, "-a", "shop", "--theme", "dark", "--refresh", "3s"); r.err != nil || got.Theme != "dark" || got.Refresh != 3*time.Second {
@@ -183,7 +183,7 @@ func TestSettingsReachTheDashboard(t *testing.T) {
 	// The demo is a sandbox: read_only, which guards real apps, does not
 	// apply, but the theme and keys do.
 	writeSettings(t, "read_only: true\ntheme: light\nkeys:\n  destroy: X\n")
-	if r := runCLI(t, "demo", "--machines", "10"); r.err != nil || got.ReadOnly || got.Theme != "light" || got.KeyMap.Destroy.Keys()[0] != "X" {
+	if r := runCLI(t, "demo", "--machines", "10"); r.err != nil || got.ReadOnly || got.Theme != "light" || got.KeyMap.Action("destroy").Keys()[0] != "X" {
 		t.Fatalf("demo: %v, read-only %v, theme %q", r.err, got.ReadOnly, got.Theme)
 	}
 }
@@ -232,8 +232,8 @@ func TestKeysFlag(t *testing.T) {
 	if r := runCLI(t, "demo", "--machines", "5", "--keys", "update=e,destroy=X"); r.err != nil {
 		t.Fatal(r.err)
 	}
-	if got.KeyMap.Update.Keys()[0] != "e" || got.KeyMap.Destroy.Keys()[0] != "X" {
-		t.Fatalf("update %v destroy %v", got.KeyMap.Update.Keys(), got.KeyMap.Destroy.Keys())
+	if got.KeyMap.Action("update").Keys()[0] != "e" || got.KeyMap.Action("destroy").Keys()[0] != "X" {
+		t.Fatalf("update %v destroy %v", got.KeyMap.Action("update").Keys(), got.KeyMap.Action("destroy").Keys())
 	}
 	r := runCLI(t, "-a", "shop", "--keys", "destroy=q")
 	if r.code != exitUsage || !strings.Contains(r.err.Error(), `--keys: keys.destroy: "q" would trigger both destroy and quit`) {

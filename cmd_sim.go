@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/flyrescue/flyrescue/flyclient/flysim"
+	"github.com/flyrescue/flyrescue/model"
 	"github.com/spf13/cobra"
 )
 
@@ -63,11 +64,12 @@ func newSimCmd() *cobra.Command {
 				token = "sim-token"
 			}
 			out := cmd.OutOrStdout()
-			fmt.Fprintf(out, "export FLY_FLAPS_BASE_URL=%s\n", srv.URL)
-			fmt.Fprintf(out, "export FLY_API_BASE_URL=%s\n", srv.URL)
-			fmt.Fprintf(out, "export FLY_API_TOKEN=%s\n", token)
-			fmt.Fprintf(out, "# flysim: app %s, scenario %s, %d machines, speed %gx; Ctrl-C to stop\n",
-				srv.Sim.App(), orDefault(opts.Scenario, "majority"), len(srv.Sim.Machines()), orSpeed(opts.Speed))
+			for _, e := range simExports(srv, token) {
+				fmt.Fprintf(out, "export %s=%s\n", e[0], e[1])
+			}
+			fmt.Fprintf(out, "# flysim: app %s, scenario %s, %s, speed %gx; Ctrl-C to stop\n",
+				srv.Sim.App(), orDefault(opts.Scenario, "majority"), model.Counted(len(srv.Sim.Machines()), "machine"), orSpeed(opts.Speed))
+			describeReleases(out, srv.Sim)
 			faults.describe(out, &opts, srv.Sim)
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
@@ -91,6 +93,35 @@ func newSimCmd() *cobra.Command {
 	f.BoolVar(&allowRemote, "allow-remote", false, "Allow a non-loopback --addr")
 	faults.addFlags(cmd, true)
 	return cmd
+}
+
+// simExports are the environment flyctl and flyrescue need to talk to the
+// sim and nothing else: the Machines API, GraphQL, the REST API flyctl
+// reaches through FLY_UIEX_BASE_URL (releases, organizations, logs), the
+// token and the app; flyctl's update check and metrics are switched off, as
+// they would go to Fly.
+func simExports(srv *flysim.Server, token string) [][2]string {
+	return [][2]string{
+		{"FLY_FLAPS_BASE_URL", srv.URL},
+		{"FLY_API_BASE_URL", srv.URL},
+		{"FLY_UIEX_BASE_URL", srv.URL},
+		{"FLY_API_TOKEN", token},
+		{"FLY_APP", srv.Sim.App()},
+		{"FLY_NO_UPDATE_CHECK", "1"},
+		{"FLY_SEND_METRICS", "0"},
+	}
+}
+
+// describeReleases names the images to deploy in a rehearsal: the target
+// (deploying it again behaves as --target says) and the previous release
+// (a rollback).
+func describeReleases(out io.Writer, sim *flysim.Sim) {
+	rs := sim.Releases()
+	if len(rs) < 2 {
+		return
+	}
+	fmt.Fprintf(out, "# target v%d (%s, %s): %s\n", rs[0].Version, rs[0].Status, sim.TargetBehavior(), rs[0].Image)
+	fmt.Fprintf(out, "# previous v%d (%s): %s\n", rs[1].Version, rs[1].Status, rs[1].Image)
 }
 
 // simFaults are the hostile-world flags sim and demo share.

@@ -297,3 +297,94 @@ func TestDemoActorFlags(t *testing.T) {
 		t.Fatal("demo --autoscaler: the fleet never grew")
 	}
 }
+
+// `flyrescue sim` prints every line flyctl needs (FLY_UIEX_BASE_URL among
+// them) and the releases to deploy. With only those values, a deploy made
+// the way flyctl makes it (CreateRelease on the uiex API, then running)
+// becomes the target `flyrescue status` reads, and its status follows
+// what the deploy reports.
+func TestSimExportsServeAFlyctlDeploy(t *testing.T) {
+	isolate(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	pr, pw := io.Pipe()
+	root := newRootCmd()
+	root.SetOut(pw)
+	root.SetErr(io.Discard)
+	root.SetArgs([]string{"sim", "--addr", "127.0.0.1:0", "--machines", "20", "--speed", "100", "--no-rate-limit", "--scenario", "minority"})
+	done := make(chan error, 1)
+	go func() { done <- root.ExecuteContext(ctx); pw.Close() }()
+	exports := map[string]string{}
+	var target, previous string
+	lines := bufio.NewScanner(pr)
+	for previous == "" && lines.Scan() {
+		line := lines.Text()
+		if kv, ok := strings.CutPrefix(line, "export "); ok {
+			k, v, _ := strings.Cut(kv, "=")
+			exports[k] = v
+		}
+		if rest, ok := strings.CutPrefix(line, "# target "); ok {
+			target = rest
+		}
+		if rest, ok := strings.CutPrefix(line, "# previous "); ok {
+			previous = rest
+		}
+	}
+	go func() { _, _ = io.Copy(io.Discard, pr) }()
+	base := exports["FLY_FLAPS_BASE_URL"]
+	if base == "" || exports["FLY_API_BASE_URL"] != base || exports["FLY_UIEX_BASE_URL"] != base ||
+		exports["FLY_API_TOKEN"] != "sim-token" || exports["FLY_APP"] != "demo-app" ||
+		exports["FLY_NO_UPDATE_CHECK"] != "1" || exports["FLY_SEND_METRICS"] != "0" || len(exports) != 7 {
+		t.Fatalf("exports %v", exports)
+	}
+	if !strings.HasPrefix(target, "v62 (failed, ok): registry.fly.io/demo-app:") || !strings.HasPrefix(previous, "v61 (complete): registry.fly.io/demo-app:") {
+		t.Fatalf("release lines %q, %q", target, previous)
+	}
+	uiex := func(method, path string, body any) map[string]any {
+		t.Helper()
+		b, _ := json.Marshal(body)
+		req, _ := http.NewRequestWithContext(ctx, method, exports["FLY_UIEX_BASE_URL"]+path, strings.NewReader(string(b)))
+		req.Header.Add("Authorization", "Bearer "+exports["FLY_API_TOKEN"])
+		req.Header.Add("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var out map[string]any
+		if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode >= 300 {
+			t.Fatalf("%s %s: %d %v %v", method, path, resp.StatusCode, out, err)
+		}
+		return out
+	}
+	const image = "registry.fly.io/demo-app:demo-app.v63-1-gfeedbeef"
+	created := uiex("POST", "/api/v1/releases", map[string]any{"app_name": exports["FLY_APP"], "build_id": 0,
+		"definition": map[string]any{"app": "demo-app"}, "image": image, "strategy": "IMMEDIATE"})
+	rel, _ := created["release"].(map[string]any)
+	id, _ := rel["id"].(string)
+	uiex("PATCH", "/api/v1/releases/"+id, map[string]any{"status": "running", "metadata": nil})
+	for k, v := range exports {
+		t.Setenv(k, v)
+	}
+	status := func() statusReport {
+		t.Helper()
+		r := runCLI(t, "status", "--json")
+		var rep statusReport
+		if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+			t.Fatalf("status: %v %v %s", r.err, err, r.stdout)
+		}
+		return rep
+	}
+	if rep := status(); rep.TargetImage != image || rep.Incident.Target.Release != "v63" {
+		t.Fatalf("target after the deploy's release: %s (%+v)", rep.TargetImage, rep.Incident.Target)
+	}
+	got := uiex("PATCH", "/api/v1/releases/"+id, map[string]any{"status": "failed",
+		"metadata": map[string]any{"post_deployment_info": map[string]any{"error": "timeout reached waiting for health checks"}}})
+	if got["status"] != "failed" || got["version"] != float64(63) {
+		t.Fatalf("release after failing: %v", got)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("sim: %v", err)
+	}
+}

@@ -242,7 +242,7 @@ func statusJSON(s *model.Snapshot, inc *model.Incident, c model.Classification) 
 		Incident: incidentReport(inc),
 	}
 	for _, a := range c.Advice {
-		r.Advice = append(r.Advice, adviceJSON{Action: a.Action, Machines: append([]string{}, a.Machines...), Why: a.Why,
+		r.Advice = append(r.Advice, adviceJSON{Action: string(a.Action), Machines: append([]string{}, a.Machines...), Why: a.Why,
 			Group: a.Group, Count: a.Count, Force: a.Force, Image: a.Image})
 	}
 	if c.BadRelease != nil {
@@ -255,7 +255,7 @@ func statusJSON(s *model.Snapshot, inc *model.Incident, c model.Classification) 
 }
 
 func printStatus(w io.Writer, s *model.Snapshot, inc *model.Incident, c model.Classification, releasesErr error) {
-	fmt.Fprintf(w, "App %s: %d machines, %d on the target image (%s)\n", s.App, len(s.Machines), s.OnTarget, percent(s.OnTarget, len(s.Machines)))
+	fmt.Fprintf(w, "App %s: %s, %d on the target image (%s)\n", s.App, model.Counted(len(s.Machines), "machine"), s.OnTarget, percent(s.OnTarget, len(s.Machines)))
 	target := s.Target.Image
 	if target == "" {
 		target = "(unknown)"
@@ -277,7 +277,7 @@ func printStatus(w io.Writer, s *model.Snapshot, inc *model.Incident, c model.Cl
 	}
 	fmt.Fprintln(w)
 	for _, ig := range s.ImageGroups {
-		fmt.Fprintf(w, "%-6s %-48s %5d machines\n", ig.Kind, ig.Tag, ig.Count)
+		fmt.Fprintf(w, "%-6s %-48s %5d %s\n", ig.Kind, ig.Tag, ig.Count, agree(ig.Count, "machine", "machines"))
 	}
 	if len(s.Stuck) > 0 {
 		fmt.Fprintf(w, "\nStuck (%d):\n", len(s.Stuck))

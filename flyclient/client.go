@@ -115,11 +115,15 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	}
 	name, ver, _ := strings.Cut(ua, "/")
 	gql := fly.NewClientFromOptions(fly.ClientOptions{
-		Tokens:    toks,
-		BaseURL:   strings.TrimRight(apiURL.String(), "/"),
-		Name:      name,
-		Version:   ver,
-		Transport: &fly.Transport{UnderlyingTransport: base},
+		Tokens:  toks,
+		BaseURL: strings.TrimRight(apiURL.String(), "/"),
+		Name:    name,
+		Version: ver,
+		// fly-go's REST calls beside GraphQL (GetAppLogs) build their URL
+		// from its package-level base URL, not from BaseURL: the transport
+		// aims them at this client's API as well. fly-go may resend these
+		// reads on a 502/503 as it does GraphQL queries.
+		Transport: &fly.Transport{UnderlyingTransport: &rebaseTransport{base: apiURL, next: base, reads: true}},
 	})
 	return &Client{flaps: fc, gql: gql, flapsURL: flapsURL.String(), apiURL: apiURL.String(), timeout: timeout,
 		raw: &http.Client{Transport: base}, auth: toks.FlapsHeader(), ua: ua}, nil
@@ -150,21 +154,31 @@ func resolveBaseURL(explicit, envKey, fallback string) (*url.URL, error) {
 }
 
 // rebaseTransport sends each request to base's scheme and host, keeping the
-// path and query fly-go built.
+// path and query fly-go built (a URL built with no host, from fly-go's unset
+// package-level base URL, gets base's path in front too).
 type rebaseTransport struct {
 	base *url.URL
 	next http.RoundTripper
+	// reads: the requests are GraphQL queries and logs reads, which fly-go
+	// may resend on a 502/503; otherwise noResend applies.
+	reads bool
 }
 
 func (t *rebaseTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	r := req
 	if req.URL.Scheme != t.base.Scheme || req.URL.Host != t.base.Host {
 		r = req.Clone(req.Context())
+		if req.URL.Host == "" {
+			r.URL.Path = strings.TrimRight(t.base.Path, "/") + r.URL.Path
+		}
 		r.URL.Scheme = t.base.Scheme
 		r.URL.Host = t.base.Host
 		r.Host = t.base.Host
 	}
 	resp, err := t.next.RoundTrip(r)
+	if t.reads {
+		return resp, err
+	}
 	return noResend(req, resp), err
 }
 

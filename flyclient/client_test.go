@@ -240,12 +240,20 @@ func TestMutationsAreNotResentOn503(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = c.Restart(context.Background(), "shop", "m1", "", false)
-	if !flyclient.IsTransient(err) {
-		t.Errorf("restart answered 503: %v, want a transient (may-have-happened) error", err)
-	}
-	if n := posts.Load(); n != 1 {
-		t.Errorf("the restart was sent %d times, want once", n)
+	bg := context.Background()
+	for name, send := range map[string]func() error{
+		"restart":  func() error { return c.Restart(bg, "shop", "m1", "", false) },
+		"suspend":  func() error { return c.Suspend(bg, "shop", "m1", "") },
+		"cordon":   func() error { return c.Cordon(bg, "shop", "m1", "") },
+		"uncordon": func() error { return c.Uncordon(bg, "shop", "m1", "") },
+	} {
+		posts.Store(0)
+		if err := send(); !flyclient.IsTransient(err) {
+			t.Errorf("%s answered 503: %v, want a transient (may-have-happened) error", name, err)
+		}
+		if n := posts.Load(); n != 1 {
+			t.Errorf("the %s was sent %d times, want once", name, n)
+		}
 	}
 	_, _ = c.Get(context.Background(), "shop", "m1")
 	if n := gets.Load(); n < 2 {

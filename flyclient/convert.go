@@ -20,7 +20,7 @@ func ToModel(m *Machine, labelEnv string) model.Machine {
 	}
 	out := model.Machine{
 		ID: m.ID, Name: m.Name, State: m.State, Region: m.Region, InstanceID: m.InstanceID,
-		Group: m.ProcessGroup(), HostStatus: string(m.HostStatus),
+		Group: m.ProcessGroup(), HostStatus: string(m.HostStatus), Cordoned: m.Cordoned,
 		CreatedAt: parseTime(m.CreatedAt), UpdatedAt: parseTime(m.UpdatedAt),
 	}
 	if cfg := m.GetConfig(); cfg != nil {

@@ -90,7 +90,8 @@ func TestEveryCallHasADeadline(t *testing.T) {
 	}
 	// stop, destroy and wait decode no body: a 200 is their whole answer,
 	// so against a 200 with a dripping body they succeed, promptly.
-	noBody := map[string]bool{"stop (body)": true, "destroy": true, "wait (held 1s by the server)": true}
+	noBody := map[string]bool{"stop (body)": true, "destroy": true, "wait (held 1s by the server)": true,
+		"suspend": true, "cordon": true, "uncordon": true}
 	calls := map[string]struct {
 		extra time.Duration // what the server may hold the call for on top
 		call  func(context.Context, *flyclient.Client) error
@@ -106,6 +107,9 @@ func TestEveryCallHasADeadline(t *testing.T) {
 		}},
 		"stop (body)": {0, func(ctx context.Context, c *flyclient.Client) error { return c.Stop(ctx, "shop", "m1", "", 0) }},
 		"destroy":     {0, func(ctx context.Context, c *flyclient.Client) error { return c.Destroy(ctx, "shop", "m1", "", true) }},
+		"suspend":     {0, func(ctx context.Context, c *flyclient.Client) error { return c.Suspend(ctx, "shop", "m1", "") }},
+		"cordon":      {0, func(ctx context.Context, c *flyclient.Client) error { return c.Cordon(ctx, "shop", "m1", "") }},
+		"uncordon":    {0, func(ctx context.Context, c *flyclient.Client) error { return c.Uncordon(ctx, "shop", "m1", "") }},
 		"find lease": {0, func(ctx context.Context, c *flyclient.Client) error {
 			_, err := c.FindLease(ctx, "shop", "m1")
 			return err

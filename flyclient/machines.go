@@ -121,3 +121,26 @@ func (c *Client) Destroy(ctx context.Context, app, id, nonce string, force bool)
 	defer cancel()
 	return finish(ctx, c.flaps.Destroy(ctx, app, fly.RemoveMachineInput{ID: id, Kill: force}, nonce), "destroy", app, id)
 }
+
+// Suspend snapshots a started machine's memory and stops it: a later start
+// resumes it where it was, faster than a cold boot.
+func (c *Client) Suspend(ctx context.Context, app, id, nonce string) error {
+	ctx, cancel := c.bound(ctx, machinesAPI, 0)
+	defer cancel()
+	return finish(ctx, c.flaps.Suspend(ctx, app, id, nonce), "suspend", app, id)
+}
+
+// Cordon tells Fly Proxy to stop routing requests to the machine; it keeps
+// running (Machine.Cordoned shows it).
+func (c *Client) Cordon(ctx context.Context, app, id, nonce string) error {
+	ctx, cancel := c.bound(ctx, machinesAPI, 0)
+	defer cancel()
+	return finish(ctx, c.flaps.Cordon(ctx, app, id, nonce), "cordon", app, id)
+}
+
+// Uncordon lets Fly Proxy route requests to the machine again.
+func (c *Client) Uncordon(ctx context.Context, app, id, nonce string) error {
+	ctx, cancel := c.bound(ctx, machinesAPI, 0)
+	defer cancel()
+	return finish(ctx, c.flaps.Uncordon(ctx, app, id, nonce), "uncordon", app, id)
+}

@@ -197,3 +197,49 @@ func cloneConfig(tb testing.TB, c *flyclient.MachineConfig) *flyclient.MachineCo
 	}
 	return out
 }
+
+// Suspend ends suspended and a start resumes it; cordon and uncordon show on
+// the machine as the API reports them (Machine.Cordoned and an event), and
+// a leased machine refuses both without the nonce.
+func TestSuspendCordonUncordon(t *testing.T) {
+	srv, c := startSim(t, flysim.Options{App: "shop", Scenario: "healthy", Machines: 3, NoRateLimit: true})
+	v := firstInState(t, srv.Sim, "started")
+	if err := c.Suspend(ctx(t), "shop", v.ID, ""); err != nil {
+		t.Fatal(err)
+	}
+	if m, err := c.WaitFor(ctx(t), "shop", v.ID, []string{"suspended"}, "", time.Minute); err != nil || m.State != "suspended" {
+		t.Fatalf("suspend: %v", err)
+	}
+	if err := c.Suspend(ctx(t), "shop", v.ID, ""); !errors.Is(err, flyclient.ErrPrecondition) {
+		t.Errorf("suspending a suspended machine: %v, want a precondition error", err)
+	}
+	if err := c.Start(ctx(t), "shop", v.ID, ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.WaitFor(ctx(t), "shop", v.ID, []string{"started"}, "", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	lease, err := c.AcquireLease(ctx(t), "shop", v.ID, 30*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Cordon(ctx(t), "shop", v.ID, ""); !errors.Is(err, flyclient.ErrLeaseHeld) {
+		t.Fatalf("cordon of a leased machine without its nonce: %v", err)
+	}
+	if err := c.Cordon(ctx(t), "shop", v.ID, lease.Nonce); err != nil {
+		t.Fatal(err)
+	}
+	m, err := c.Get(ctx(t), "shop", v.ID)
+	if err != nil || !m.Cordoned || m.State != "started" {
+		t.Fatalf("after cordon: %v, cordoned %v, %s", err, m != nil && m.Cordoned, m.State)
+	}
+	if len(m.Events) == 0 || m.Events[0].Type != "cordon" {
+		t.Errorf("no cordon event first: %+v", m.Events)
+	}
+	if err := c.Uncordon(ctx(t), "shop", v.ID, lease.Nonce); err != nil {
+		t.Fatal(err)
+	}
+	if m, err := c.Get(ctx(t), "shop", v.ID); err != nil || m.Cordoned {
+		t.Fatalf("after uncordon: %v, still cordoned", err)
+	}
+}

@@ -21,18 +21,23 @@ const (
 	CaseUnknown DeployCase = "unknown"
 )
 
-// Advice actions.
+// Verb names what an advice asks to do. recovery's verb registry maps each
+// to the action that carries it out (recovery.KindForAdvice), so the
+// dashboard's "apply advice" and the command line name the same thing.
+type Verb string
+
+// Advice verbs.
 const (
-	ActionRestart  = "restart"
-	ActionUpdate   = "update"
-	ActionDestroy  = "destroy"
-	ActionScale    = "scale"
-	ActionRollback = "rollback"
+	ActionRestart  Verb = "restart"
+	ActionUpdate   Verb = "update"
+	ActionDestroy  Verb = "destroy"
+	ActionScale    Verb = "scale"
+	ActionRollback Verb = "rollback"
 )
 
 // Advice is one step of the runbook applied to this fleet.
 type Advice struct {
-	Action   string   // ActionRestart, ActionUpdate, ActionDestroy, ActionScale, ActionRollback
+	Action   Verb     // ActionRestart, ActionUpdate, ActionDestroy, ActionScale, ActionRollback
 	Machines []string // sorted IDs the action applies to
 	Group    string   // process group, for destroy and scale
 	Count    int      // destroy and scale: the group's count before destroying, to scale back to
@@ -431,5 +436,5 @@ func (a Advice) Title() string {
 	case ActionRollback:
 		return "roll back to " + LabelFromImage(a.Image)
 	}
-	return a.Action
+	return string(a.Action)
 }

@@ -10,7 +10,7 @@ func TestClassify(t *testing.T) {
 	stuckReplacing := inState(StateReplacing, time.Hour)
 	type want struct {
 		kase    DeployCase
-		actions []string   // Advice actions, in order
+		actions []Verb     // Advice actions, in order
 		targets [][]string // Advice machine lists, in order
 		bad     int        // BadRelease version, 0 for none
 		summary string     // substring
@@ -39,7 +39,7 @@ func TestClassify(t *testing.T) {
 			},
 			want: want{
 				kase:    CaseTotalFailure,
-				actions: []string{ActionRestart, ActionUpdate},
+				actions: []Verb{ActionRestart, ActionUpdate},
 				targets: [][]string{{"c2"}, {"a", "b", "c1", "c2", "c3"}},
 				summary: "none of 5 machines",
 			},
@@ -49,7 +49,7 @@ func TestClassify(t *testing.T) {
 			machines: []Machine{
 				mach("a", "web", imgV61), mach("w2", "worker", imgV61), mach("w1", "worker", imgV61, withChecks(critical)),
 			},
-			want: want{kase: CaseTotalFailure, actions: []string{ActionRestart, ActionUpdate}, targets: [][]string{{"w2"}, {"a", "w1", "w2"}}},
+			want: want{kase: CaseTotalFailure, actions: []Verb{ActionRestart, ActionUpdate}, targets: [][]string{{"w2"}, {"a", "w1", "w2"}}},
 		},
 		{
 			name: "total failure with stuck machines",
@@ -59,7 +59,7 @@ func TestClassify(t *testing.T) {
 			},
 			want: want{
 				kase:    CaseTotalFailure,
-				actions: []string{ActionRestart, ActionUpdate, ActionDestroy, ActionScale},
+				actions: []Verb{ActionRestart, ActionUpdate, ActionDestroy, ActionScale},
 				targets: [][]string{{"b"}, {"b"}, {"a"}, nil},
 				summary: "1 stuck",
 			},
@@ -69,14 +69,14 @@ func TestClassify(t *testing.T) {
 			machines: []Machine{
 				mach("a", "web", imgV62), mach("b", "web", imgV61), mach("c", "worker", imgV61), mach("d", "worker", imgV60),
 			},
-			want: want{kase: CaseMinorityUpdated, actions: []string{ActionUpdate}, targets: [][]string{{"b", "c", "d"}}, summary: "1 of 4"},
+			want: want{kase: CaseMinorityUpdated, actions: []Verb{ActionUpdate}, targets: [][]string{{"b", "c", "d"}}, summary: "1 of 4"},
 		},
 		{
 			name: "exactly half is majority",
 			machines: []Machine{
 				mach("a", "web", imgV62), mach("b", "web", imgV62), mach("c", "worker", imgV61), mach("d", "worker", imgV61),
 			},
-			want: want{kase: CaseMajorityUpdated, actions: []string{ActionUpdate}, targets: [][]string{{"c", "d"}}},
+			want: want{kase: CaseMajorityUpdated, actions: []Verb{ActionUpdate}, targets: [][]string{{"c", "d"}}},
 		},
 		{
 			name: "majority with a stuck straggler: destroy and scale, do not update it",
@@ -88,7 +88,7 @@ func TestClassify(t *testing.T) {
 			},
 			want: want{
 				kase:    CaseMajorityUpdated,
-				actions: []string{ActionUpdate, ActionDestroy, ActionScale, ActionDestroy, ActionScale},
+				actions: []Verb{ActionUpdate, ActionDestroy, ActionScale, ActionDestroy, ActionScale},
 				targets: [][]string{{"d"}, {"e"}, nil, {"f"}, nil},
 				summary: "5 of 7",
 				check: func(t *testing.T, c Classification) {
@@ -107,7 +107,7 @@ func TestClassify(t *testing.T) {
 			machines: []Machine{
 				mach("a", "web", imgV62), mach("b", "web", imgV62, stuckReplacing),
 			},
-			want: want{kase: CaseMajorityUpdated, actions: []string{ActionDestroy, ActionScale}, targets: [][]string{{"b"}, nil}},
+			want: want{kase: CaseMajorityUpdated, actions: []Verb{ActionDestroy, ActionScale}, targets: [][]string{{"b"}, nil}},
 		},
 		{
 			name: "bad release rolls back to the newest healthy older release",
@@ -120,7 +120,7 @@ func TestClassify(t *testing.T) {
 			},
 			want: want{
 				kase:    CaseMajorityUpdated,
-				actions: []string{ActionRollback, ActionDestroy, ActionScale},
+				actions: []Verb{ActionRollback, ActionDestroy, ActionScale},
 				targets: [][]string{{"a", "c", "d"}, {"b"}, nil},
 				bad:     61,
 				summary: "roll back to v61",
@@ -139,7 +139,7 @@ func TestClassify(t *testing.T) {
 				mach("c", "web", imgV61, withChecks(critical)),
 				mach("d", "web", imgV60),
 			},
-			want: want{kase: CaseMajorityUpdated, actions: []string{ActionRollback}, targets: [][]string{{"a", "b", "c"}}, bad: 60},
+			want: want{kase: CaseMajorityUpdated, actions: []Verb{ActionRollback}, targets: [][]string{{"a", "b", "c"}}, bad: 60},
 		},
 		{
 			name: "a few failing target machines are not a bad release",
@@ -148,7 +148,7 @@ func TestClassify(t *testing.T) {
 				mach("b", "web", imgV62), mach("c", "web", imgV62),
 				mach("d", "web", imgV61),
 			},
-			want: want{kase: CaseMajorityUpdated, actions: []string{ActionUpdate}, targets: [][]string{{"d"}}},
+			want: want{kase: CaseMajorityUpdated, actions: []Verb{ActionUpdate}, targets: [][]string{{"d"}}},
 		},
 		{
 			name: "failing everywhere is not the release's fault",
@@ -156,7 +156,7 @@ func TestClassify(t *testing.T) {
 				mach("a", "web", imgV62, withChecks(critical)),
 				mach("b", "web", imgV61, withChecks(critical)),
 			},
-			want: want{kase: CaseMajorityUpdated, actions: []string{ActionUpdate}, targets: [][]string{{"b"}}},
+			want: want{kase: CaseMajorityUpdated, actions: []Verb{ActionUpdate}, targets: [][]string{{"b"}}},
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -164,13 +164,16 @@ func TestClassify(t *testing.T) {
 			if c.Case != tc.want.kase {
 				t.Fatalf("Case = %s, want %s (%s)", c.Case, tc.want.kase, c.Summary)
 			}
-			var actions []string
+			var actions, want []string
 			for _, a := range c.Advice {
-				actions = append(actions, a.Action)
+				actions = append(actions, string(a.Action))
 			}
-			equalStrings(t, "actions", actions, tc.want.actions)
+			for _, v := range tc.want.actions {
+				want = append(want, string(v))
+			}
+			equalStrings(t, "actions", actions, want)
 			for k := range min(len(c.Advice), len(tc.want.targets)) {
-				equalStrings(t, "advice "+c.Advice[k].Action+" machines", c.Advice[k].Machines, tc.want.targets[k])
+				equalStrings(t, "advice "+string(c.Advice[k].Action)+" machines", c.Advice[k].Machines, tc.want.targets[k])
 			}
 			switch {
 			case tc.want.bad == 0 && c.BadRelease != nil:

@@ -55,6 +55,9 @@ type Machine struct {
 
 	HostStatus string // "ok", "unknown", "unreachable"
 	LeaseOwner string // who holds a lease on it, when known
+	// Cordoned: Fly Proxy routes nothing to it (flyrescue cordon), so it
+	// serves nobody whatever its state and checks say.
+	Cordoned bool
 
 	// Mark is what flyrescue's own last change left in the machine's
 	// metadata (any flyrescue, any journal); nil when there is none.
@@ -164,7 +167,7 @@ func (e *Exit) Summary() string {
 		s += " stop requested"
 	}
 	if e.RestartCount > 0 {
-		s += " ×" + strconv.Itoa(e.RestartCount) + " restarts"
+		s += " ×" + Counted(e.RestartCount, "restart")
 	}
 	return s
 }

@@ -53,6 +53,7 @@ func TestExitSummarySaysTheReasonFirst(t *testing.T) {
 	}{
 		{Exit{Code: 137, OOMKilled: true}, "exit 137 oom"},
 		{Exit{Code: 1, RestartCount: 3}, "exit 1 ×3 restarts"},
+		{Exit{Code: 1, RestartCount: 1}, "exit 1 ×1 restart"},
 		{Exit{Code: 0, RequestedStop: true}, "exit 0 stop requested"},
 	}
 	for _, c := range cases {

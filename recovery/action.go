@@ -6,41 +6,6 @@ import (
 	"github.com/flyrescue/flyrescue/flyclient"
 )
 
-// Kind names an action as the operator asked for it.
-type Kind string
-
-// Action kinds. An undo or a resume is recorded with the kind of what it
-// does (e.g. an undo of a destroy is a "launch" action) plus Undoes/Resumes.
-const (
-	KindUpdate   Kind = "update"
-	KindRestart  Kind = "restart"
-	KindStart    Kind = "start"
-	KindStop     Kind = "stop"
-	KindDestroy  Kind = "destroy"
-	KindScale    Kind = "scale"
-	KindRollback Kind = "rollback"
-	KindUndo     Kind = "undo"
-	KindResume   Kind = "resume"
-	// KindClearLease clears leases whose holders are gone.
-	KindClearLease Kind = "clear-lease"
-)
-
-// Op is what one step does to one machine.
-type Op string
-
-// Per-machine operations.
-const (
-	OpUpdate  Op = "update"  // in-place config update (image, env, metadata, or a saved config)
-	OpRestart Op = "restart" // restart in place
-	OpStart   Op = "start"
-	OpStop    Op = "stop"
-	OpDestroy Op = "destroy"
-	OpLaunch  Op = "launch" // create a new machine from a config (scale up, undo of destroy)
-	// OpClearLease releases a lease someone else holds (their nonce is
-	// read from the API, as `fly machine leases clear` does).
-	OpClearLease Op = "clear-lease"
-)
-
 // Selector picks machines: explicit IDs win, else Query in the model's filter
 // language, else every machine (optionally one region).
 type Selector struct {

@@ -1,5 +1,6 @@
 // Package recovery plans and executes repair actions on a Fly app's Machines:
-// update, restart, start, stop, destroy, scale and rollback. Every action is a
+// update, restart, start, stop, suspend, cordon, destroy, scale and rollback
+// (the verbs registry in verbs.go and ops.go lists them all). Every action is a
 // Plan first (printable, confirmable), then runs in parallel within a
 // per-process-group unavailability budget, with leases, bounded retries,
 // verification against live state, and a write-ahead journal that makes it
@@ -26,6 +27,9 @@ type API interface {
 	Stop(ctx context.Context, app, id, nonce string, timeout time.Duration) error
 	Restart(ctx context.Context, app, id, nonce string, forceStop bool) error
 	Destroy(ctx context.Context, app, id, nonce string, force bool) error
+	Suspend(ctx context.Context, app, id, nonce string) error
+	Cordon(ctx context.Context, app, id, nonce string) error
+	Uncordon(ctx context.Context, app, id, nonce string) error
 	AcquireLeaseAs(ctx context.Context, app, id string, ttl time.Duration, description string) (*flyclient.Lease, error)
 	FindLease(ctx context.Context, app, id string) (*flyclient.Lease, error)
 	RefreshLease(ctx context.Context, app, id, nonce string, ttl time.Duration) (*flyclient.Lease, error)

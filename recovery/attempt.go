@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -44,11 +45,9 @@ func (e *Engine) attempt(ctx, graceCtx context.Context, st *stepState, sched *sc
 		return err
 	}
 	s := st.step
-	switch s.Op {
-	case OpLaunch:
-		return e.attemptLaunch(ctx, graceCtx, st, run)
-	case OpClearLease:
-		return e.attemptClearLease(graceCtx, st, run)
+	op := opOf(s.Op)
+	if op.attempt != nil {
+		return op.attempt(e, ctx, graceCtx, st, run)
 	}
 	if st.lease == nil {
 		e.emit(run, st, PhaseLeasing)
@@ -78,11 +77,11 @@ func (e *Engine) attempt(ctx, graceCtx context.Context, st *stepState, sched *sc
 			return &errSkip{fmt.Sprintf("changed since planning (instance %s, now %s, on %s): re-plan to include it",
 				s.FromInstanceID, m.InstanceID, model.ImageTag(configImage(m)))}
 		}
-		if reason := e.alreadyDone(m, s); reason != "" {
+		if reason := op.alreadyDone(e, m, s); reason != "" {
 			return &errSkip{reason}
 		}
 	}
-	if model.IsTransitional(m.State) && s.Op != OpDestroy {
+	if op.settleFirst && model.IsTransitional(m.State) {
 		// A replacing machine rejects updates ("concurrent update in
 		// progress"): let it settle first.
 		e.emit(run, st, PhaseWaiting)
@@ -96,7 +95,7 @@ func (e *Engine) attempt(ctx, graceCtx context.Context, st *stepState, sched *sc
 			return e.waitAndVerify(graceCtx, st, run, st.newInstance)
 		}
 	}
-	needs := takesDown(s.Op) && serving(m)
+	needs := op.TakesDown && serving(m)
 	if needs && !st.slot {
 		if err := sched.acquire(ctx, st); err != nil {
 			return err
@@ -165,7 +164,7 @@ func (e *Engine) takeLease(ctx context.Context, st *stepState) (*heldLease, erro
 
 // gone handles a machine that no longer exists.
 func (e *Engine) gone(st *stepState) error {
-	if st.step.Op == OpDestroy {
+	if opOf(st.step.Op).goneIsDone {
 		st.last = &flyclient.Machine{ID: st.step.MachineID, State: model.StateDestroyed}
 		if st.sent || st.intent {
 			return nil
@@ -214,36 +213,19 @@ func eventMarkers(m *flyclient.Machine) int64 {
 }
 
 // landed decides from a fresh read whether a change we sent (and whose
-// answer we lost) took effect: a new instance for an update, a newer
-// lifecycle event or the state for the others.
+// answer we lost) took effect: its op judges from the machine and from the
+// events newer than the ones we saw before sending.
 func landed(st *stepState, m *flyclient.Machine) bool {
-	before := st.before
 	newer := func(types ...string) bool {
 		for _, ev := range m.Events {
-			if ev == nil || ev.Timestamp <= st.markers {
-				continue
-			}
-			for _, t := range types {
-				if ev.Type == t {
-					return true
-				}
+			if ev != nil && ev.Timestamp > st.markers && slices.Contains(types, ev.Type) {
+				return true
 			}
 		}
 		return false
 	}
-	switch st.step.Op {
-	case OpUpdate:
-		return (before != nil && m.InstanceID != before.InstanceID) || newer("update")
-	case OpRestart:
-		return m.State == model.StateRestarting || newer("restart", "start", "exit")
-	case OpStart:
-		return m.State == model.StateStarting || m.State == model.StateStarted || newer("start")
-	case OpStop:
-		return m.State == model.StateStopping || m.State == model.StateStopped || m.State == model.StateSuspended || newer("exit", "stop")
-	case OpDestroy:
-		return m.State == model.StateDestroying || m.State == model.StateDestroyed || newer("destroy")
-	}
-	return false
+	op := opOf(st.step.Op)
+	return op.landed != nil && op.landed(st, m, newer)
 }
 
 func (e *Engine) finishVerify(ctx context.Context, st *stepState, run *Run, m *flyclient.Machine, newInstance string) error {
@@ -271,32 +253,27 @@ func (e *Engine) settle(ctx context.Context, id string) (*flyclient.Machine, err
 func (e *Engine) act(ctx context.Context, s Step, m *flyclient.Machine, nonce string) (string, error) {
 	var newInstance string
 	err := e.call(ctx, string(s.Op), m.ID, func(ctx context.Context) error {
-		switch s.Op {
-		case OpUpdate:
-			cfg, err := e.desiredConfig(s, m)
-			if err != nil {
-				return permanent("%v", err)
-			}
-			out, err := e.api.Update(ctx, e.opts.App, flyclient.UpdateInput{
-				ID: m.ID, Region: m.Region, Name: m.Name, Config: cfg, Nonce: nonce,
-				SkipLaunch: s.ToState == model.StateStopped,
-			})
-			if out != nil {
-				newInstance = out.InstanceID
-			}
-			return err
-		case OpRestart:
-			return e.api.Restart(ctx, e.opts.App, m.ID, nonce, false)
-		case OpStart:
-			return e.api.Start(ctx, e.opts.App, m.ID, nonce)
-		case OpStop:
-			return e.api.Stop(ctx, e.opts.App, m.ID, nonce, 0)
-		case OpDestroy:
-			return e.api.Destroy(ctx, e.opts.App, m.ID, nonce, s.Force)
-		}
-		return permanent("unsupported operation %q", s.Op)
+		var err error
+		newInstance, err = opOf(s.Op).act(e, ctx, s, m, nonce)
+		return err
 	})
 	return newInstance, err
+}
+
+// actUpdate sends the desired config under our lease.
+func actUpdate(e *Engine, ctx context.Context, s Step, m *flyclient.Machine, nonce string) (string, error) {
+	cfg, err := e.desiredConfig(s, m)
+	if err != nil {
+		return "", permanent("%v", err)
+	}
+	out, err := e.api.Update(ctx, e.opts.App, flyclient.UpdateInput{
+		ID: m.ID, Region: m.Region, Name: m.Name, Config: cfg, Nonce: nonce,
+		SkipLaunch: s.ToState == model.StateStopped,
+	})
+	if out != nil {
+		return out.InstanceID, err
+	}
+	return "", err
 }
 
 // desiredConfig keeps everything in the live config and changes only the
@@ -327,27 +304,6 @@ func (e *Engine) desiredConfig(s Step, m *flyclient.Machine) (*flyclient.Machine
 		cfg.Metadata[k] = v
 	}
 	return cfg, nil
-}
-
-// alreadyDone says why the machine needs nothing, or "".
-func (e *Engine) alreadyDone(m *flyclient.Machine, s Step) string {
-	switch s.Op {
-	case OpUpdate:
-		return updateDone(m, s, e.opts.LabelEnv)
-	case OpStart:
-		if m.State == model.StateStarted {
-			return "already started"
-		}
-	case OpStop:
-		if m.State == model.StateStopped || m.State == model.StateSuspended {
-			return "already " + m.State
-		}
-	case OpDestroy:
-		if m.State == model.StateDestroyed {
-			return "already destroyed"
-		}
-	}
-	return ""
 }
 
 // staleLease: a lease that expires within our own TTL is short-lived work

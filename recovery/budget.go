@@ -86,26 +86,6 @@ func newScheduler(steps []*stepState, limit map[string]int, haltAfter float64, r
 	return s
 }
 
-// takesDown says whether op makes a serving machine unavailable.
-func takesDown(op Op) bool {
-	switch op {
-	case OpUpdate, OpRestart, OpStop, OpDestroy:
-		return true
-	}
-	return false
-}
-
-// changesImage says whether op puts a (possibly unproven) image on a machine.
-func changesImage(s Step) bool {
-	switch s.Op {
-	case OpUpdate:
-		return s.FromImage == "" || !sameImage(s.FromImage, s.ToImage) || s.Config != nil
-	case OpLaunch:
-		return true
-	}
-	return false
-}
-
 func (s *scheduler) limitOf(group string) int {
 	if l, ok := s.limit[group]; ok {
 		return l
@@ -295,7 +275,11 @@ func (s *scheduler) next() *stepState {
 func (s *scheduler) starvedLocked(st *stepState) string {
 	g := st.step.Group
 	now := time.Now()
-	if st.waitingSince.IsZero() {
+	if st.waitingSince.IsZero() || s.inUse[g] > 0 {
+		// Our own steps in flight free their room when they end, each
+		// within its own wait and settle timeouts: waiting for them is
+		// never starvation, however slow the machines (or this host) are.
+		// The bound below is for room others hold.
 		st.waitingSince = now
 	}
 	moving := s.inUse[g] > 0 || s.pace[g] > 0 || (s.fleet != nil && s.fleet.moving[g] > 0)
@@ -309,6 +293,9 @@ func (s *scheduler) starvedLocked(st *stepState) string {
 		return ""
 	}
 	why := fmt.Sprintf("not taken down: %d machines of %s are already not serving and its budget is %d", down, g, s.limitOf(g))
+	if r := s.reserveLocked(g); r > 0 {
+		why += fmt.Sprintf(" (%d kept for others taking machines down)", r)
+	}
 	if moving {
 		why += fmt.Sprintf(" (waited %s for room)", s.budgetWait)
 	}
@@ -436,7 +423,7 @@ func (s *scheduler) end(st *stepState, out Outcome, cause string) {
 			proven = gt.proven
 		}
 		s.tripLocked(g, cause, proven)
-	case out == OutcomeOK && (st.step.Op == OpStop || st.step.Op == OpDestroy) && st.step.MachineID != "":
+	case out == OutcomeOK && opOf(st.step.Op).LeavesDown && st.step.MachineID != "":
 		// Down (or gone) because the operator asked for exactly that: the
 		// slot goes back for the next one, and the machine does not count
 		// as an outage for the rest of the run. The budget paces taking

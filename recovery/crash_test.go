@@ -62,7 +62,9 @@ func TestCrashMidUpdateThenResume(t *testing.T) {
 	if n := len(sim.Stats().MutationsPerMachine); n != 0 {
 		t.Fatalf("%d machines changed by a dry run or a refused command", n)
 	}
-	update := cli("update", "--yes", "--concurrency", "16", "--lease-ttl", "3s", "--wait-timeout", "20s")
+	// -v: a line per machine done, which a pipe otherwise gets only as
+	// summaries.
+	update := cli("update", "--yes", "-v", "--concurrency", "16", "--lease-ttl", "3s", "--wait-timeout", "20s")
 	stdout, _ := update.StdoutPipe()
 	if err := update.Start(); err != nil {
 		t.Fatal(err)

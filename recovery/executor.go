@@ -154,7 +154,12 @@ func (e *Engine) execute(ctx context.Context, plan *Plan, run *Run) (*Result, er
 	var watchers sync.WaitGroup
 	watchCtx, stopWatch := context.WithCancel(runCtx)
 	watchers.Add(1)
-	go e.watchFleet(watchCtx, sched, &watchers)
+	go func() {
+		// Without fresh reads the budgets would go stale: a watcher
+		// that panics ends the run rather than act on old counts.
+		defer recoverAs("watching the fleet", func(err error) { abort(err) })
+		e.watchFleet(watchCtx, sched, &watchers)
+	}()
 
 	workers := min(max(plan.Limits.Concurrency, 1), max(len(states), 1))
 	var wg sync.WaitGroup

@@ -117,9 +117,9 @@ func (a *ActionLog) Counts() map[Outcome]int {
 	return c
 }
 
-// FindAction returns the logged action with id. The dashboard shows IDs
-// without their date ("052401-010446"), so a unique suffix also names an
-// action; an ambiguous one is an error listing the candidates.
+// FindAction returns the logged action with id. People see IDs in their
+// display form (DisplayID: "052401-010446"), so a unique suffix also names
+// an action; an ambiguous one is an error listing the candidates.
 func FindAction(hist []*ActionLog, id string) (*ActionLog, error) {
 	var matches []*ActionLog
 	for _, a := range hist {
@@ -140,7 +140,7 @@ func FindAction(hist []*ActionLog, id string) (*ActionLog, error) {
 	for i, a := range matches {
 		ids[i] = a.Action.ID
 	}
-	return nil, fmt.Errorf("action %q is ambiguous: it could be %s; give the whole ID", id, strings.Join(ids, ", "))
+	return nil, fmt.Errorf("action %q is ambiguous: it could be %s; give one of those", id, strings.Join(displayIDs(ids), ", "))
 }
 
 // RememberedCount is the machine count a group had before the incident:

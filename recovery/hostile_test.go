@@ -243,7 +243,7 @@ func countDown(r *rig, group string) int {
 // the change landed: no machine is updated or restarted twice, and every
 // one ends verified.
 func TestLostAnswersNeverApplyTwice(t *testing.T) {
-	for _, op := range []Op{OpUpdate, OpRestart, OpStop, OpDestroy} {
+	for _, op := range []Op{OpUpdate, OpRestart, OpStop, OpDestroy, OpSuspend, OpCordon} {
 		t.Run(string(op), func(t *testing.T) {
 			r := newRig(t, flysim.Options{Scenario: "minority", Machines: 200, NoRateLimit: true, Seed: 11, LostAnswerRate: 0.3, AppliedErrorRate: 0.1})
 			e := r.engine(Options{})
@@ -259,6 +259,8 @@ func TestLostAnswersNeverApplyTwice(t *testing.T) {
 				p, err = e.PlanStop(context.Background(), sel)
 			case OpDestroy:
 				p, err = e.PlanDestroy(context.Background(), DestroyRequest{Selector: sel, Force: true})
+			default:
+				p, err = e.PlanVerb(context.Background(), Kind(op), VerbRequest{Selector: sel})
 			}
 			if err != nil {
 				t.Fatal(err)

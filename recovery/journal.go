@@ -254,7 +254,11 @@ func encodeRecord(r Record) ([]byte, error) {
 	// Redact, not as \u003c...
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(r); err != nil {
-		return nil, fmt.Errorf("%w: encoding record: %v", ErrJournal, err)
+		var me *json.MarshalerError
+		if errors.As(err, &me) {
+			err = me.Unwrap() // our own message, without encoding/json's wrapper
+		}
+		return nil, fmt.Errorf("%w: the %s record does not encode (a bug in flyrescue; please report it): %v", ErrJournal, r.Type, err)
 	}
 	line := []byte(flyclient.Redact(string(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))))
 	if !json.Valid(line) {
@@ -288,7 +292,7 @@ func (j *Journal) write(line []byte, guard func(hist []*ActionLog) error) (err e
 	if guard != nil {
 		recs, _, err := readRecords(bytes.NewReader(data), j.path)
 		if err != nil {
-			return fmt.Errorf("%w: %v", ErrJournal, err)
+			return fmt.Errorf("%w: %w", ErrJournal, err)
 		}
 		if err := guard(History(recs)); err != nil {
 			return err
@@ -399,7 +403,12 @@ func readRecords(r io.Reader, path string) ([]Record, string, error) {
 			continue
 		}
 		var r Record
-		if uerr := json.Unmarshal(line, &r); uerr != nil || r.Type == "" {
+		uerr := decodeLine(line, &r)
+		if errors.Is(uerr, ErrJournalTooNew) {
+			// Whole and well-formed, torn or not: not ours to read.
+			return nil, "", fmt.Errorf("%s:%d: %w", path, lineNo, uerr)
+		}
+		if uerr != nil || r.Type == "" {
 			if torn {
 				warning = fmt.Sprintf("%s:%d: last line is torn (a crash mid-write) and was ignored", path, lineNo)
 				break

@@ -166,3 +166,21 @@ func TestAppendAfterAnotherProcessTornLine(t *testing.T) {
 		t.Fatalf("after a torn line from another process: %d records, %q, %v", len(recs), warn, err)
 	}
 }
+
+// AppendGuarded reports a failed flock too: the guard must never run, nor
+// the record be written, without the lock.
+func TestJournalAppendGuardedReportsLockFailure(t *testing.T) {
+	j, err := OpenJournal(t.TempDir(), "app")
+	if err != nil {
+		t.Fatal(err)
+	}
+	j.Close()
+	guarded := false
+	err = j.AppendGuarded(Record{Type: RecordAction, Action: &ActionRecord{ID: "a"}}, func([]*ActionLog) error {
+		guarded = true
+		return nil
+	})
+	if !errors.Is(err, ErrJournal) || !strings.Contains(err.Error(), "locking") || guarded {
+		t.Errorf("guarded append on a closed journal: %v (guard ran: %v)", err, guarded)
+	}
+}

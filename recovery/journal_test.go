@@ -144,7 +144,7 @@ func TestFindActionBySuffix(t *testing.T) {
 			t.Errorf("%s: %v, %v", id, a, err)
 		}
 	}
-	if _, err := FindAction(hist, "0446"); err == nil || !strings.Contains(err.Error(), "ambiguous") || !strings.Contains(err.Error(), "20261123T052402-110446") {
+	if _, err := FindAction(hist, "0446"); err == nil || !strings.Contains(err.Error(), "ambiguous") || !strings.Contains(err.Error(), "052402-110446") || strings.Contains(err.Error(), "20261123T") {
 		t.Errorf("ambiguous: %v", err)
 	}
 	if _, err := FindAction(hist, "zzz"); err == nil || !strings.Contains(err.Error(), "flyrescue log") {

@@ -70,6 +70,9 @@ func (e *Engine) holdLease(id, nonce string) *heldLease {
 	h.wg.Add(1)
 	go func() {
 		defer h.wg.Done()
+		// A refresher that panics stops refreshing: the lease then lapses
+		// and the step's next call fails on the nonce, which it reports.
+		defer recoverAs("refreshing a lease", func(error) {})
 		for {
 			if sleep(rctx, every) != nil {
 				return

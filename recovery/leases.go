@@ -44,6 +44,8 @@ func (e *Engine) checkLeases(ctx context.Context, p *Plan) *Plan {
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
+			// A lookup that panics counts as one that got no answer.
+			defer recoverAs("reading a lease", func(error) { held[i] = nil })
 			_ = e.call(ctx, "get_lease", s.MachineID, func(ctx context.Context) error {
 				l, err := e.api.FindLease(ctx, e.opts.App, s.MachineID)
 				if err == nil && l != nil && l.ExpiresAt.After(time.Now()) {

@@ -173,6 +173,32 @@ func updateDone(m *flyclient.Machine, s Step, labelEnv string) string {
 	return ""
 }
 
+// updateDoneFor is update's done test, with the engine's label env.
+func updateDoneFor(e *Engine, m *flyclient.Machine, s Step) string {
+	return updateDone(m, s, e.opts.LabelEnv)
+}
+
+// foundUpdate: an interrupted update took effect when the machine is where
+// it would put it on another instance than the one the intent saw.
+func foundUpdate(e *Engine, s Step, ml MachineLog, m *flyclient.Machine) bool {
+	return updateDone(m, s, e.opts.LabelEnv) != "" && m.InstanceID != ml.Intent.InstanceBefore
+}
+
+// updateWaitStates: an update leaves a stopped machine stopped (or
+// suspended), anything else started.
+func updateWaitStates(s Step) []string {
+	if s.ToState == model.StateStopped {
+		return []string{model.StateStopped, model.StateSuspended}
+	}
+	return []string{model.StateStarted}
+}
+
+// updateChangesImage: an update to another image, or to a saved config
+// (an undo), puts an image that may be unproven in the group.
+func updateChangesImage(s Step) bool {
+	return s.FromImage == "" || !sameImage(s.FromImage, s.ToImage) || s.Config != nil
+}
+
 // planSelection is what the per-machine planners start from: a fresh read of
 // the fleet, the selected rows, and an empty plan of kind over them.
 func (e *Engine) planSelection(ctx context.Context, kind Kind, sel Selector) (*fleet, []int, *Plan, error) {
@@ -187,9 +213,14 @@ func (e *Engine) planSelection(ctx context.Context, kind Kind, sel Selector) (*f
 	return f, rows, e.newPlan(kind, f, sel.describe()), nil
 }
 
-// planSimple plans restart, start, stop and destroy: one step per selected
-// machine that needs it.
+// planSimple plans an op that acts on each selected machine as it is
+// (restart, start, stop, suspend, cordon, uncordon, destroy): one step per
+// machine the op's registry entry does not skip.
 func (e *Engine) planSimple(ctx context.Context, kind Kind, op Op, sel Selector, force bool) (*Plan, error) {
+	spec := opOf(op)
+	if spec.skip == nil {
+		return nil, fmt.Errorf("%s cannot be planned machine by machine", op)
+	}
 	f, rows, p, err := e.planSelection(ctx, kind, sel)
 	if err != nil {
 		return nil, err
@@ -197,15 +228,21 @@ func (e *Engine) planSimple(ctx context.Context, kind Kind, op Op, sel Selector,
 	if force {
 		p.Args["force"] = "true"
 	}
-	if op != OpDestroy {
+	step := func(mm model.Machine) Step {
+		s := Step{MachineID: mm.ID, Name: mm.Name, Op: op, Region: mm.Region, Group: mm.Group, FromImage: mm.Image,
+			ToImage: mm.Image, FromState: mm.State, ToState: spec.ToState, FromInstanceID: mm.InstanceID, Force: force}
+		if s.ToState == "" {
+			s.ToState = mm.State // the op leaves the state as it is
+		}
+		return s
+	}
+	if !spec.reachesDying {
 		f.dyingSkips(p, sel, op)
 	} else {
 		// One wedged in destroying is the runbook's stuck machine: only
-		// force kills it. Its rows come from the dying snapshot.
+		// force reaches it. Its rows come from the dying snapshot.
 		for _, i := range f.selectDying(sel) {
-			mm := f.dying.Machines[i]
-			s := Step{MachineID: mm.ID, Name: mm.Name, Op: op, Region: mm.Region, Group: mm.Group, FromImage: mm.Image,
-				ToImage: mm.Image, FromState: mm.State, FromInstanceID: mm.InstanceID, Force: force, ToState: model.StateDestroyed}
+			s := step(f.dying.Machines[i])
 			if !force {
 				s.Reason = "being destroyed already: if it stays in destroying, destroy it with --force"
 				p.Skipped = append(p.Skipped, s)
@@ -216,48 +253,18 @@ func (e *Engine) planSimple(ctx context.Context, kind Kind, op Op, sel Selector,
 	}
 	for _, i := range rows {
 		mm := f.snap.Machines[i]
-		s := Step{
-			MachineID: mm.ID, Name: mm.Name, Op: op, Region: mm.Region, Group: mm.Group,
-			FromImage: mm.Image, ToImage: mm.Image, FromState: mm.State, FromInstanceID: mm.InstanceID, Force: force,
-		}
-		s.ToState, s.Reason = simpleTarget(op, mm.State, force, f.snap.IsStuck(mm.ID))
-		if s.Reason != "" {
+		s := step(mm)
+		v := machineView{state: mm.State, force: force, stuck: f.snap.IsStuck(mm.ID), cordoned: mm.Cordoned}
+		if s.Reason = spec.skip(v); s.Reason != "" {
 			p.Skipped = append(p.Skipped, s)
 			continue
 		}
 		p.Steps = append(p.Steps, s)
 	}
-	switch op {
-	case OpRestart:
-		p.Notes = append(p.Notes, "a restart cannot be undone")
-	case OpDestroy:
-		p.Notes = append(p.Notes, "undo relaunches each destroyed machine's saved config in its region and group as a NEW machine (new ID)")
+	if spec.planNote != "" {
+		p.Notes = append(p.Notes, spec.planNote)
 	}
 	return p.sorted(), nil
-}
-
-// simpleTarget is the state a step aims for, or why it is not needed.
-func simpleTarget(op Op, state string, force, stuck bool) (target, skip string) {
-	switch op {
-	case OpStart:
-		if state == model.StateStarted {
-			return "", "already started"
-		}
-		return model.StateStarted, ""
-	case OpStop:
-		if state == model.StateStopped || state == model.StateSuspended {
-			return "", "already " + state
-		}
-		return model.StateStopped, ""
-	case OpRestart:
-		return model.StateStarted, ""
-	case OpDestroy:
-		if !force && (state == model.StateStarted || stuck || state == model.StateReplacing) {
-			return "", state + ": stop it first or destroy with force"
-		}
-		return model.StateDestroyed, ""
-	}
-	return "", "unsupported operation " + string(op)
 }
 
 func (e *Engine) planRollback(ctx context.Context, req RollbackRequest) (*Plan, error) {

@@ -8,24 +8,24 @@ func (e *Engine) PlanUpdate(ctx context.Context, req UpdateRequest) (*Plan, erro
 	return e.withLeases(ctx)(e.planUpdate(ctx, KindUpdate, req))
 }
 
-// PlanRestart plans restarting the selected machines.
+// PlanRestart plans restarting the selected machines (PlanVerb's restart).
 func (e *Engine) PlanRestart(ctx context.Context, sel Selector) (*Plan, error) {
-	return e.withLeases(ctx)(e.planSimple(ctx, KindRestart, OpRestart, sel, false))
+	return e.PlanVerb(ctx, KindRestart, VerbRequest{Selector: sel})
 }
 
 // PlanStart plans starting the selected machines that are not started.
 func (e *Engine) PlanStart(ctx context.Context, sel Selector) (*Plan, error) {
-	return e.withLeases(ctx)(e.planSimple(ctx, KindStart, OpStart, sel, false))
+	return e.PlanVerb(ctx, KindStart, VerbRequest{Selector: sel})
 }
 
 // PlanStop plans stopping the selected machines that are running.
 func (e *Engine) PlanStop(ctx context.Context, sel Selector) (*Plan, error) {
-	return e.withLeases(ctx)(e.planSimple(ctx, KindStop, OpStop, sel, false))
+	return e.PlanVerb(ctx, KindStop, VerbRequest{Selector: sel})
 }
 
 // PlanDestroy plans destroying the selected machines.
 func (e *Engine) PlanDestroy(ctx context.Context, req DestroyRequest) (*Plan, error) {
-	return e.withLeases(ctx)(e.planSimple(ctx, KindDestroy, OpDestroy, req.Selector, req.Force))
+	return e.PlanVerb(ctx, KindDestroy, VerbRequest{Selector: req.Selector, Force: req.Force})
 }
 
 // PlanScale plans bringing a process group to a count (see scale.go).

@@ -89,8 +89,8 @@ func (e *Engine) planResume(ctx context.Context, id string) (*Plan, error) {
 					Reconciled: true, Error: "found done after an interruption"}
 				if m != nil {
 					out.StateAfter, out.ImageAfter, out.InstanceAfter = m.State, configImage(m), m.InstanceID
-					if s.Op == OpLaunch {
-						out.NewMachineID = m.ID
+					if s.MachineID == "" {
+						out.NewMachineID = m.ID // a launch, found by its tag
 					}
 				}
 				p.Reconciled = append(p.Reconciled, out)
@@ -107,7 +107,7 @@ func (e *Engine) planResume(ctx context.Context, id string) (*Plan, error) {
 				s.Reason = "no longer exists"
 				out := OutcomeRecord{ActionID: a.Action.ID, Seq: s.Seq, MachineID: s.MachineID, Outcome: OutcomeSkipped,
 					Reconciled: true, Error: "not begun, and the machine no longer exists"}
-				if s.Op == OpDestroy {
+				if opOf(s.Op).goneIsDone {
 					s.Reason, out.Error = "already gone", "not begun, and the machine was already gone"
 				}
 				p.Skipped = append(p.Skipped, s)
@@ -120,23 +120,24 @@ func (e *Engine) planResume(ctx context.Context, id string) (*Plan, error) {
 		}
 		p.Steps = append(p.Steps, s)
 	}
-	p.Notes = append(p.Notes, fmt.Sprintf("resumes %s (%s): %d interrupted steps were found done; running this plan records them so", a.Action.ID, a.Action.Kind, reconciled))
+	p.Notes = append(p.Notes, fmt.Sprintf("resumes %s (%s): %s found done; running this plan records that", DisplayID(a.Action.ID), a.Action.Kind, model.Counted(reconciled, "interrupted step")))
 	if halted > 0 {
 		p.Notes = append(p.Notes, fmt.Sprintf("includes %d machines a breaker halted: canary-first again, and the breaker still applies", halted))
 	}
 	return p.sorted().annotateCanary(f), nil
 }
 
-// reconcile says whether an interrupted step took effect, from live state.
+// reconcile says whether an interrupted step took effect, from live state,
+// as the step's op judges it.
 func (e *Engine) reconcile(ctx context.Context, f *fleet, s Step, ml MachineLog) (bool, *flyclient.Machine, error) {
-	in := ml.Intent
-	if s.Op == OpLaunch {
-		m, err := e.findLaunched(ctx, in.LaunchTag)
+	op := opOf(s.Op)
+	if op.locate != nil {
+		m, err := op.locate(e, ctx, ml.Intent)
 		return m != nil, m, err
 	}
 	m := f.raw[s.MachineID]
 	if m == nil {
-		return s.Op == OpDestroy, nil, nil
+		return op.goneIsDone, nil, nil
 	}
 	if model.IsTransitional(m.State) {
 		// Still carrying out what the dead run asked for: let it finish.
@@ -144,20 +145,18 @@ func (e *Engine) reconcile(ctx context.Context, f *fleet, s Step, ml MachineLog)
 			m = mm
 		}
 	}
-	switch s.Op {
-	case OpUpdate:
-		return updateDone(m, s, e.opts.LabelEnv) != "" && m.InstanceID != in.InstanceBefore, m, nil
-	case OpDestroy:
-		return m.State == model.StateDestroyed, m, nil
-	case OpStart, OpStop:
-		return e.alreadyDone(m, s) != "", m, nil
-	case OpRestart:
-		// Done if the machine (re)started after the intent was written.
-		for _, ev := range m.Events {
-			if ev != nil && (ev.Type == "restart" || ev.Type == "start") && !ev.Time().Before(ml.IntentAt.Add(-time.Second)) {
-				return m.State == model.StateStarted, m, nil
-			}
+	if op.found != nil {
+		return op.found(e, s, ml, m), m, nil
+	}
+	return op.alreadyDone(e, m, s) != "", m, nil
+}
+
+// foundRestart: the machine (re)started after the intent was written.
+func foundRestart(_ *Engine, _ Step, ml MachineLog, m *flyclient.Machine) bool {
+	for _, ev := range m.Events {
+		if ev != nil && (ev.Type == "restart" || ev.Type == "start") && !ev.Time().Before(ml.IntentAt.Add(-time.Second)) {
+			return m.State == model.StateStarted
 		}
 	}
-	return false, m, nil
+	return false
 }

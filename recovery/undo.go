@@ -60,7 +60,7 @@ func (e *Engine) planUndoWith(ctx context.Context, req UndoRequest) (*Plan, erro
 	if err != nil {
 		return nil, err
 	}
-	p := e.newPlan(KindUndo, f, "machines changed by "+target.Action.ID)
+	p := e.newPlan(KindUndo, f, "machines changed by "+DisplayID(target.Action.ID))
 	p.Undoes = target.Action.ID
 	p.Args["undoes_kind"] = string(target.Action.Kind)
 	if req.IncludeChanged {
@@ -73,63 +73,19 @@ func (e *Engine) planUndoWith(ctx context.Context, req UndoRequest) (*Plan, erro
 		}
 	}
 	var changed []string
-	restarts, relaunches := 0, 0
+	relaunches := 0
+	cannot := map[Op]int{}
+	u := &undoPlanner{e: e, ctx: ctx, f: f, p: p}
 	for _, it := range undoItems(logs) {
-		in, a := it.first, it.by
-		var s Step
-		var live *flyclient.Machine
-		switch in.Op {
-		case OpUpdate:
-			if in.ConfigBefore == nil {
-				continue
+		op := opOf(it.first.Op)
+		if op.undo == nil {
+			if op.NoInverse != "" {
+				cannot[op.Op]++
 			}
-			if live = f.raw[in.MachineID]; live == nil {
-				p.Notes = append(p.Notes, fmt.Sprintf("%s no longer exists: its update cannot be undone", in.MachineID))
-				continue
-			}
-			s = Step{MachineID: in.MachineID, Name: live.Name, Op: OpUpdate, Region: live.Region,
-				Group: in.Group, FromImage: configImage(live), ToImage: in.ImageBefore, FromState: live.State,
-				ToState: updateTargetState(in.StateBefore), FromInstanceID: live.InstanceID, Config: in.ConfigBefore,
-				Reason: "back to the config saved before " + a.Action.ID}
-		case OpDestroy:
-			if in.ConfigBefore == nil {
-				continue
-			}
-			s = Step{Op: OpLaunch, Region: in.Region, Group: in.Group, ToImage: in.ImageBefore,
-				ToState: model.StateStarted, Config: in.ConfigBefore,
-				Reason: "relaunch of destroyed " + in.MachineID + " as a new machine"}
-		case OpLaunch:
-			id := ""
-			if it.last.Outcome != nil {
-				id = it.last.Outcome.NewMachineID
-			}
-			if id == "" {
-				if m, err := e.findLaunched(ctx, in.LaunchTag); err == nil && m != nil {
-					id = m.ID
-				}
-			}
-			if live = f.raw[id]; live == nil {
-				continue
-			}
-			s = Step{MachineID: id, Name: live.Name, Op: OpDestroy, Region: live.Region,
-				Group: in.Group, FromImage: configImage(live), ToImage: configImage(live), FromState: live.State,
-				ToState: model.StateDestroyed, FromInstanceID: live.InstanceID, Force: true,
-				Reason: "launched by " + a.Action.ID}
-		case OpStop, OpStart:
-			if live = f.raw[in.MachineID]; live == nil {
-				continue
-			}
-			op, to := OpStart, model.StateStarted
-			if in.Op == OpStart {
-				op, to = OpStop, model.StateStopped
-			}
-			s = Step{MachineID: in.MachineID, Name: live.Name, Op: op, Region: live.Region,
-				Group: in.Group, FromImage: configImage(live), ToImage: configImage(live), FromState: live.State,
-				ToState: to, FromInstanceID: live.InstanceID, Reason: "undo of " + string(in.Op)}
-		case OpRestart:
-			restarts++
 			continue
-		default:
+		}
+		s, live, ok := op.undo(u, it)
+		if !ok {
 			continue
 		}
 		if s.Config != nil && configRedacted(s.Config) {
@@ -138,8 +94,8 @@ func (e *Engine) planUndoWith(ctx context.Context, req UndoRequest) (*Plan, erro
 			continue
 		}
 		if live != nil {
-			if what := changedSince(live, it); what != "" {
-				why := "changed since " + target.Action.ID + laterBy(hist, logs, live.ID) + ": " + what
+			if what := op.driftSince(live, it); what != "" {
+				why := "changed since " + DisplayID(target.Action.ID) + laterBy(hist, logs, live.ID) + ": " + what
 				changed = append(changed, live.ID)
 				if !req.IncludeChanged {
 					s.Reason = why
@@ -161,25 +117,24 @@ func (e *Engine) planUndoWith(ctx context.Context, req UndoRequest) (*Plan, erro
 			more = fmt.Sprintf(" and %d more", n-len(shown))
 		}
 		if req.IncludeChanged {
-			p.Notes = append(p.Notes, fmt.Sprintf("%d machines changed since %s are put back anyway, as asked (%s%s): their later changes are overwritten",
-				n, target.Action.ID, strings.Join(shown, ", "), more))
+			p.Notes = append(p.Notes, fmt.Sprintf("%s changed since %s: put back anyway, as asked (%s%s): their later changes are overwritten",
+				model.Counted(n, "machine"), DisplayID(target.Action.ID), strings.Join(shown, ", "), more))
 		} else {
-			p.Notes = append(p.Notes, fmt.Sprintf("%d machines changed since %s are left out (%s%s): undoing them would overwrite a later change; see the skipped reasons, and include them on purpose with undo --include-changed",
-				n, target.Action.ID, strings.Join(shown, ", "), more))
+			p.Notes = append(p.Notes, fmt.Sprintf("%s changed since %s: left out (%s%s): undoing them would overwrite a later change; see the skipped reasons, and include them on purpose with undo --include-changed",
+				model.Counted(n, "machine"), DisplayID(target.Action.ID), strings.Join(shown, ", "), more))
 		}
 	}
-	if restarts > 0 {
-		p.Notes = append(p.Notes, fmt.Sprintf("%d restarts cannot be undone", restarts))
+	for _, o := range opRegistry {
+		if n := cannot[o.Op]; n > 0 {
+			p.Notes = append(p.Notes, fmt.Sprintf("%d %s steps are left as they are: %s", n, o.Op, o.NoInverse))
+		}
 	}
 	if relaunches > 0 {
 		p.Notes = append(p.Notes, fmt.Sprintf("%d destroyed machines are relaunched from their saved configs as NEW machines (new IDs, same region and group)", relaunches))
 	}
 	if len(p.Steps) == 0 && len(p.Skipped) == 0 {
-		if target.Action.Kind == KindClearLease {
-			return nil, nothingToDo("action %s cleared leases: a cleared lease cannot be given back to its holder", target.Action.ID)
-		}
-		if target.Action.Kind == KindRestart {
-			return nil, nothingToDo("action %s was a restart: a restart cannot be undone", target.Action.ID)
+		if v, ok := VerbOf(target.Action.Kind); ok && v.NoUndo() != "" {
+			return nil, nothingToDo("action %s was a %s: %s", target.Action.ID, v.Kind, v.NoUndo())
 		}
 		return nil, nothingToDo("action %s changed no machine that can be put back", target.Action.ID)
 	}
@@ -282,7 +237,7 @@ func laterBy(hist, logs []*ActionLog, id string) string {
 				continue
 			}
 			if ml.Intent.MachineID == id || ml.Outcome != nil && ml.Outcome.NewMachineID == id {
-				return " by " + a.Action.ID + " (" + string(a.Action.Kind) + ")"
+				return " by " + DisplayID(a.Action.ID) + " (" + string(a.Action.Kind) + ")"
 			}
 		}
 	}
@@ -308,7 +263,7 @@ func undoTarget(hist []*ActionLog, id string) (*ActionLog, error) {
 			return nil, err
 		}
 		if a.UndoneBy != "" {
-			return nil, nothingToDo("action %s was already undone by %s", a.Action.ID, a.UndoneBy)
+			return nil, nothingToDo("action %s was already undone by %s", DisplayID(a.Action.ID), DisplayID(a.UndoneBy))
 		}
 		return a, nil
 	}
@@ -341,11 +296,11 @@ func (e *Engine) actionGuard(p *Plan) func(hist []*ActionLog) error {
 		for _, a := range hist {
 			switch {
 			case a.Action.ID == id:
-				return fmt.Errorf("plan %s was already started (its action is in the journal): plan again to run it again; nothing was changed", id)
+				return fmt.Errorf("plan %s was already started (its action is in the journal): plan again to run it again; nothing was changed", DisplayID(id))
 			case undoes != "" && a.Action.Undoes == undoes:
-				return nothingToDo("action %s was already undone by %s (another flyrescue?): nothing was changed", undoes, a.Action.ID)
+				return nothingToDo("action %s was already undone by %s (another flyrescue?): nothing was changed", DisplayID(undoes), DisplayID(a.Action.ID))
 			case resumes != "" && a.Action.Resumes == resumes:
-				return nothingToDo("action %s was already resumed by %s (another flyrescue?): nothing was changed; if that run did not finish, resume %s", resumes, a.Action.ID, a.Action.ID)
+				return nothingToDo("action %s was already resumed by %s (another flyrescue?): nothing was changed; if that run did not finish, resume %s", DisplayID(resumes), DisplayID(a.Action.ID), DisplayID(a.Action.ID))
 			}
 		}
 		return nil

@@ -67,7 +67,7 @@ func TestUndoLeavesOutMachinesChangedSince(t *testing.T) {
 	}
 	for _, id := range hotfixed {
 		why := skipped[id]
-		for _, want := range []string{"changed since " + a.ID, "by " + b.ID, "hotfix-99", now[id].InstanceID, leftByA[id].InstanceID} {
+		for _, want := range []string{"changed since " + DisplayID(a.ID), "by " + DisplayID(b.ID), "hotfix-99", now[id].InstanceID, leftByA[id].InstanceID} {
 			if !strings.Contains(why, want) {
 				t.Errorf("%s: reason %q does not say %q", id, why, want)
 			}
@@ -76,7 +76,7 @@ func TestUndoLeavesOutMachinesChangedSince(t *testing.T) {
 	if why := skipped[stoppedOutside]; !strings.Contains(why, "outside flyrescue") || !strings.Contains(why, "stopped") {
 		t.Errorf("%s, stopped outside the journal: reason %q", stoppedOutside, why)
 	}
-	if !strings.Contains(strings.Join(u.Notes, "\n"), "4 machines changed since "+a.ID+" are left out") {
+	if !strings.Contains(strings.Join(u.Notes, "\n"), "4 machines changed since "+DisplayID(a.ID)+": left out") {
 		t.Errorf("notes do not count the machines left out: %q", u.Notes)
 	}
 	for _, s := range u.Steps {
@@ -92,7 +92,7 @@ func TestUndoLeavesOutMachinesChangedSince(t *testing.T) {
 	if len(all.Steps) != 8 || len(all.Skipped) != 0 {
 		t.Fatalf("undo A with changed machines: %d steps, %d skipped", len(all.Steps), len(all.Skipped))
 	}
-	if !strings.Contains(strings.Join(all.Notes, "\n"), "4 machines changed since "+a.ID+" are put back anyway") {
+	if !strings.Contains(strings.Join(all.Notes, "\n"), "4 machines changed since "+DisplayID(a.ID)+": put back anyway") {
 		t.Errorf("notes: %q", all.Notes)
 	}
 
@@ -192,7 +192,7 @@ func TestNothingToUndoOrResume(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.run(e, u)
-	if _, err := e.PlanUndo(ctx, p.ID); !errors.Is(err, ErrNothingToDo) || !strings.Contains(err.Error(), "already undone by "+u.ID) {
+	if _, err := e.PlanUndo(ctx, p.ID); !errors.Is(err, ErrNothingToDo) || !strings.Contains(err.Error(), "already undone by "+DisplayID(u.ID)) {
 		t.Errorf("undo twice: %v", err)
 	}
 	if _, err := e.PlanUndo(ctx, "no-such-action"); err == nil || errors.Is(err, ErrNothingToDo) {

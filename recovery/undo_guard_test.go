@@ -60,7 +60,7 @@ func TestConcurrentUndoOfOneActionRunsOnce(t *testing.T) {
 	if errs[winner] != nil || errs[loser] == nil {
 		t.Fatalf("want one undo to run and one to be refused: %v", errs)
 	}
-	for _, want := range []string{"already undone by " + plans[winner].ID, "another flyrescue", "nothing was changed"} {
+	for _, want := range []string{"already undone by " + DisplayID(plans[winner].ID), "another flyrescue", "nothing was changed"} {
 		if !strings.Contains(errs[loser].Error(), want) {
 			t.Errorf("refusal %q does not say %q", errs[loser], want)
 		}

@@ -11,60 +11,74 @@ import (
 	"github.com/flyrescue/flyrescue/model"
 )
 
-// waitStates are the states a step waits for.
-func waitStates(s Step) []string {
-	switch s.ToState {
-	case model.StateStopped:
-		return []string{model.StateStopped, model.StateSuspended}
-	case model.StateDestroyed:
-		return []string{model.StateDestroyed}
-	}
-	return []string{model.StateStarted}
-}
-
 // waitFor waits for the step's target state and returns the machine as it
-// then is. A destroyed machine may be gone altogether: that counts.
+// then is. A machine its op may leave gone (destroyed) counts as there. An
+// op that waits for no state reads the machine once.
 func (e *Engine) waitFor(ctx context.Context, id string, s Step) (*flyclient.Machine, error) {
+	op := opOf(s.Op)
+	if op.NoWait != "" {
+		return e.get(ctx, id)
+	}
 	var m *flyclient.Machine
 	err := e.call(ctx, "wait", id, func(ctx context.Context) error {
 		var err error
 		m, err = e.api.WaitFor(ctx, e.opts.App, id, waitStates(s), "", e.opts.WaitTimeout)
 		return err
 	})
-	if s.ToState == model.StateDestroyed && errors.Is(err, flyclient.ErrNotFound) {
+	if op.goneIsDone && errors.Is(err, flyclient.ErrNotFound) {
 		return &flyclient.Machine{ID: id, State: model.StateDestroyed}, nil
 	}
 	return m, err
 }
 
-// verify checks live state, not the API's word: an update must have changed
-// both the image and the instance (flyd can revert a failed update and the
-// machine still shows started), and a started machine must pass its checks.
+// verify checks live state, not the API's word, as the step's op says: an
+// update must have changed both the image and the instance (flyd can revert
+// a failed update and the machine still shows started), and a started
+// machine must pass its checks.
 func (e *Engine) verify(ctx context.Context, st *stepState, m *flyclient.Machine, newInstance string) (*flyclient.Machine, error) {
-	s := st.step
 	if m == nil {
 		return nil, fmt.Errorf("machine %s: no state after waiting", st.id())
 	}
-	if s.ToState != model.StateDestroyed && m.State == model.StateFailed {
-		return m, verifyFailed(causeFailedBoot, "machine entered the failed state (does the image boot? see `fly logs -i %s`)", m.ID)
+	op := opOf(st.step.Op)
+	if op.verify == nil {
+		return m, permanent("operation %q has no verification", st.step.Op)
 	}
-	switch s.Op {
-	case OpUpdate:
-		before := st.before
-		img := configImage(m)
-		if !sameImage(img, s.ToImage) || (before != nil && m.InstanceID == before.InstanceID) {
-			return m, verifyFailed(causeReverted, "the update was reverted: machine is %s on %s, instance %s unchanged (flyd put the old version back; check the image)",
-				m.State, model.ImageTag(img), m.InstanceID)
-		}
-		if newInstance != "" && m.InstanceID != newInstance {
-			return m, permanent("machine runs instance %s, not the %s our update created (changed by someone else?)", m.InstanceID, newInstance)
-		}
-	case OpDestroy:
-		if m.State != model.StateDestroyed {
-			return m, verifyFailed(causeNoState, "machine is %s, not destroyed", m.State)
-		}
-		return m, nil
+	return op.verify(e, ctx, st, m, newInstance)
+}
+
+// notFailed: a machine that should be running or stopped and ended failed
+// does not boot.
+func notFailed(m *flyclient.Machine) error {
+	if m.State == model.StateFailed {
+		return verifyFailed(causeFailedBoot, "machine entered the failed state (does the image boot? see `fly logs -i %s`)", m.ID)
 	}
+	return nil
+}
+
+// verifyUpdate: the image and the instance changed, then verifyState.
+func verifyUpdate(e *Engine, ctx context.Context, st *stepState, m *flyclient.Machine, newInstance string) (*flyclient.Machine, error) {
+	if err := notFailed(m); err != nil {
+		return m, err
+	}
+	s, before := st.step, st.before
+	img := configImage(m)
+	if !sameImage(img, s.ToImage) || (before != nil && m.InstanceID == before.InstanceID) {
+		return m, verifyFailed(causeReverted, "the update was reverted: machine is %s on %s, instance %s unchanged (flyd put the old version back; check the image)",
+			m.State, model.ImageTag(img), m.InstanceID)
+	}
+	if newInstance != "" && m.InstanceID != newInstance {
+		return m, permanent("machine runs instance %s, not the %s our update created (changed by someone else?)", m.InstanceID, newInstance)
+	}
+	return verifyState(e, ctx, st, m, newInstance)
+}
+
+// verifyState: the machine is in a state the step waited for, and a started
+// one passes its checks.
+func verifyState(e *Engine, ctx context.Context, st *stepState, m *flyclient.Machine, _ string) (*flyclient.Machine, error) {
+	if err := notFailed(m); err != nil {
+		return m, err
+	}
+	s := st.step
 	if !stateIs(m.State, waitStates(s)) {
 		return m, verifyFailed(causeNoState, "machine is %s, not %s, after waiting %s", m.State, s.ToState, e.opts.WaitTimeout)
 	}
@@ -72,6 +86,34 @@ func (e *Engine) verify(ctx context.Context, st *stepState, m *flyclient.Machine
 		return e.waitChecks(ctx, m)
 	}
 	return m, nil
+}
+
+// verifySuspend: suspended; flyd stopping it instead (it could not snapshot
+// it) is a failure of its own, since its next start is a cold boot.
+func verifySuspend(e *Engine, ctx context.Context, st *stepState, m *flyclient.Machine, newInstance string) (*flyclient.Machine, error) {
+	if m.State == model.StateStopped {
+		return m, verifyFailed(causeNoState, "machine stopped instead of suspending (flyd could not snapshot it): it is down as asked, but its next start is a cold boot")
+	}
+	return verifyState(e, ctx, st, m, newInstance)
+}
+
+// verifyDestroyed: destroyed (a machine gone from the API reads so).
+func verifyDestroyed(_ *Engine, _ context.Context, _ *stepState, m *flyclient.Machine, _ string) (*flyclient.Machine, error) {
+	if m.State != model.StateDestroyed {
+		return m, verifyFailed(causeNoState, "machine is %s, not destroyed", m.State)
+	}
+	return m, nil
+}
+
+// verifyCordon: the machine's cordoned flag reads as the step set it.
+func verifyCordon(want bool) func(*Engine, context.Context, *stepState, *flyclient.Machine, string) (*flyclient.Machine, error) {
+	return func(_ *Engine, _ context.Context, _ *stepState, m *flyclient.Machine, _ string) (*flyclient.Machine, error) {
+		if m.Cordoned != want {
+			word := map[bool]string{true: "cordoned", false: "uncordoned"}[want]
+			return m, verifyFailed(causeNoState, "machine is not %s after the API accepted it (cordoned: %v)", word, m.Cordoned)
+		}
+		return m, nil
+	}
 }
 
 func stateIs(state string, states []string) bool {

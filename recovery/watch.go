@@ -23,11 +23,12 @@ type fleetRead struct {
 	moving  map[string]int // machines per group in a transitional state
 }
 
-// serving says whether a machine carries traffic: started, on a healthy
-// host, and passing every configured check. A machine whose checks have
-// not reported yet ("0 of 0" right after a start) is not serving.
+// serving says whether a machine carries traffic: started, not cordoned
+// (Fly Proxy sends a cordoned machine nothing), on a healthy host, and
+// passing every configured check. A machine whose checks have not reported
+// yet ("0 of 0" right after a start) is not serving.
 func serving(m *flyclient.Machine) bool {
-	if m == nil || m.State != model.StateStarted {
+	if m == nil || m.State != model.StateStarted || m.Cordoned {
 		return false
 	}
 	if hs := string(m.HostStatus); hs != "" && hs != "ok" {
@@ -53,8 +54,10 @@ func newFleetRead(list []*flyclient.Machine) *fleetRead {
 		}
 		if !serving(m) {
 			r.down[m.ID] = g
-			if model.IsTransitional(m.State) || m.State == model.StateStarted {
-				r.moving[g]++ // on its way somewhere (a started one: checks pending)
+			if model.IsTransitional(m.State) || m.State == model.StateStarted && !m.Cordoned {
+				// On its way somewhere (a started one: checks pending). A
+				// cordoned one stays out of service until someone uncordons it.
+				r.moving[g]++
 			}
 			continue
 		}

@@ -6,7 +6,6 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
-	"github.com/flyrescue/flyrescue/model"
 	"github.com/flyrescue/flyrescue/recovery"
 )
 
@@ -80,34 +79,12 @@ func (m *Model) handleNormalKey(msg tea.KeyPressMsg) tea.Cmd {
 		m.status = ""
 	default:
 		for _, a := range k.actionKeys() {
-			if h, ok := actionHandlers[a.Setting]; ok && key.Matches(msg, *a.Binding) {
-				return h.run(m)
+			if key.Matches(msg, *a.Binding) {
+				return m.act(a.Verb)
 			}
 		}
 	}
 	return nil
-}
-
-// actionHandler is what an action key does in the dashboard.
-type actionHandler struct {
-	// onTargets: it acts on the marks or the cursor row, which an invalid
-	// filter leaves unknown (filterBlocks).
-	onTargets bool
-	run       func(*Model) tea.Cmd
-}
-
-// actionHandlers maps each action key (by settings name) to what it
-// does: most plan on the targets; scale and rollback ask for arguments
-// first.
-var actionHandlers = map[string]actionHandler{
-	"update":   {true, func(m *Model) tea.Cmd { return m.planOnTargets(recovery.KindUpdate) }},
-	"restart":  {true, func(m *Model) tea.Cmd { return m.planOnTargets(recovery.KindRestart) }},
-	"destroy":  {true, func(m *Model) tea.Cmd { return m.planOnTargets(recovery.KindDestroy) }},
-	"scale":    {false, (*Model).openScaleForm},
-	"rollback": {false, (*Model).openRollbackForm},
-	"undo":     {false, func(m *Model) tea.Cmd { return m.requestPlan(planRequest{kind: recovery.KindUndo}) }},
-	"resume":   {false, func(m *Model) tea.Cmd { return m.requestPlan(planRequest{kind: recovery.KindResume}) }},
-	"advice":   {false, (*Model).applyAdvice},
 }
 
 // toggleMark marks the cursor machine, or the whole group on a header row.
@@ -172,24 +149,19 @@ func (m *Model) applyAdvice() tea.Cmd {
 	m.marks.Add(a.Machines...)
 	req := planRequest{ids: a.Machines, hidden: m.marks.Hidden(m.visible, m.snap), fromAdvice: true,
 		image: a.Image, group: a.Group, count: a.Count, force: a.Force}
-	switch a.Action {
-	case model.ActionUpdate:
-		req.kind = recovery.KindUpdate
-	case model.ActionRestart:
-		req.kind = recovery.KindRestart
-	case model.ActionDestroy:
-		req.kind = recovery.KindDestroy
-	case model.ActionScale:
-		req.kind = recovery.KindScale
+	kind, ok := recovery.KindForAdvice(a.Action)
+	if !ok {
+		m.status = "unknown advice " + string(a.Action)
+		return nil
+	}
+	req.kind = kind
+	switch kind {
+	case recovery.KindScale:
 		req.ids = nil
-	case model.ActionRollback:
-		req.kind = recovery.KindRollback
+	case recovery.KindRollback:
 		if br := m.class.BadRelease; br != nil {
 			req.release = fmt.Sprintf("v%d", br.Version)
 		}
-	default:
-		m.status = "unknown advice " + a.Action
-		return nil
 	}
 	return m.requestPlan(req)
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 
@@ -224,6 +225,8 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		return m.updatePane(msg)
 	case m.typingFilter:
 		return m.handleFilterKey(msg)
+	case key.Matches(msg, m.keys.Logs):
+		return m.openLogs()
 	case m.handleSortKey(msg):
 		return nil
 	}

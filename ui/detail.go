@@ -116,6 +116,7 @@ func (d *detailPane) lines(width int) []string {
 	kv("instance", mc.InstanceID)
 	kv("private ip", mc.PrivateIP)
 	kv("created", mc.CreatedAt+"   updated "+mc.UpdatedAt)
+	out = append(out, d.exitLine(mc, width))
 	switch {
 	case d.leaseErr != nil:
 		kv("lease", t.Warn.Render("unknown: "+d.leaseErr.Error()))
@@ -151,14 +152,7 @@ func (d *detailPane) lines(width int) []string {
 		st := string(c.Status)
 		out = append(out, truncate(fmt.Sprintf(" %-24s %s %s", c.Name, t.Checks(checkWord(st)).Render(fmt.Sprintf("%-9s", st)), strings.ReplaceAll(c.Output, "\n", " ")), width))
 	}
-	out = append(out, "", t.Bold.Render(" Events (newest first)"))
-	for i, e := range mc.Events {
-		if e == nil || i == 20 {
-			break
-		}
-		out = append(out, truncate(fmt.Sprintf(" %s  %-8s %-10s %s", e.Time().UTC().Format("2006-01-02 15:04:05"), e.Type, t.State(e.Status).Render(fmt.Sprintf("%-10s", e.Status)), t.Muted.Render(e.Source)), width))
-	}
-	return out
+	return append(out, d.eventLines(mc, width)...)
 }
 
 // checkWord maps the API's check status onto the model's words.

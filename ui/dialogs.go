@@ -23,7 +23,8 @@ func newPlanPane(s *shared, h host, pending *pendingPlan) *planPane {
 	return &planPane{paneBase: paneBase{s, "plan", false}, host: h, pending: pending}
 }
 
-// update: y runs, f toggles force on a destroy (replanning), and any other
+// update: y runs, f toggles force on a verb that has it (a destroy:
+// replanning), and any other
 // key cancels. Whatever the key, the dialog closes.
 func (d *planPane) update(msg tea.Msg, _, _ int) (tea.Cmd, bool) {
 	press, ok := msg.(tea.KeyPressMsg)
@@ -34,7 +35,7 @@ func (d *planPane) update(msg tea.Msg, _, _ int) (tea.Cmd, bool) {
 	switch {
 	case key.Matches(press, k.Confirm.Binding):
 		return d.host.runPlan(p.plan), false
-	case key.Matches(press, k.Force.Binding) && p.req.kind == recovery.KindDestroy:
+	case key.Matches(press, k.Force.Binding) && verbOf(p.req.kind).Force != "":
 		p.req.force = !p.req.force
 		return d.host.requestPlan(p.req), false
 	}
@@ -50,12 +51,12 @@ func (d *planPane) view(width, _ int) string {
 	p := d.pending.plan
 	req := d.pending.req
 	var b strings.Builder
-	title := fmt.Sprintf("%s %d machine%s?", planVerb(p.Kind, req.force), len(p.Steps), plural(len(p.Steps)))
+	title := fmt.Sprintf("%s %d machine%s?", planTitle(p, req.force), len(p.Steps), plural(len(p.Steps)))
 	if p.Kind == recovery.KindScale {
 		title = fmt.Sprintf("Scale %s to %d (%d step%s)?", req.group, req.count, len(p.Steps), plural(len(p.Steps)))
 	}
 	if p.Resumes != "" && len(p.Steps) == 0 {
-		title = fmt.Sprintf("Resume %s: nothing left to run; record what was found?", shortID(p.Resumes))
+		title = fmt.Sprintf("Resume %s: nothing left to run; record what was found?", recovery.DisplayID(p.Resumes))
 	}
 	b.WriteString(t.DialogTitle.Render(title) + "\n\n")
 	groups, regions := map[string]int{}, map[string]int{}
@@ -86,17 +87,18 @@ func (d *planPane) view(width, _ int) string {
 		row("to", t.Bold.Render(countList(to)))
 	}
 	if done := foundDoneCount(p); done > 0 {
-		row("done", fmt.Sprintf("%d interrupted steps of %s were found done; y records them in the journal", done, shortID(p.Resumes)))
+		row("done", fmt.Sprintf("%d interrupted steps of %s were found done; y records them in the journal", done, recovery.DisplayID(p.Resumes)))
 	}
 	if len(p.Skipped) > 0 {
 		row("skipped", fmt.Sprintf("%d machines need nothing (%s)", len(p.Skipped), skipReasons(p.Skipped)))
 	}
 	row("budget", budgetText(p.Limits))
-	if p.Kind == recovery.KindDestroy {
+	force := verbOf(p.Kind).Force
+	if force != "" {
 		if req.force {
-			row("force", t.Bad.Render("yes: machines that will not stop are killed"))
+			row("force", t.Bad.Render("yes: "+lowerFirst(force)))
 		} else {
-			row("force", "no (press f to plan with --force for machines that will not stop)")
+			row("force", fmt.Sprintf("no (press %s to plan with --force: %s)", d.keys.PlanPane.Force.Help().Key, lowerFirst(force)))
 		}
 	}
 	if req.hidden > 0 {
@@ -110,7 +112,7 @@ func (d *planPane) view(width, _ int) string {
 	}
 	k := &d.keys.PlanPane
 	b.WriteString("\n" + t.Key.Render(k.Confirm.Help().Key) + " run   ")
-	if p.Kind == recovery.KindDestroy {
+	if force != "" {
 		b.WriteString(t.Key.Render(k.Force.Help().Key) + " toggle force   ")
 	}
 	b.WriteString("any other key cancels " + t.Bold.Render("[default: No]"))
@@ -127,27 +129,6 @@ func foundDoneCount(p *recovery.Plan) int {
 		}
 	}
 	return n
-}
-
-func planVerb(k recovery.Kind, force bool) string {
-	switch k {
-	case recovery.KindUpdate:
-		return "Update to the target image:"
-	case recovery.KindRestart:
-		return "Restart"
-	case recovery.KindDestroy:
-		if force {
-			return "FORCE-destroy"
-		}
-		return "Destroy"
-	case recovery.KindRollback:
-		return "Roll back"
-	case recovery.KindUndo:
-		return "Undo: act on"
-	case recovery.KindResume:
-		return "Resume: finish"
-	}
-	return string(k)
 }
 
 func budgetText(l recovery.Limits) string {
@@ -191,7 +172,7 @@ func (q *quitPane) view(width, _ int) string {
 	t := q.theme
 	f := q.run.progress.Figures(q.opts.Now())
 	body := t.DialogTitle.Render("An action is running") + "\n\n" +
-		fmt.Sprintf("%s %s:", q.run.kind, shortID(q.run.actionID)) + "\n" + figuresLine(t, f, max(20, width-6)) +
+		fmt.Sprintf("%s %s:", q.run.kind, recovery.DisplayID(q.run.actionID)) + "\n" + figuresLine(t, f, max(20, width-6)) +
 		"\nQuitting cancels it: in-flight steps finish or are marked interrupted,\nleases are released and the journal records where it stopped (R resumes).\n\n" +
 		t.Key.Render(q.keys.PlanPane.Confirm.Help().Key) + " cancel and quit   any other key keeps it running " + t.Bold.Render("[default: No]")
 	return t.Dialog.Render(body)

@@ -80,7 +80,7 @@ func (m *Model) filterBlocks(msg tea.KeyPressMsg) bool {
 	k := &m.keys
 	blocked := []key.Binding{k.Mark, k.MarkAll}
 	for _, a := range k.actionKeys() {
-		if actionHandlers[a.Setting].onTargets {
+		if a.onTargets() {
 			blocked = append(blocked, *a.Binding)
 		}
 	}

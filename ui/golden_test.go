@@ -147,7 +147,8 @@ func fakeFlyMachine(mc model.Machine) *flyclient.Machine {
 			Restart:  &fly.MachineRestart{Policy: "on-failure"},
 		},
 		Events: []*fly.MachineEvent{
-			{Type: "exit", Status: "failed", Source: "flyd", Timestamp: model.SyntheticNow.Add(-5 * time.Minute).UnixMilli()},
+			{Type: "exit", Status: "failed", Source: "flyd", Timestamp: model.SyntheticNow.Add(-5 * time.Minute).UnixMilli(),
+				Request: &fly.MachineRequest{ExitEvent: &fly.MachineExitEvent{ExitCode: 137, OOMKilled: true}, RestartCount: 3}},
 			{Type: "update", Status: "replacing", Source: "user", Timestamp: model.SyntheticNow.Add(-6 * time.Minute).UnixMilli()},
 			{Type: "launch", Status: "created", Source: "user", Timestamp: model.SyntheticNow.Add(-90 * 24 * time.Hour).UnixMilli()},
 		},

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/flyrescue/flyrescue/model"
+	"github.com/flyrescue/flyrescue/recovery"
 )
 
 // maxGroupBars caps the per-group progress bars so the table keeps room.
@@ -156,7 +157,7 @@ func (m *Model) banner() string {
 		// A bad release leads, and its reason must survive 120 columns:
 		// it goes before the key, which is the same every time.
 		line := t.Case(c.Case).Render("▶ "+strings.SplitN(c.Summary, ";", 2)[0]) + t.Muted.Render(" · press ") +
-			t.Key.Render(m.keys.Advice.Help().Key)
+			t.Key.Render(m.keys.Action(recovery.KindApplyAdvice).Help().Key)
 		if m.opts.ReadOnly {
 			line = t.Case(c.Case).Render("▶ " + strings.SplitN(c.Summary, ";", 2)[0])
 		}
@@ -169,7 +170,7 @@ func (m *Model) banner() string {
 		if m.opts.ReadOnly {
 			line += t.Muted.Render(" · advice: ")
 		} else {
-			line += t.Muted.Render(" · press ") + t.Key.Render(m.keys.Advice.Help().Key) + t.Muted.Render(" to ")
+			line += t.Muted.Render(" · press ") + t.Key.Render(m.keys.Action(recovery.KindApplyAdvice).Help().Key) + t.Muted.Render(" to ")
 		}
 		line += t.Bold.Render(a.Title())
 	}

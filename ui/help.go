@@ -73,7 +73,8 @@ func (h *helpPane) view(width, height int) string {
 func (h *helpPane) lines(width int) []string {
 	t := h.theme
 	out := []string{"", ""}
-	out = append(out, h.grid(FullHelpTitles, h.keys.FullHelp(), width)...)
+	titles, groups := h.keys.fullHelp()
+	out = append(out, h.grid(titles, groups, width)...)
 	out = append(out, h.paneLines(width)...)
 	k := &h.keys
 	notes := []string{
@@ -81,8 +82,8 @@ func (h *helpPane) lines(width int) []string {
 		"Actions apply to the marked machines, else to the row under the cursor (a group header = its group).",
 		"Every action shows its plan first: y runs it, any other key cancels. Nothing mutates without y.",
 		"Filter: state:failed group:worker_autoscale region:iad image:old checks:critical stuck, free text; -term negates.",
-		fmt.Sprintf("Plan dialog: %s toggles --force on a destroy. Journal (%s): %s undoes, %s resumes the chosen action.",
-			k.PlanPane.Force.Help().Key, k.Journal.Help().Key, k.JournalPane.Undo.Help().Key, k.JournalPane.Resume.Help().Key),
+		fmt.Sprintf("Plan dialog: %s toggles --force on %s. Journal (%s): %s undoes, %s resumes the chosen action.",
+			k.PlanPane.Force.Help().Key, forceTargets(), k.Journal.Help().Key, k.JournalPane.Undo.Help().Key, k.JournalPane.Resume.Help().Key),
 		h.sortNote(),
 	}
 	if h.opts.ReadOnly {
@@ -195,4 +196,13 @@ func (h *helpPane) paneLines(width int) []string {
 		out = append(out, line)
 	}
 	return append(out, "")
+}
+
+// forceTargets names the verbs whose plan can be forced: "a destroy".
+func forceTargets() string {
+	var names []string
+	for _, v := range forceVerbs() {
+		names = append(names, "a "+string(v.Kind))
+	}
+	return strings.Join(names, " or ")
 }

@@ -136,13 +136,13 @@ func (j *journalPane) view(width, height int) string {
 			// The file was read when the pane opened; the run has moved on.
 			outcomes = fmt.Sprintf("running: %d/%d done", run.figures.Done, run.figures.Total)
 		}
-		line := fmt.Sprintf("%-19s %-13s %-9s %-6d %-30s %s", a.At.UTC().Format("2006-01-02 15:04:05"), shortID(a.Action.ID),
+		line := fmt.Sprintf("%-19s %-13s %-9s %-6d %-30s %s", a.At.UTC().Format("2006-01-02 15:04:05"), recovery.DisplayID(a.Action.ID),
 			a.Action.Kind, len(a.Machines), outcomes, a.Action.Selection)
 		if a.UndoneBy != "" {
-			line += " (undone by " + shortID(a.UndoneBy) + ")"
+			line += " (undone by " + recovery.DisplayID(a.UndoneBy) + ")"
 		}
 		if a.Action.Undoes != "" {
-			line += " (undoes " + shortID(a.Action.Undoes) + ")"
+			line += " (undoes " + recovery.DisplayID(a.Action.Undoes) + ")"
 		}
 		if pos == j.cursor {
 			lines = append(lines, t.Cursor.Render(fit(j.glyphs.cursor+"  "+line, width, false, false)))
@@ -165,7 +165,7 @@ func (j *journalPane) runLine(run runSummary, width int) string {
 	if run.done {
 		state = t.Bold.Render("■ finished")
 	}
-	head := fmt.Sprintf(" %s %s %s: ", state, run.kind, shortID(run.actionID))
+	head := fmt.Sprintf(" %s %s %s: ", state, run.kind, recovery.DisplayID(run.actionID))
 	return truncate(head+figuresLine(t, run.figures, width-ansi.StringWidth(head)), width)
 }
 
@@ -182,7 +182,7 @@ func (j *journalPane) detail(width, maxLines int) []string {
 		who = " by " + r.Operator
 	}
 	out := []string{
-		truncate(t.Muted.Render(" ── ")+t.Bold.Render(shortID(r.ID)+" "+string(r.Kind))+t.Muted.Render(who+" at "+a.At.UTC().Format("15:04:05 UTC")), width),
+		truncate(t.Muted.Render(" ── ")+t.Bold.Render(recovery.DisplayID(r.ID)+" "+string(r.Kind))+t.Muted.Render(who+" at "+a.At.UTC().Format("15:04:05 UTC")), width),
 		truncate(t.Muted.Render("    selection: ")+r.Selection, width),
 	}
 	if img := r.Args["image"]; img != "" {
@@ -196,7 +196,7 @@ func (j *journalPane) detail(width, maxLines int) []string {
 	}
 	for i, ml := range failed {
 		if len(out) == maxLines-1 && i < len(failed)-1 {
-			out = append(out, t.Muted.Render(fmt.Sprintf("    … %d more (flyrescue log -a %s --action %s)", len(failed)-i, r.App, shortID(r.ID))))
+			out = append(out, t.Muted.Render(fmt.Sprintf("    … %d more (flyrescue log -a %s --action %s)", len(failed)-i, r.App, recovery.DisplayID(r.ID))))
 			break
 		}
 		why := "interrupted: resume picks it up"

@@ -11,6 +11,8 @@ import (
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+
+	"github.com/flyrescue/flyrescue/recovery"
 )
 
 // KeyMap is the single source of truth for keys: Update dispatches on these
@@ -27,11 +29,14 @@ type KeyMap struct {
 	Filter, GroupCycle, ClearFilter key.Binding
 	Mark, MarkAll, ClearMarks       key.Binding
 
-	// ActionKeys change machines, each through a plan.
-	ActionKeys
+	// Actions change machines, each through a plan: one per verb of the
+	// recovery registry, in its order (see Action). Copies of a KeyMap
+	// share this slice, so SetReadOnly and Rebind change a copy of it.
+	Actions []ActionKey
 
 	// panes and the rest
 	Journal, Help, Refresh, Dismiss, Quit key.Binding
+	Logs                                  key.Binding
 
 	// Sort orders the rows within each group (sortkeys.go).
 	Sort SortKeys
@@ -42,38 +47,7 @@ type KeyMap struct {
 	HelpPane    HelpKeys
 	FormPane    FormKeys
 	PlanPane    PlanKeys
-}
-
-// ActionKeys are the keys that change machines. The dashboard reads them
-// only through actionKeys, one table of name, label, danger and footer
-// (what each does is actionHandlers), so they can be generated from a
-// registry of verbs; the fields stay for the callers that name them.
-type ActionKeys struct {
-	Update, Restart, Destroy, Scale, Rollback, Undo, Resume, Advice key.Binding
-}
-
-// actionKey is one row of that table.
-type actionKey struct {
-	Binding   *key.Binding
-	Name      string // what a refusal calls it ("apply advice is disabled")
-	Setting   string // the settings name: keys.<Setting>
-	Dangerous bool   // destroys or replaces running machines
-	Footer    bool   // listed in the footer's short help
-}
-
-// actionKeys lists the mutating bindings of the table, in help order.
-func (k *KeyMap) actionKeys() []actionKey {
-	a := &k.ActionKeys
-	return []actionKey{
-		{&a.Update, "update", "update", true, true},
-		{&a.Restart, "restart", "restart", true, false},
-		{&a.Destroy, "destroy", "destroy", true, true},
-		{&a.Scale, "scale", "scale", true, false},
-		{&a.Rollback, "rollback", "rollback", true, false},
-		{&a.Undo, "undo", "undo", true, false},
-		{&a.Resume, "resume", "resume", true, false},
-		{&a.Advice, "apply advice", "advice", true, true},
-	}
+	LogsPane    LogsKeys
 }
 
 // DefaultKeyMap returns the bindings. No destructive action sits on a
@@ -100,22 +74,14 @@ func DefaultKeyMap() KeyMap {
 		MarkAll:     b([]string{"a"}, "a", "mark all visible"),
 		ClearMarks:  b([]string{"A"}, "A", "clear marks"),
 
-		ActionKeys: ActionKeys{
-			Update:   b([]string{"u"}, "u", "update to target"),
-			Restart:  b([]string{"r"}, "r", "restart"),
-			Destroy:  b([]string{"D"}, "D", "destroy"),
-			Scale:    b([]string{"s"}, "s", "scale group"),
-			Rollback: b([]string{"b"}, "b", "roll back"),
-			Undo:     b([]string{"U"}, "U", "undo last action"),
-			Resume:   b([]string{"R"}, "R", "resume interrupted"),
-			Advice:   b([]string{"f"}, "f", "apply advised step"),
-		},
+		Actions: defaultActionKeys(),
 
 		Journal: b([]string{"J"}, "J", "journal"),
 		Help:    b([]string{"?"}, "?", "help"),
 		Refresh: b([]string{"ctrl+r"}, "ctrl+r", "poll now"),
 		Dismiss: b([]string{"c"}, "c", "clear finished/failures"),
 		Quit:    b([]string{"q", "ctrl+c"}, "q", "quit"),
+		Logs:    b([]string{"l"}, "l", "machine logs"),
 		Sort:    defaultSortKeys(),
 
 		DetailPane:  defaultDetailKeys(),
@@ -123,25 +89,31 @@ func DefaultKeyMap() KeyMap {
 		HelpPane:    defaultHelpKeys(),
 		FormPane:    defaultFormKeys(),
 		PlanPane:    defaultPlanKeys(),
+		LogsPane:    defaultLogsKeys(),
 	}
 	k.follow()
 	return k
 }
 
-// SetReadOnly disables every mutating binding, the panes' included.
-// Disabled bindings no longer match in Update; disabledAction still
-// recognises the key to explain why.
+// SetReadOnly disables the bindings of every verb read-only strips
+// (recovery.ReadOnlyAllowed: the dangerous and mutating ones), the panes'
+// included. Disabled bindings no longer match in Update; disabledAction
+// still recognises the key to explain why.
 func (k *KeyMap) SetReadOnly(why string) {
+	// A copy of a KeyMap shares its Actions: disable in a slice of our own.
+	k.Actions = slices.Clone(k.Actions)
 	disable := func(b *key.Binding) {
 		b.SetEnabled(false)
 		h := b.Help()
 		b.SetHelp(h.Key, h.Desc+" ("+why+")")
 	}
 	for _, a := range k.actionKeys() {
-		disable(a.Binding)
+		if !recovery.ReadOnlyAllowed(a.Verb.Kind) {
+			disable(a.Binding)
+		}
 	}
 	for _, pk := range k.paneKeys() {
-		if pk.key.action != "" {
+		if pk.key.action != "" && !recovery.ReadOnlyAllowed(recovery.Kind(pk.key.action)) {
 			disable(&pk.key.Binding)
 		}
 	}
@@ -162,30 +134,6 @@ func (k *KeyMap) disabledAction(msg tea.KeyPressMsg, pane ...*PaneKey) (string, 
 		}
 	}
 	return "", false
-}
-
-// namedBinding is a binding with the name the settings file uses for it.
-type namedBinding struct {
-	Name    string
-	Binding *key.Binding
-}
-
-// named lists every binding of the table with its settings name, in help
-// order.
-func (k *KeyMap) named() []namedBinding {
-	out := []namedBinding{
-		{"up", &k.Up}, {"down", &k.Down}, {"page_up", &k.PageUp}, {"page_down", &k.PageDown},
-		{"top", &k.Top}, {"bottom", &k.Bottom}, {"collapse", &k.Collapse}, {"detail", &k.Detail},
-		{"filter", &k.Filter}, {"group_cycle", &k.GroupCycle}, {"clear_filter", &k.ClearFilter},
-		{"mark", &k.Mark}, {"mark_all", &k.MarkAll}, {"clear_marks", &k.ClearMarks},
-	}
-	for _, a := range k.actionKeys() {
-		out = append(out, namedBinding{a.Setting, a.Binding})
-	}
-	out = append(out, k.sortNamed()...)
-	return append(out,
-		namedBinding{"journal", &k.Journal}, namedBinding{"help", &k.Help}, namedBinding{"refresh", &k.Refresh},
-		namedBinding{"dismiss", &k.Dismiss}, namedBinding{"quit", &k.Quit})
 }
 
 // all returns every binding of the table, for the duplicate check.
@@ -223,6 +171,7 @@ func BindingNames() []string {
 // the KeyMap is unchanged.
 func (k *KeyMap) Rebind(keys map[string]string) error {
 	next := *k
+	next.Actions = slices.Clone(k.Actions) // on error k stays as it was
 	byName := map[string]*key.Binding{}
 	for _, n := range next.named() {
 		byName[n.Name] = n.Binding
@@ -233,7 +182,7 @@ func (k *KeyMap) Rebind(keys map[string]string) error {
 	}
 	mutating := map[*key.Binding]bool{}
 	for _, a := range next.actionKeys() {
-		mutating[a.Binding] = true
+		mutating[a.Binding] = a.Verb.Mutating || a.Verb.Dangerous
 	}
 	names := make([]string, 0, len(keys))
 	for name := range keys {
@@ -322,35 +271,3 @@ func validKeyName(s string) bool {
 	}
 	return false
 }
-
-// ShortHelp is the footer line (help.KeyMap). The KeyMap is large (every
-// pane's keys): a pointer receiver keeps each frame from copying it.
-func (k *KeyMap) ShortHelp() []key.Binding {
-	out := make([]key.Binding, 0, 12)
-	out = append(out, k.Filter, k.GroupCycle, k.Mark)
-	for _, a := range k.actionKeys() {
-		if a.Footer {
-			out = append(out, *a.Binding)
-		}
-	}
-	return append(out, k.Detail, k.Help, k.Quit)
-}
-
-// FullHelp is the help screen's table keys (help.KeyMap), one column per
-// concern; the panes' keys follow them (paneHelp).
-func (k *KeyMap) FullHelp() [][]key.Binding {
-	var acts []key.Binding
-	for _, a := range k.actionKeys() {
-		acts = append(acts, *a.Binding)
-	}
-	return [][]key.Binding{
-		{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom, k.Collapse, k.Detail},
-		{k.Filter, k.GroupCycle, k.ClearFilter, k.Mark, k.MarkAll, k.ClearMarks},
-		acts,
-		{k.Journal, k.Dismiss, k.Refresh, k.Help, k.Quit},
-		k.sortHelp(),
-	}
-}
-
-// FullHelpTitles names the columns of FullHelp.
-var FullHelpTitles = []string{"Move", "Select", "Act (plan, then y to run)", "Panes", "Sort (within each group)"}

@@ -172,7 +172,7 @@ func TestRebindRefusesBadBindings(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), c.says) {
 				t.Fatalf("got %v, want %q", err, c.says)
 			}
-			if !slices.Equal(k.Update.Keys(), []string{"u"}) || !slices.Equal(k.Destroy.Keys(), []string{"D"}) {
+			if !slices.Equal(k.Action(recovery.KindUpdate).Keys(), []string{"u"}) || !slices.Equal(k.Action(recovery.KindDestroy).Keys(), []string{"D"}) {
 				t.Fatal("a refused rebind changed the KeyMap")
 			}
 		})

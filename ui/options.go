@@ -16,6 +16,7 @@ type FleetAPI interface {
 	Get(ctx context.Context, app, id string) (*flyclient.Machine, error)
 	FindLease(ctx context.Context, app, id string) (*flyclient.Lease, error)
 	Releases(ctx context.Context, app string, limit int) ([]model.Release, error)
+	Logs(ctx context.Context, app string, opts flyclient.LogsOptions) (*flyclient.LogPage, error)
 }
 
 // Options configure the dashboard.

@@ -99,7 +99,7 @@ func defaultFormKeys() FormKeys {
 func defaultPlanKeys() PlanKeys {
 	k := PlanKeys{
 		Confirm: paneKey(confirmKey, "run the plan", confirmKey),
-		Force:   paneKey("f", "toggle --force (destroy)", "f"),
+		Force:   paneKey("f", forceHelp(), "f"),
 	}
 	k.Confirm.fixed = true
 	return k
@@ -146,6 +146,7 @@ func (k *KeyMap) paneGroups() []paneGroup {
 		group("form", "Scale, rollback", "cancel", &f.Cancel, "next_field", &f.NextField, "prev_field", &f.PrevField,
 			"submit", &f.Submit, "up", &f.Up, "down", &f.Down, "left", &f.Left, "right", &f.Right),
 		group("plan", "Plan dialog", "confirm", &p.Confirm, "force", &p.Force),
+		k.logsGroup(group),
 	}
 }
 

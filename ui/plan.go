@@ -103,7 +103,9 @@ func liveIDs(ctx context.Context, api FleetAPI, app string, ids []string) (live,
 // pruneMarks drops marks on machines the snapshot no longer has (destroyed
 // between polls) and says so in one line.
 func (m *Model) pruneMarks() {
-	if m.snap == nil || m.marks.Len() == 0 {
+	if m.snap == nil || m.marks.Len() == 0 || m.running() {
+		// While an action runs, its own destroys would drop marks and the
+		// finish line would bury that note: the poll after it prunes.
 		return
 	}
 	if n := m.marks.Prune(m.snap); n > 0 {
@@ -117,27 +119,6 @@ func goneNote(n int) string {
 		return "1 marked machine is gone (destroyed?) and was unmarked"
 	}
 	return fmt.Sprintf("%d marked machines are gone (destroyed?) and were unmarked", n)
-}
-
-func planFor(ctx context.Context, eng *recovery.Engine, req planRequest) (*recovery.Plan, error) {
-	sel := recovery.Selector{MachineIDs: req.ids, Region: req.region}
-	switch req.kind {
-	case recovery.KindUpdate:
-		return eng.PlanUpdate(ctx, recovery.UpdateRequest{Selector: sel, Image: req.image})
-	case recovery.KindRestart:
-		return eng.PlanRestart(ctx, sel)
-	case recovery.KindDestroy:
-		return eng.PlanDestroy(ctx, recovery.DestroyRequest{Selector: sel, Force: req.force})
-	case recovery.KindScale:
-		return eng.PlanScale(ctx, recovery.ScaleRequest{Group: req.group, Count: req.count, Region: req.region})
-	case recovery.KindRollback:
-		return eng.PlanRollback(ctx, recovery.RollbackRequest{Selector: sel, Release: req.release})
-	case recovery.KindUndo:
-		return eng.PlanUndo(ctx, req.actionID)
-	case recovery.KindResume:
-		return eng.PlanResume(ctx, req.actionID)
-	}
-	return nil, fmt.Errorf("unknown action %q", req.kind)
 }
 
 // receivePlan opens the confirm dialog, unless the operator moved on.
@@ -162,10 +143,11 @@ func (m *Model) receivePlan(msg planMsg) {
 		m.status = fmt.Sprintf("could not plan %s: %v", msg.req.kind, msg.err)
 	case msg.plan == nil:
 		m.status = fmt.Sprintf("could not plan %s: the engine returned no plan", msg.req.kind)
-	case len(msg.plan.Steps) == 0 && len(msg.plan.Reconciled) == 0 && !(msg.req.kind == recovery.KindDestroy && !msg.req.force && len(msg.plan.Skipped) > 0):
-		// A destroy that skips everything for want of --force still
-		// opens, so the dialog can say why and offer f; so does a resume
-		// whose steps were all found done, whose run only records that.
+	case len(msg.plan.Steps) == 0 && len(msg.plan.Reconciled) == 0 && !(verbOf(msg.req.kind).Force != "" && !msg.req.force && len(msg.plan.Skipped) > 0):
+		// A plan that skips everything for want of --force (a destroy)
+		// still opens, so the dialog can say why and offer f; so does a
+		// resume whose steps were all found done, whose run only records
+		// that.
 		m.status = fmt.Sprintf("%s: nothing to do; skipped %d: %s", msg.req.kind, len(msg.plan.Skipped), skipReasons(msg.plan.Skipped))
 	default:
 		m.open(newPlanPane(m.shared, m, &pendingPlan{req: msg.req, plan: msg.plan}))

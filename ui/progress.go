@@ -85,7 +85,7 @@ func (m *Model) startRun(plan *recovery.Plan) tea.Cmd {
 	rs := m.newRun(plan, cancel)
 	rs.run = m.opts.Engine.Start(ctx, plan)
 	m.run = rs
-	m.status = fmt.Sprintf("%s %s started on %d machines", plan.Kind, shortID(plan.ID), len(plan.Steps))
+	m.status = fmt.Sprintf("%s %s started on %d machines", plan.Kind, recovery.DisplayID(plan.ID), len(plan.Steps))
 	return tea.Batch(waitEvents(rs.run, rs.id), spinTick())
 }
 
@@ -190,11 +190,11 @@ func (m *Model) finishRun(msg runDoneMsg) tea.Cmd {
 	m.followInFlight()
 	switch {
 	case msg.err != nil:
-		m.status = fmt.Sprintf("%s %s ended with an error: %v", rs.kind, shortID(rs.actionID), msg.err)
+		m.status = fmt.Sprintf("%s %s ended with an error: %v", rs.kind, recovery.DisplayID(rs.actionID), msg.err)
 	case msg.result != nil:
 		r := msg.result
 		m.status = fmt.Sprintf("%s %s finished: %d ok, %d failed, %d skipped, %d interrupted in %s",
-			rs.kind, shortID(rs.actionID), r.OK, r.Failed, r.Skipped, r.Interrupted, r.Elapsed.Round(time.Second))
+			rs.kind, recovery.DisplayID(rs.actionID), r.OK, r.Failed, r.Skipped, r.Interrupted, r.Elapsed.Round(time.Second))
 		if r.Reconciled > 0 {
 			m.status += fmt.Sprintf(" · %d found done, now journaled", r.Reconciled)
 		}
@@ -204,7 +204,7 @@ func (m *Model) finishRun(msg runDoneMsg) tea.Cmd {
 				groups = "group"
 			}
 			m.status = fmt.Sprintf("%s %s HALTED %d %s (%d machines untouched): %d ok, %d failed in %s; R resumes it when you decide to",
-				rs.kind, shortID(rs.actionID), len(r.Halts), groups, r.Halted, r.OK, r.Failed, r.Elapsed.Round(time.Second))
+				rs.kind, recovery.DisplayID(rs.actionID), len(r.Halts), groups, r.Halted, r.OK, r.Failed, r.Elapsed.Round(time.Second))
 		}
 	}
 	if m.quitting {
@@ -245,7 +245,7 @@ func (m *Model) progressLines(width, maxFailures int) []string {
 		} else {
 			state = t.Info.Render(m.spinnerGlyph() + " running")
 		}
-		head := fmt.Sprintf(" %s %s %s: ", rs.kind, shortID(rs.actionID), state)
+		head := fmt.Sprintf(" %s %s %s: ", rs.kind, recovery.DisplayID(rs.actionID), state)
 		tail := ""
 		if rs.done {
 			tail = t.Muted.Render("  " + m.keys.Dismiss.Help().Key + " clears")
@@ -330,18 +330,6 @@ func styleIf(cond bool, yes, no lipgloss.Style) lipgloss.Style {
 		return yes
 	}
 	return no
-}
-
-// shortID trims a long action ID for display.
-// Action IDs are "20261123T043012-a1b2c3": the day adds nothing on screen.
-func shortID(id string) string {
-	if _, rest, ok := strings.Cut(id, "T"); ok && len(rest) >= 6 {
-		return rest
-	}
-	if len(id) > 14 {
-		return id[:14]
-	}
-	return id
 }
 
 // truncate cuts a styled line to width.

@@ -72,16 +72,6 @@ func (h *harness) runWithTimedFinishes(clock *testClock, every time.Duration, at
 	}
 }
 
-// lineWith is the screen's first line containing s.
-func lineWith(screen, s string) string {
-	for _, l := range strings.Split(screen, "\n") {
-		if strings.Contains(l, s) {
-			return l
-		}
-	}
-	return ""
-}
-
 // A real restart over flysim, its finishes timed by a fixed clock (one
 // every 10 s): the footer's rate and ETA are computed from them, and the
 // journal pane shows the same figures.

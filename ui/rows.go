@@ -157,7 +157,7 @@ func checksText(c model.Checks) string {
 func stepText(s *stepState, spinner string) string {
 	switch s.phase {
 	case recovery.PhaseDone:
-		return "✓ done"
+		return "✓ " + opPast(s.op)
 	case recovery.PhaseFailed:
 		return "✗ failed"
 	case recovery.PhaseSkipped:
@@ -171,28 +171,9 @@ func stepText(s *stepState, spinner string) string {
 	case recovery.PhaseRetrying:
 		return fmt.Sprintf("%s retry in %s", spinner, s.retryIn.Round(time.Second))
 	case recovery.PhaseActing:
-		return spinner + " " + opVerb(s.op)
+		return spinner + " " + opProgressive(s.op)
 	}
 	return spinner + " " + string(s.phase)
-}
-
-// opVerb turns an op into what the machine is going through.
-func opVerb(op recovery.Op) string {
-	switch op {
-	case recovery.OpUpdate:
-		return "updating"
-	case recovery.OpRestart:
-		return "restarting"
-	case recovery.OpStart:
-		return "starting"
-	case recovery.OpStop:
-		return "stopping"
-	case recovery.OpDestroy:
-		return "destroying"
-	case recovery.OpLaunch:
-		return "launching"
-	}
-	return string(op)
 }
 
 // humanAge prints a duration the way k9s does: one or two units, short.

@@ -20,15 +20,11 @@ func defaultSortKeys() SortKeys {
 	}
 }
 
-// sortNamed is the sort keys with their settings names, for named().
+// sortNamed is the sort keys with their settings names: the help's Sort
+// section (sections).
 func (k *KeyMap) sortNamed() []namedBinding {
 	s := &k.Sort
 	return []namedBinding{{"sort_next", &s.Next}, {"sort_prev", &s.Prev}, {"sort_invert", &s.Invert}}
-}
-
-// sortHelp is the help screen's Sort column.
-func (k *KeyMap) sortHelp() []key.Binding {
-	return []key.Binding{k.Sort.Next, k.Sort.Prev, k.Sort.Invert}
 }
 
 // sortNote is the help's line on the sort and pin glyphs.

@@ -92,7 +92,7 @@ func (s *Sim) handleStop(w http.ResponseWriter, r *http.Request) {
 	switch m.state {
 	case stateStopped, stateSuspended, stateCreated:
 	case stateStarted, stateStarting, stateFailed, stateRestarting:
-		s.beginLocked(m, stateStopping, "stop", stopDuration, step{kind: stepState, state: stateStopped, evType: "exit", evStatus: "stopped"})
+		s.beginLocked(m, stateStopping, "stop", stopDuration, step{kind: stepState, state: stateStopped, evType: "exit", evStatus: "stopped", exit: exitRequested})
 	default:
 		writeError(w, http.StatusPreconditionFailed, notFromState("stop", m.state))
 		return
@@ -172,7 +172,7 @@ func (s *Sim) handleSignal(w http.ResponseWriter, r *http.Request) {
 		m.gen++
 		now := time.Now()
 		s.setStateLocked(m, stateStopped, now)
-		s.eventLocked(m, now, "exit", "stopped", "flyd", exitRequest(137, now))
+		s.eventLocked(m, now, "exit", "stopped", "flyd", &exitKilled)
 		s.notifyLocked()
 	}
 	s.mutatedLocked(m.id)

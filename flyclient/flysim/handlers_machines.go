@@ -181,7 +181,11 @@ func (s *Sim) handleLaunch(w http.ResponseWriter, r *http.Request) {
 	s.addMachineLocked(m)
 	s.countLocked(m)
 	s.eventLocked(m, now, "launch", "created", "user", nil)
-	if !in.SkipLaunch {
+	if in.SkipLaunch {
+		// flyd prepares it and leaves it stopped (flyctl's release command
+		// waits for that before starting it).
+		s.schedule(m, launchToStarting, step{kind: stepState, state: stateStopped})
+	} else {
 		started := &step{kind: stepState, state: stateStarted, evType: "start", evStatus: "started"}
 		s.schedule(m, launchToStarting, step{kind: stepState, state: stateStarting, then: started, thenAfter: startDuration})
 	}

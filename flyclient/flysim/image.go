@@ -50,9 +50,7 @@ func (s *Sim) SetTargetBehavior(b ImageBehavior) {
 	now := time.Now()
 	for _, m := range s.machines {
 		if baseImage(m.cfg.Image) == s.target.image && m.state == stateStarted {
-			m.checksPassing = b != ImageFailsChecks
-			m.checksOutput, m.checksAt = checkOutput(m.checksPassing), now
-			m.touch()
+			s.setChecksLocked(m, b != ImageFailsChecks, now, false)
 		}
 	}
 	s.notifyLocked()

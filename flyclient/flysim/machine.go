@@ -132,6 +132,7 @@ type machine struct {
 	lease                       *lease
 	fault                       MachineFault
 	changedBy                   string // MachineView.ChangedBy
+	bootedImage                 string // the image flyd last prepared (the logs say when it pulls)
 
 	// prev holds the version an update replaced, so a reverted update can
 	// put it back (config and instance_id).

@@ -110,6 +110,12 @@ func (s *Sim) CreateRelease(image, status string) ReleaseView {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.advanceLocked()
+	return releaseView(s.createReleaseLocked(image, status))
+}
+
+// createReleaseLocked puts a release of image on top and makes it the
+// current one (see CreateRelease).
+func (s *Sim) createReleaseLocked(image, status string) *release {
 	top := s.releases[len(s.releases)-1]
 	r := &release{
 		version: top.version + 1, id: s.hexID(12), image: baseImage(image), status: status, descr: "Deploy image",
@@ -127,7 +133,7 @@ func (s *Sim) CreateRelease(image, status string) ReleaseView {
 	s.releases = append(s.releases, r)
 	s.target = r
 	s.notifyLocked()
-	return releaseView(r)
+	return r
 }
 
 // SetReleaseStatus changes a release's status, as flyctl does when a deploy
@@ -140,14 +146,23 @@ func (s *Sim) SetReleaseStatus(version int, status string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.advanceLocked()
+	r := s.releaseLocked(func(r *release) bool { return r.version == version })
+	if r == nil {
+		return fmt.Errorf("flysim: no release v%d (releases v%d..v%d)", version, s.releases[0].version, s.target.version)
+	}
+	r.status = status
+	s.notifyLocked()
+	return nil
+}
+
+// releaseLocked is the first release (oldest first) that match accepts.
+func (s *Sim) releaseLocked(match func(*release) bool) *release {
 	for _, r := range s.releases {
-		if r.version == version {
-			r.status = status
-			s.notifyLocked()
-			return nil
+		if match(r) {
+			return r
 		}
 	}
-	return fmt.Errorf("flysim: no release v%d (releases v%d..v%d)", version, s.releases[0].version, s.target.version)
+	return nil
 }
 
 // releaseForImageLocked is the oldest release of image (a base image, no

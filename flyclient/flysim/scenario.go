@@ -102,6 +102,12 @@ type release struct {
 	digest                          string
 	ref                             imageRef // what machines on it report as image_ref
 	createdAt                       time.Time
+	// Set for releases made through the API (POST /api/v1/releases):
+	// who, how, the app config it deploys (fly.toml as JSON) and what
+	// flyctl reported at the end.
+	user, strategy string
+	definition     map[string]any
+	metadata       any
 }
 
 const (
@@ -226,6 +232,7 @@ func buildScenario(s *Sim) {
 		behavior = ImageFailsChecks
 	}
 	s.images[s.target.image] = behavior
+	s.logs.lines = make([]logLine, 0, 16*n) // the deploy's history is about 20 lines a machine it reached
 	c := ScenarioCounts(s.opts.Scenario, n)
 	roles := scenarioRoles(c, n)
 	s.rng.Shuffle(len(roles), func(i, j int) { roles[i], roles[j] = roles[j], roles[i] })
@@ -247,6 +254,7 @@ func buildScenario(s *Sim) {
 		}
 		prevCfg := s.baseConfig(group, region, s.previous)
 		m.prevCfg, m.prevRef, m.prevInstanceID, m.prevState = prevCfg, s.refForImage(prevCfg.Image), s.newInstanceID(), stateStarted
+		m.cfg, m.ref = prevCfg, m.prevRef // what it booted with at creation (the logs say so)
 		s.eventLocked(m, created, "launch", "created", "user", nil)
 		s.eventLocked(m, created.Add(4*time.Second), "start", "started", "flyd", nil)
 		r := roles[i]
@@ -273,14 +281,13 @@ func buildScenario(s *Sim) {
 		case roleTarget:
 			s.eventLocked(m, last, "update", "replacing", "user", nil)
 			if behavior == ImageFailsStart {
-				last = last.Add(9 * time.Second)
 				m.state = stateFailed
-				s.eventLocked(m, last, "exit", "failed", "flyd", exitRequest(1, last))
+				s.crashLoopLocked(m, last.Add(time.Second), last.Add(9*time.Second))
+				last = last.Add(9 * time.Second)
 				break
 			}
 			s.eventLocked(m, last.Add(8*time.Second), "start", "started", "flyd", nil)
-			m.checksPassing = behavior != ImageFailsChecks
-			m.checksOutput = checkOutput(m.checksPassing)
+			s.setChecksLocked(m, behavior != ImageFailsChecks, last.Add(8*time.Second+checksDelay), true)
 			last = last.Add(8 * time.Second)
 		case roleReplacing:
 			last = now.Add(-time.Duration(1+s.rng.IntN(5)) * time.Second)
@@ -298,9 +305,9 @@ func buildScenario(s *Sim) {
 			}
 		case roleFailed:
 			s.eventLocked(m, last, "update", "replacing", "user", nil)
-			last = last.Add(9 * time.Second)
 			m.state = stateFailed
-			s.eventLocked(m, last, "exit", "failed", "flyd", exitRequest(1, last))
+			s.crashLoopLocked(m, last.Add(time.Second), last.Add(9*time.Second))
+			last = last.Add(9 * time.Second)
 		case roleCreated:
 			m.state = stateCreated
 			s.eventLocked(m, last, "update", "created", "user", nil)
@@ -314,4 +321,5 @@ func buildScenario(s *Sim) {
 	}
 	// Sorting once keeps generating 5,000 machines linear-ish.
 	sort.Strings(s.order)
+	s.logScenarioLocked(deployAt, now)
 }

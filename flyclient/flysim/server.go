@@ -57,7 +57,8 @@ func (s *Server) Close() {
 	<-s.done
 }
 
-// ServeHTTP serves the Machines API, /graphql and /_sim/stats.
+// ServeHTTP serves the Machines API, /graphql, the REST API of api.fly.io
+// that flyctl uses (FLY_UIEX_BASE_URL, app logs) and /_sim/stats.
 func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.muxOnce.Do(s.buildMux)
 	s.mux.ServeHTTP(w, r)
@@ -82,6 +83,8 @@ func (s *Sim) buildMux() {
 	h := func(pattern string, rt route, fn http.HandlerFunc) { mux.Handle(pattern, s.wrap(pattern, rt, fn)) }
 	const base = "/v1/apps/{app}/machines"
 	h("GET /v1/apps/{app}", route{"get_app", scopeApp, false}, s.handleGetApp)
+	h("GET /v1/apps/{app}/ip_assignments", route{"list_ips", scopeApp, false}, s.handleIPAssignments)
+	h("GET /v1/apps/{app}/volumes", route{"list_volumes", scopeApp, false}, s.handleVolumes)
 	h("GET "+base, route{"list", scopeApp, false}, s.handleList)
 	h("POST "+base, route{"create", scopeApp, true}, s.handleLaunch)
 	h("GET "+base+"/{id}", route{"get", scopeMachine, false}, s.handleGet)
@@ -103,6 +106,7 @@ func (s *Sim) buildMux() {
 	h("POST "+base+"/{id}/metadata/{key}", route{"set_metadata", scopeMachine, true}, s.handleSetMetadata)
 	h("DELETE "+base+"/{id}/metadata/{key}", route{"delete_metadata", scopeMachine, true}, s.handleDeleteMetadata)
 	mux.HandleFunc("POST /graphql", s.handleGraphQL)
+	s.webRoutes(mux)
 	mux.HandleFunc("GET /_sim/stats", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, http.StatusOK, s.Stats()) })
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found: no route for "+r.Method+" "+r.URL.Path)

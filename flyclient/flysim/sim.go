@@ -138,6 +138,8 @@ type Sim struct {
 	limiter     *limiter
 	stats       stats
 	unavailable map[string]int // process group -> machines not started (destroyed excluded)
+	builds      int64          // build records flyctl asked for (POST /api/v1/builds)
+	logs        logBook
 }
 
 // Scenarios lists the valid Options.Scenario values.

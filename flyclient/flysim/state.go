@@ -32,8 +32,9 @@ type step struct {
 	kind             stepKind
 	state            string
 	evType, evStatus string
-	force            bool // applies even to a FaultStuck machine (forced destroy)
-	launch           bool // stepUpdateDone: boot the new version
+	force            bool     // applies even to a FaultStuck machine (forced destroy)
+	exit             exitInfo // evType "exit": how the process ended
+	launch           bool     // stepUpdateDone: boot the new version
 	then             *step
 	thenAfter        time.Duration
 }
@@ -112,13 +113,16 @@ func (s *Sim) applyLocked(q *queued) {
 	case stepState:
 		s.setStateLocked(m, st.state, at)
 		if st.evType != "" {
-			s.eventLocked(m, at, st.evType, st.evStatus, "flyd", nil)
+			s.eventLocked(m, at, st.evType, st.evStatus, "flyd", &st.exit)
 		}
 		if st.state == stateDestroyed {
 			m.lease = nil
 		}
 		if st.state == stateStarted {
 			s.scheduleAt(m, q.at, checksDelay, step{kind: stepChecks})
+			if m.isJob() {
+				s.jobStartedLocked(m, q.at)
+			}
 		}
 		if st.then != nil {
 			s.scheduleAt(m, q.at, st.thenAfter, *st.then)
@@ -127,9 +131,7 @@ func (s *Sim) applyLocked(q *queued) {
 		s.finishUpdateLocked(m, q.at, st.launch)
 	case stepChecks:
 		if m.state == stateStarted {
-			m.checksPassing = s.imageBehaviorLocked(m.cfg.Image) != ImageFailsChecks
-			m.checksOutput = checkOutput(m.checksPassing)
-			m.checksAt = at
+			s.setChecksLocked(m, s.imageBehaviorLocked(m.cfg.Image) != ImageFailsChecks, at, true)
 		}
 	case stepDeploy:
 		s.deployStepLocked(m, q.at)
@@ -195,8 +197,30 @@ func (s *Sim) recountUnavailable() {
 	}
 }
 
-func (s *Sim) eventLocked(m *machine, at time.Time, typ, status, source string, req json.RawMessage) {
+// eventLocked records one of m's events and the log lines it tells. An
+// "exit" event carries how the process ended (exit; nil is a clean exit);
+// exit is ignored for other types.
+func (s *Sim) eventLocked(m *machine, at time.Time, typ, status, source string, exit *exitInfo) {
+	var req json.RawMessage
+	if typ == "exit" {
+		if exit == nil {
+			exit = &exitJobDone
+		}
+		req = exit.request(at)
+	} else {
+		exit = nil
+	}
 	m.addEvent(event{ID: s.newInstanceID(), Type: typ, Status: status, Source: source, Timestamp: at.UnixMilli(), Request: req})
+	s.logEventLocked(m, at, typ, status, exit)
+	m.touch()
+}
+
+// setChecksLocked settles m's health checks at at: their first result
+// after a boot (fresh) or a change; the logs tell it.
+func (s *Sim) setChecksLocked(m *machine, passing bool, at time.Time, fresh bool) {
+	was := m.checksPassing
+	m.checksPassing, m.checksOutput, m.checksAt = passing, checkOutput(passing), at
+	s.logChecksLocked(m, at, fresh, was)
 	m.touch()
 }
 
@@ -247,20 +271,12 @@ func (s *Sim) finishUpdateLocked(m *machine, simAt time.Time, launch bool) {
 		s.eventLocked(m, at, "update", "stopped", "flyd", nil)
 	case behavior == ImageFailsStart:
 		s.setStateLocked(m, stateFailed, at)
-		s.eventLocked(m, at, "exit", "failed", "flyd", exitRequest(1, at))
+		s.crashLoopLocked(m, s.realAt(simAt.Add(-updateDuration/2)), at)
 	default:
 		s.setStateLocked(m, stateStarted, at)
 		s.eventLocked(m, at, "start", "started", "flyd", nil)
 		s.scheduleAt(m, simAt, checksDelay, step{kind: stepChecks})
 	}
-}
-
-func exitRequest(code int, at time.Time) json.RawMessage {
-	b, _ := json.Marshal(map[string]any{
-		"exit_event":    map[string]any{"exit_code": code, "restarting": false, "exited_at": rfc3339(at)},
-		"restart_count": 0,
-	})
-	return b
 }
 
 // deployStepLocked is the background deploy of Options.Deploying reaching m.
