@@ -16,9 +16,14 @@ browser=$(command -v chromium-headless-shell || command -v chromium || true)
 command -v aha >/dev/null || { echo "need aha (apt-get install aha)" >&2; exit 1; }
 
 go build -o "$work/flyrescue" .
-tmux new-session -d -s "$session" -x "$cols" -y "$rows" \
-  "env COLORTERM=truecolor TERM=xterm-256color $work/flyrescue demo --speed 2 --seed 1"
-sleep 2.5
+# demo ARGS...: a fresh demo in the tmux session, given time to poll.
+demo() {
+  tmux kill-session -t "$session" 2>/dev/null || true
+  tmux new-session -d -s "$session" -x "$cols" -y "$rows" \
+    "env COLORTERM=truecolor TERM=xterm-256color $work/flyrescue demo $*"
+  sleep 2.5
+}
+demo --speed 2 --seed 1
 
 shot() { # name
   local name=$1
@@ -69,13 +74,20 @@ keys '>' '>' '>' '>' '>' I
 shot sorting
 keys q y 2>/dev/null || true
 
+# A second demo: the target image fails its health checks and runs nowhere
+# yet, so an update goes canary-first and the breaker halts each group.
+demo --scenario minority --machines 100 --speed 20 --seed 1 --target fails-checks --deploying=false
+keys / ; for w in group:worker Space image:old; do keys "$w"; done
+keys Enter a
+PAUSE=1.5 keys u
+PAUSE=45 keys y
+shot halted
+keys q y 2>/dev/null || true
+
 # A third demo: an update of every web machine, watched through a filter
 # that shows the workers: the web machines in flight stay pinned, and the
 # footer gives the rate and the ETA from the machines finished so far.
-tmux kill-session -t "$session" 2>/dev/null || true
-tmux new-session -d -s "$session" -x "$cols" -y "$rows" \
-  "env COLORTERM=truecolor TERM=xterm-256color $work/flyrescue demo --scenario minority --machines 300 --speed 2 --seed 1 --deploying=false"
-sleep 2.5
+demo --scenario minority --machines 300 --speed 2 --seed 1 --deploying=false
 keys / ; for w in group:web Space image:old; do keys "$w"; done
 keys Enter a
 PAUSE=1.5 keys u
@@ -83,17 +95,4 @@ PAUSE=1 keys y
 keys / C-u ; for w in group:worker; do keys "$w"; done
 PAUSE=${ETA_WAIT:-12} keys Enter
 shot progress-eta
-keys q y 2>/dev/null || true
-
-# A second demo: the target image fails its health checks and runs nowhere
-# yet, so an update goes canary-first and the breaker halts each group.
-tmux kill-session -t "$session" 2>/dev/null || true
-tmux new-session -d -s "$session" -x "$cols" -y "$rows" \
-  "env COLORTERM=truecolor TERM=xterm-256color $work/flyrescue demo --scenario minority --machines 100 --speed 20 --seed 1 --target fails-checks --deploying=false"
-sleep 2.5
-keys / ; for w in group:worker Space image:old; do keys "$w"; done
-keys Enter a
-PAUSE=1.5 keys u
-PAUSE=45 keys y
-shot halted
 keys q y 2>/dev/null || true
