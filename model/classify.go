@@ -302,11 +302,11 @@ func stuckAdvice(s *Snapshot, inc *Incident, rollback *Release) []Advice {
 		out = append(out,
 			Advice{
 				Action: ActionDestroy, Machines: ids, Group: g.Name, Count: count, Force: true,
-				Why: fmt.Sprintf("%d %s machine(s) stuck (failed, or transitional for over %s); destroy with --force", len(ids), groupName(g.Name), s.StuckAfter),
+				Why: fmt.Sprintf("%s %s stuck (failed, or transitional for over %s); destroy with --force", Counted(len(ids), groupName(g.Name)+" machine"), Agree(len(ids), "is", "are"), s.StuckAfter),
 			},
 			Advice{
 				Action: ActionScale, Group: g.Name, Count: count, Image: image, Label: label,
-				Why: fmt.Sprintf("scale %s back to %d after destroying the stuck machine(s)", groupName(g.Name), count),
+				Why: fmt.Sprintf("scale %s back to %d after destroying the stuck %s", groupName(g.Name), count, Agree(len(ids), "machine", "machines")),
 			})
 	}
 	return out

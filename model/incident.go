@@ -402,7 +402,7 @@ func unexplained(prev, next *Snapshot, facts IncidentFacts, deploy *Release) []O
 	add := func(ids []string, what string) {
 		if len(ids) > 0 {
 			out = append(out, Other{Kind: OtherUnexplained, Machines: ids, Since: next.At,
-				What: fmt.Sprintf("%d machine(s) %s between polls by something other than flyrescue (autoscaler, a deploy, a teammate)", len(ids), what)})
+				What: fmt.Sprintf("%s %s between polls by something other than flyrescue (autoscaler, a deploy, a teammate)", Counted(len(ids), "machine"), what)})
 		}
 	}
 	add(created, "created")

@@ -71,3 +71,11 @@ func editDistance(a, b string) int {
 	}
 	return prev[len(rb)]
 }
+
+// Agree picks the singular or plural form for a count: Agree(n, "is", "are").
+func Agree(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}

@@ -62,3 +62,9 @@ func TestExitSummarySaysTheReasonFirst(t *testing.T) {
 		}
 	}
 }
+
+func TestAdviceCountsAgree(t *testing.T) {
+	if got := Agree(1, "is", "are") + Agree(2, "is", "are"); got != "isare" {
+		t.Fatalf("Agree: %q", got)
+	}
+}

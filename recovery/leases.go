@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/flyrescue/flyrescue/flyclient"
+	"github.com/flyrescue/flyrescue/model"
 )
 
 // leaseLookups bounds the lease reads a plan makes at once.
@@ -78,7 +79,7 @@ func (e *Engine) checkLeases(ctx context.Context, p *Plan) *Plan {
 		p.finish()
 	}
 	if p.HeldByOthers > 0 {
-		p.Notes = append(p.Notes, fmt.Sprintf("%d machines are leased by someone else for longer than a run takes and are left out (see the skipped list): wait for their holder, or if it is gone clear the lease with `flyrescue clear-lease ID`", p.HeldByOthers))
+		p.Notes = append(p.Notes, fmt.Sprintf("%s leased by someone else for longer than a run takes and left out (see the skipped list): wait for their holder, or if it is gone clear the lease with `flyrescue clear-lease ID`", model.Counted(p.HeldByOthers, "machine")+model.Agree(p.HeldByOthers, " is", " are")))
 	}
 	var who []string
 	for h, n := range busy {

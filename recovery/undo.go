@@ -126,11 +126,11 @@ func (e *Engine) planUndoWith(ctx context.Context, req UndoRequest) (*Plan, erro
 	}
 	for _, o := range opRegistry {
 		if n := cannot[o.Op]; n > 0 {
-			p.Notes = append(p.Notes, fmt.Sprintf("%d %s steps are left as they are: %s", n, o.Op, o.NoInverse))
+			p.Notes = append(p.Notes, fmt.Sprintf("%s left as %s: %s", model.Counted(n, string(o.Op)+" step")+model.Agree(n, " is", " are"), model.Agree(n, "it is", "they are"), o.NoInverse))
 		}
 	}
 	if relaunches > 0 {
-		p.Notes = append(p.Notes, fmt.Sprintf("%d destroyed machines are relaunched from their saved configs as NEW machines (new IDs, same region and group)", relaunches))
+		p.Notes = append(p.Notes, fmt.Sprintf("%s relaunched from %s saved %s as NEW %s (new IDs, same region and group)", model.Counted(relaunches, "destroyed machine")+model.Agree(relaunches, " is", " are"), model.Agree(relaunches, "its", "their"), model.Agree(relaunches, "config", "configs"), model.Agree(relaunches, "machine", "machines")))
 	}
 	if len(p.Steps) == 0 && len(p.Skipped) == 0 {
 		if v, ok := VerbOf(target.Action.Kind); ok && v.NoUndo() != "" {
