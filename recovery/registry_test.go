@@ -8,12 +8,12 @@ import (
 	"github.com/flyrescue/flyrescue/model"
 )
 
-// nonActionKeys are the dashboard's keys that are not verbs (ui/keys.go
+// nonActionKeys are the dashboard's keys that are not verbs (ui/keys.go, ui/sortkeys.go
 // DefaultKeyMap: moving, selecting, panes), and y, which confirms a plan. A
 // verb's key must be none of them.
 var nonActionKeys = []string{
 	"up", "k", "down", "j", "pgup", "ctrl+b", "pgdown", "ctrl+f", "home", "end", "G", "tab", "enter",
-	"/", "g", "esc", "space", "a", "A", "J", "?", "ctrl+r", "c", "q", "ctrl+c", "y",
+	"/", "g", "esc", "space", "a", "A", "J", "?", "ctrl+r", "c", "q", "ctrl+c", "y", "l", "<", ">", "I",
 }
 
 // TestVerbRegistry walks the verbs: each has a key that clashes with no
