@@ -195,10 +195,9 @@ func logJSON(hist []*recovery.ActionLog) []logAction {
 				continue
 			}
 			lm := logMachine{ID: m.MachineID, Seq: m.Seq, Op: m.Op, Outcome: st}
+			lm.Error = a.StepWhy(m, cliResumeHint)
 			if m.Outcome != nil {
-				lm.Error, lm.NewMachineID, lm.Attempts = m.Outcome.Error, m.Outcome.NewMachineID, m.Outcome.Attempts
-			} else {
-				lm.Error = "no outcome recorded: the process stopped mid-step (run `flyrescue resume`)"
+				lm.NewMachineID, lm.Attempts = m.Outcome.NewMachineID, m.Outcome.Attempts
 			}
 			la.Machines = append(la.Machines, lm)
 		}
@@ -236,13 +235,12 @@ func printLog(w io.Writer, app string, hist []*recovery.ActionLog, filt logFilte
 		if len(tags) > 0 {
 			fmt.Fprintf(w, "    (%s)\n", strings.Join(tags, "; "))
 		}
+		if u := a.UnfinishedText(); u != "" {
+			fmt.Fprintf(w, "    %s\n", u)
+		}
 		for _, m := range a.Machines {
 			if st := m.Status(); st == recovery.OutcomeFailed || st == recovery.OutcomeInterrupted {
-				reason := "no outcome recorded: interrupted mid-step"
-				if m.Outcome != nil {
-					reason = m.Outcome.Error
-				}
-				fmt.Fprintf(w, "    %-11s %-16s %-8s %s\n", st, m.MachineID, m.Op, reason)
+				fmt.Fprintf(w, "    %-11s %-16s %-8s %s\n", st, m.MachineID, m.Op, a.StepWhy(m, cliResumeHint))
 			}
 		}
 		for _, s := range a.Action.Held {
@@ -251,18 +249,14 @@ func printLog(w io.Writer, app string, hist []*recovery.ActionLog, filt logFilte
 	}
 }
 
+// cliResumeHint says how to pick up an interrupted step from a shell.
+const cliResumeHint = "`flyrescue resume` picks it up"
+
 // outcomeCounts: "12 ok, 1 failed, 0 skipped, 0 interrupted, 3 halted,
-// 2 never started" (the last two only when there are some).
+// 2 never started" (the last two only when there are some), in the words
+// the dashboard's journal uses.
 func outcomeCounts(c map[recovery.Outcome]int) string {
-	s := fmt.Sprintf("%d ok, %d failed, %d skipped, %d interrupted",
-		c[recovery.OutcomeOK], c[recovery.OutcomeFailed], c[recovery.OutcomeSkipped], c[recovery.OutcomeInterrupted])
-	if c[recovery.OutcomeHalted] > 0 {
-		s += fmt.Sprintf(", %d halted", c[recovery.OutcomeHalted])
-	}
-	if c[""] > 0 {
-		s += fmt.Sprintf(", %d never started", c[""])
-	}
-	return s
+	return recovery.CountsText(c, recovery.OutcomeOK, recovery.OutcomeFailed, recovery.OutcomeSkipped, recovery.OutcomeInterrupted)
 }
 
 // allKinds are the action kinds --kind accepts: the ones the journal records.

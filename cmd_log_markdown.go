@@ -56,14 +56,13 @@ func printMarkdown(w io.Writer, app string, hist []*recovery.ActionLog, filt log
 		}
 		fmt.Fprintf(w, "- **Machines** %d: %s%s\n", len(a.Machines), strings.Join(ids, ", "), more)
 		fmt.Fprintf(w, "- **Outcome** %s\n", outcomeCounts(c))
+		if u := a.UnfinishedText(); u != "" {
+			fmt.Fprintf(w, "- **Unfinished** %s\n", u)
+		}
 		var failures []string
 		for _, m := range a.Machines {
 			if st := m.Status(); st == recovery.OutcomeFailed || st == recovery.OutcomeInterrupted {
-				reason := "no outcome recorded: interrupted mid-step"
-				if m.Outcome != nil {
-					reason = m.Outcome.Error
-				}
-				failures = append(failures, fmt.Sprintf("  - `%s` %s %s: %s", m.MachineID, m.Op, st, mdText(reason)))
+				failures = append(failures, fmt.Sprintf("  - `%s` %s %s: %s", m.MachineID, m.Op, st, mdText(a.StepWhy(m, cliResumeHint))))
 			}
 		}
 		if len(failures) > 0 {

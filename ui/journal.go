@@ -120,7 +120,7 @@ func (j *journalPane) view(width, height int) string {
 	case len(j.logs) == 0:
 		lines = append(lines, t.Muted.Render(" no actions yet: every action you confirm is recorded here before it runs"))
 	}
-	lines = append(lines, truncate(t.ColumnHeader.Render(fmt.Sprintf("   %-19s %-13s %-9s %-6s %-30s %s", "WHEN", "ID", "KIND", "STEPS", "OUTCOMES", "SELECTION")), width))
+	lines = append(lines, truncate(t.ColumnHeader.Render(fmt.Sprintf("   %-19s %-13s %s %-6s %-30s %s", "WHEN", "ID", fit("KIND", kindWidth, false, false), "STEPS", "OUTCOMES", "SELECTION")), width))
 	// The chosen action's detail takes the bottom of the pane: who, what,
 	// and which machines failed and why (what an escalation needs first).
 	detail := j.detail(width, max(0, height/2-1))
@@ -136,14 +136,9 @@ func (j *journalPane) view(width, height int) string {
 			// The file was read when the pane opened; the run has moved on.
 			outcomes = fmt.Sprintf("running: %d/%d done", run.figures.Done, run.figures.Total)
 		}
-		line := fmt.Sprintf("%-19s %-13s %-9s %-6d %-30s %s", a.At.UTC().Format("2006-01-02 15:04:05"), recovery.DisplayID(a.Action.ID),
-			a.Action.Kind, len(a.Machines), outcomes, a.Action.Selection)
-		if a.UndoneBy != "" {
-			line += " (undone by " + recovery.DisplayID(a.UndoneBy) + ")"
-		}
-		if a.Action.Undoes != "" {
-			line += " (undoes " + recovery.DisplayID(a.Action.Undoes) + ")"
-		}
+		line := fmt.Sprintf("%-19s %-13s %s %-6d %-30s %s", a.At.UTC().Format("2006-01-02 15:04:05"), recovery.DisplayID(a.Action.ID),
+			fit(string(a.Action.Kind), kindWidth, false, false), len(a.Machines), outcomes, a.Action.Selection)
+		line += links(a)
 		if pos == j.cursor {
 			lines = append(lines, t.Cursor.Render(fit(j.glyphs.cursor+"  "+line, width, false, false)))
 		} else {
@@ -194,38 +189,50 @@ func (j *journalPane) detail(width, maxLines int) []string {
 			failed = append(failed, ml)
 		}
 	}
+	if u := a.UnfinishedText(); u != "" {
+		out = append(out, truncate(t.Warn.Render("    "+u), width))
+	}
 	for i, ml := range failed {
 		if len(out) == maxLines-1 && i < len(failed)-1 {
 			out = append(out, t.Muted.Render(fmt.Sprintf("    … %d more (flyrescue log -a %s --action %s)", len(failed)-i, r.App, recovery.DisplayID(r.ID))))
 			break
 		}
-		why := "interrupted: resume picks it up"
-		if ml.Outcome != nil {
-			why = ml.Outcome.Error
-		}
-		out = append(out, truncate(t.Bad.Render("    ✗ "+ml.MachineID)+"  "+why, width))
+		out = append(out, truncate(t.Bad.Render("    ✗ "+ml.MachineID)+"  "+a.StepWhy(ml, j.keys.JournalPane.Resume.Help().Key+" resumes it"), width))
 	}
 	return out[:min(len(out), maxLines)]
 }
 
-// outcomeText counts a logged action's steps by outcome.
+// outcomeText counts a logged action's steps by outcome, in the words of
+// `flyrescue log`.
 func outcomeText(a *recovery.ActionLog) string {
-	c := a.Counts()
-	parts := []string{fmt.Sprintf("%d ok", c[recovery.OutcomeOK])}
-	if n := c[recovery.OutcomeFailed]; n > 0 {
-		parts = append(parts, fmt.Sprintf("%d failed", n))
-	}
-	if n := c[recovery.OutcomeSkipped]; n > 0 {
-		parts = append(parts, fmt.Sprintf("%d skipped", n))
-	}
-	if n := c[recovery.OutcomeInterrupted]; n > 0 {
-		parts = append(parts, fmt.Sprintf("%d interrupted", n))
-	}
-	if n := c[recovery.OutcomeHalted]; n > 0 {
-		parts = append(parts, fmt.Sprintf("%d halted", n))
-	}
-	if n := c[""]; n > 0 {
-		parts = append(parts, fmt.Sprintf("%d pending", n))
-	}
-	return strings.Join(parts, ", ")
+	return recovery.CountsText(a.Counts(), recovery.OutcomeOK)
 }
+
+// links names the actions a logged action is tied to: what undid or
+// resumed it, what it undoes or resumes.
+func links(a *recovery.ActionLog) string {
+	var s string
+	if a.UndoneBy != "" {
+		s += " (undone by " + recovery.DisplayID(a.UndoneBy) + ")"
+	}
+	if a.Action.Undoes != "" {
+		s += " (undoes " + recovery.DisplayID(a.Action.Undoes) + ")"
+	}
+	if n := len(a.ResumedBy); n > 0 {
+		s += " (resumed by " + recovery.DisplayID(a.ResumedBy[n-1]) + ")"
+	}
+	if a.Action.Resumes != "" {
+		s += " (resumes " + recovery.DisplayID(a.Action.Resumes) + ")"
+	}
+	return s
+}
+
+// kindWidth fits the KIND column to the longest kind the journal records
+// ("clear-lease"), so no kind pushes its row out of line.
+var kindWidth = func() int {
+	w := len("KIND")
+	for _, k := range recovery.JournaledKinds() {
+		w = max(w, len(k))
+	}
+	return w
+}()
