@@ -280,7 +280,10 @@ func printStatus(w io.Writer, s *model.Snapshot, inc *model.Incident, c model.Cl
 		fmt.Fprintf(w, "%-6s %-48s %5d %s\n", ig.Kind, ig.Tag, ig.Count, agree(ig.Count, "machine", "machines"))
 	}
 	if len(s.Stuck) > 0 {
-		fmt.Fprintf(w, "\nStuck (%d):\n", len(s.Stuck))
+		// The same words and counts as the dashboard: the states above
+		// count failed and stuck apart, the runbook destroys both.
+		fmt.Fprintf(w, "\n%s (%d: %d failed, %d stuck):\n", strings.ToUpper(model.FailedOrStuck[:1])+model.FailedOrStuck[1:], len(s.Stuck),
+			s.States[model.StateFailed], s.States[model.StateStuck])
 		for _, id := range s.Stuck {
 			m, _ := s.Machine(id)
 			fmt.Fprintf(w, "  %s  %-17s %-10s %s for %s\n", m.ID, m.Group, m.Region, m.State, since(s.At, m.StateSince))

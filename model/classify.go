@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -20,32 +21,6 @@ const (
 	// CaseUnknown is used when there is no target image or no machine to judge.
 	CaseUnknown DeployCase = "unknown"
 )
-
-// Verb names what an advice asks to do. recovery's verb registry maps each
-// to the action that carries it out (recovery.KindForAdvice), so the
-// dashboard's "apply advice" and the command line name the same thing.
-type Verb string
-
-// Advice verbs.
-const (
-	ActionRestart  Verb = "restart"
-	ActionUpdate   Verb = "update"
-	ActionDestroy  Verb = "destroy"
-	ActionScale    Verb = "scale"
-	ActionRollback Verb = "rollback"
-)
-
-// Advice is one step of the runbook applied to this fleet.
-type Advice struct {
-	Action   Verb     // ActionRestart, ActionUpdate, ActionDestroy, ActionScale, ActionRollback
-	Machines []string // sorted IDs the action applies to
-	Group    string   // process group, for destroy and scale
-	Count    int      // destroy and scale: the group's count before destroying, to scale back to
-	Force    bool     // destroy: --force, since stuck machines will not stop cleanly
-	Image    string   // update, scale and rollback: the image to run
-	Label    string   // update, scale and rollback: the RELEASE_LABEL to set with it
-	Why      string
-}
 
 // Classification is the runbook's verdict on a snapshot.
 type Classification struct {
@@ -119,7 +94,7 @@ func ClassifyIncident(s *Snapshot, inc *Incident) Classification {
 		if a, ok := restartOneWorker(s, inc); ok {
 			c.Advice = append(c.Advice, a)
 		}
-		c.Advice = append(c.Advice, updateAdvice(s, stragglers, "once the job backlog drains, retry the deploy: update every machine to the target image"+heldNote)...)
+		c.Advice = append(c.Advice, updateAdvice(s, stragglers, held, "once the job backlog drains, retry the deploy: update every machine to the target image"+heldNote)...)
 	case onTarget == total && len(s.Stuck) == 0:
 		if inc.Done {
 			c.Case = CaseComplete
@@ -142,11 +117,11 @@ func ClassifyIncident(s *Snapshot, inc *Incident) Classification {
 			c.Summary = fmt.Sprintf("BAD RELEASE %s · roll back to %s: %s; %s", t.Name(), releaseVersionName(rollback), bad, c.Summary)
 			c.Advice = append(c.Advice, rollbackAdvice(s, inc, rollback, bad))
 		} else {
-			c.Advice = append(c.Advice, updateAdvice(s, stragglers, why+heldNote)...)
+			c.Advice = append(c.Advice, updateAdvice(s, stragglers, held, why+heldNote)...)
 		}
 	}
 	if n := len(s.Stuck); n > 0 {
-		c.Summary += fmt.Sprintf("; %d stuck", n)
+		c.Summary += fmt.Sprintf("; %d %s", n, FailedOrStuck)
 		c.Advice = append(c.Advice, stuckAdvice(s, inc, c.BadRelease)...)
 	}
 	c.Advice = append(c.Advice, scaleBackAdvice(s, inc, c.BadRelease)...)
@@ -159,20 +134,27 @@ func heldWhy(inc *Incident, held []string) string {
 	if len(held) == 0 {
 		return ""
 	}
+	return fmt.Sprintf(" (left out: %s; wait, or if the holder is gone `flyrescue clear-lease`)", heldByHolder(inc, held, func(n int) string { return strconv.Itoa(n) }))
+}
+
+// heldByHolder counts ids by who holds their lease, in holder order:
+// "1 leased by alice, 2 leased by bob", each count said by count.
+func heldByHolder(inc *Incident, ids []string, count func(int) string) string {
 	byHolder := map[string]int{}
-	for _, id := range held {
+	for _, id := range ids {
 		byHolder[inc.HeldBy[id]]++
 	}
 	var parts []string
 	for _, h := range sortedKeys(byHolder) {
-		parts = append(parts, fmt.Sprintf("%d leased by %s", byHolder[h], h))
+		parts = append(parts, count(byHolder[h])+" leased by "+h)
 	}
-	return fmt.Sprintf(" (left out: %s; wait, or if the holder is gone `flyrescue clear-lease`)", strings.Join(parts, ", "))
+	return strings.Join(parts, ", ")
 }
 
 // updateAdvice updates stragglers to their target: one step per target
-// image, since a one-region rollback gives its region its own.
-func updateAdvice(s *Snapshot, stragglers []int, why string) []Advice {
+// image, since a one-region rollback gives its region its own. held are
+// the stragglers left out for someone else's lease.
+func updateAdvice(s *Snapshot, stragglers []int, held []string, why string) []Advice {
 	if len(stragglers) == 0 {
 		return nil
 	}
@@ -181,7 +163,7 @@ func updateAdvice(s *Snapshot, stragglers []int, why string) []Advice {
 		for k, i := range stragglers {
 			ids[k] = s.Machines[i].ID
 		}
-		return []Advice{{Action: ActionUpdate, Machines: ids, Image: s.Target.Image, Label: s.Target.Label, Count: len(ids), Why: why}}
+		return []Advice{{Action: ActionUpdate, Machines: ids, Held: held, Image: s.Target.Image, Label: s.Target.Label, Count: len(ids), Why: why}}
 	}
 	var order []string
 	byImage := map[string][]string{}
@@ -287,26 +269,34 @@ func stuckAdvice(s *Snapshot, inc *Incident, rollback *Release) []Advice {
 	if rollback != nil {
 		image, label = rollback.Image, LabelFromImage(rollback.Image)
 	}
-	byGroup := make(map[string][]string)
+	// Like every step, a destroy leaves out the machines someone else
+	// holds the lease of, and says so: the group's failed/stuck count in
+	// the header is then the step's plus those.
+	byGroup, heldByGroup := make(map[string][]string), make(map[string][]string)
 	for _, id := range s.Stuck { // sorted, so each group's list is too
 		m, _ := s.Machine(id)
+		if inc.HeldBy[id] != "" {
+			heldByGroup[m.Group] = append(heldByGroup[m.Group], id)
+			continue
+		}
 		byGroup[m.Group] = append(byGroup[m.Group], id)
 	}
 	var out []Advice
 	for _, g := range inc.Groups { // sorted by name
-		ids := byGroup[g.Name]
+		ids, held := byGroup[g.Name], heldByGroup[g.Name]
 		if len(ids) == 0 {
 			continue
 		}
 		count := max(g.Baseline, g.Live)
 		out = append(out,
 			Advice{
-				Action: ActionDestroy, Machines: ids, Group: g.Name, Count: count, Force: true,
-				Why: fmt.Sprintf("%s %s stuck (failed, or transitional for over %s); destroy with --force", Counted(len(ids), groupName(g.Name)+" machine"), Agree(len(ids), "is", "are"), s.StuckAfter),
+				Action: ActionDestroy, Machines: ids, Held: held, Group: g.Name, Count: count, Force: true,
+				Why: fmt.Sprintf("%s %s %s (failed, or transitional for over %s); destroy with --force%s", Counted(len(ids), groupName(g.Name)+" machine"),
+					Agree(len(ids), "is", "are"), FailedOrStuck, s.StuckAfter, heldWhy(inc, held)),
 			},
 			Advice{
 				Action: ActionScale, Group: g.Name, Count: count, Image: image, Label: label,
-				Why: fmt.Sprintf("scale %s back to %d after destroying the stuck %s", groupName(g.Name), count, Agree(len(ids), "machine", "machines")),
+				Why: fmt.Sprintf("scale %s back to %d after destroying the %s %s", groupName(g.Name), count, FailedOrStuck, Agree(len(ids), "machine", "machines")),
 			})
 	}
 	return out
@@ -411,30 +401,4 @@ func rollbackAdvice(s *Snapshot, inc *Incident, to *Release, reason string) Advi
 		Action: ActionRollback, Machines: ids, Image: to.Image, Label: LabelFromImage(to.Image), Count: len(ids),
 		Why: strings.TrimSpace(why),
 	}
-}
-
-// Title says the step in a few words, the same on every screen.
-func (a Advice) Title() string {
-	n := len(a.Machines)
-	s := "s"
-	if n == 1 {
-		s = ""
-	}
-	switch a.Action {
-	case ActionUpdate:
-		return fmt.Sprintf("update %d machine%s to %s", n, s, LabelFromImage(a.Image))
-	case ActionRestart:
-		return fmt.Sprintf("restart %d %s machine%s", n, a.Group, s)
-	case ActionDestroy:
-		force := ""
-		if a.Force {
-			force = " with --force"
-		}
-		return fmt.Sprintf("destroy %d stuck machine%s%s", n, s, force)
-	case ActionScale:
-		return fmt.Sprintf("scale %s back to %d", a.Group, a.Count)
-	case ActionRollback:
-		return "roll back to " + LabelFromImage(a.Image)
-	}
-	return string(a.Action)
 }

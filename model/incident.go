@@ -452,7 +452,7 @@ func (inc *Incident) left(s *Snapshot, facts IncidentFacts) []string {
 func phaseWords(p Phase) string {
 	switch p {
 	case PhaseStuck:
-		return "stuck"
+		return FailedOrStuck
 	case PhaseInFlight:
 		return "in flight"
 	case PhaseFailing:
