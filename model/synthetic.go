@@ -107,6 +107,19 @@ func SyntheticFleet(n int, seed int64) ([]Machine, []Release) {
 			UpdatedAt:      since,
 			HostStatus:     "ok",
 		}
+		// Without another draw from rng, so the fleet stays the same:
+		// failed machines end as flysim's do (the workers killed out of
+		// memory, the web servers crash-looping), and a few started ones
+		// are cordoned.
+		m := &machines[i]
+		switch {
+		case state == StateFailed && group == "web":
+			m.LastEvent = Event{Type: "exit", Status: state, Source: "flyd", At: since, Exit: &Exit{Code: 1, RestartCount: 10}}
+		case state == StateFailed:
+			m.LastEvent = Event{Type: "exit", Status: state, Source: "flyd", At: since, Exit: &Exit{Code: 137, OOMKilled: true}}
+		case state == StateStarted && i%61 == 7:
+			m.Cordoned = true
+		}
 	}
 	return machines, releases
 }

@@ -17,14 +17,6 @@ import (
 	"github.com/flyrescue/flyrescue/model"
 )
 
-// glyphs are the markers that carry meaning without colour.
-type glyphs struct {
-	cursor, mark, changed, open, closed string
-	// sortAsc and sortDesc follow the sort column's title; pin marks a
-	// machine in flight shown outside the filter.
-	sortAsc, sortDesc, pin string
-}
-
 // Model is the dashboard. Data (the snapshot), view (rows and visible as
 // indices) and marks (IDs) are kept apart so each can change alone.
 type Model struct {
@@ -124,11 +116,7 @@ func New(opts Options) *Model {
 // setTheme builds styles for the terminal background.
 func (m *Model) setTheme(dark bool) {
 	m.theme = NewTheme(dark, m.opts.NoColor)
-	if m.opts.NoColor {
-		m.glyphs = glyphs{cursor: ">", mark: "*", changed: "~", open: "-", closed: "+", sortAsc: "^", sortDesc: "v", pin: "@"}
-	} else {
-		m.glyphs = glyphs{cursor: "▌", mark: "●", changed: "•", open: "▾", closed: "▸", sortAsc: "▲", sortDesc: "▼", pin: "◆"}
-	}
+	m.glyphs = newGlyphs(m.opts.NoColor)
 	m.help.Styles = help.DefaultStyles(dark)
 }
 

@@ -60,7 +60,7 @@ func (h *helpPane) view(width, height int) string {
 	lines := out[scroll : scroll+height-1]
 	lines[0] = t.Title.Render(" Keys") + t.Muted.Render(fmt.Sprintf("  (%s/%s scroll, any other key closes)", k.Down.Help().Key, k.Up.Help().Key))
 	if below := len(out) - (scroll + height - 1); below > 0 {
-		lines = append(lines, t.Muted.Render(fmt.Sprintf(" ↓ %d more lines (%s)", below, k.Down.Help().Key)))
+		lines = append(lines, t.Muted.Render(moreText(" ↓ ", below, "line")+fmt.Sprintf(" (%s)", k.Down.Help().Key)))
 	} else {
 		lines = append(lines, t.Muted.Render(" end of help"))
 	}
@@ -76,16 +76,14 @@ func (h *helpPane) lines(width int) []string {
 	titles, groups := h.keys.fullHelp()
 	out = append(out, h.grid(titles, groups, width)...)
 	out = append(out, h.paneLines(width)...)
-	k := &h.keys
-	notes := []string{
-		"A state ending in ! (replacing!) is stuck: in it longer than --stuck-after, or failed to settle.",
+	for _, l := range h.legend(max(20, width-2)) {
+		out = append(out, " "+t.Muted.Render(l))
+	}
+	notes := append([]string{},
 		"Actions apply to the marked machines, else to the row under the cursor (a group header = its group).",
 		"Every action shows its plan first: y runs it, any other key cancels. Nothing mutates without y.",
 		"Filter: state:failed group:worker_autoscale region:iad image:old checks:critical stuck, free text; -term negates.",
-		fmt.Sprintf("Plan dialog: %s toggles --force on %s. Journal (%s): %s undoes, %s resumes the chosen action.",
-			k.PlanPane.Force.Help().Key, forceTargets(), k.Journal.Help().Key, k.JournalPane.Undo.Help().Key, k.JournalPane.Resume.Help().Key),
-		h.sortNote(),
-	}
+	)
 	if h.opts.ReadOnly {
 		notes = append(notes, t.Warn.Render("Read-only ("+h.opts.ReadOnlyWhy+"): every mutating action is disabled."))
 	}
@@ -196,13 +194,4 @@ func (h *helpPane) paneLines(width int) []string {
 		out = append(out, line)
 	}
 	return append(out, "")
-}
-
-// forceTargets names the verbs whose plan can be forced: "a destroy".
-func forceTargets() string {
-	var names []string
-	for _, v := range forceVerbs() {
-		names = append(names, "a "+string(v.Kind))
-	}
-	return strings.Join(names, " or ")
 }

@@ -147,7 +147,7 @@ func TestRebindActsAndShows(t *testing.T) {
 		t.Errorf("banner does not name the rebound advice key:\n%s", s)
 	}
 	h.press("?")
-	if s := h.screen(); !regexp.MustCompile(`\bx +update to target`).MatchString(s) || !strings.Contains(s, "u undoes") {
+	if s := h.screen(); !regexp.MustCompile(`\bx +update to target`).MatchString(s) || !strings.Contains(s, "u undo the chosen action") {
 		t.Errorf("help does not show the rebound keys:\n%s", s)
 	}
 }
@@ -217,14 +217,14 @@ func TestHelpScrollsAt80x24(t *testing.T) {
 	m := fixedModel(t, 50, 80, 24)
 	m.Update(keyPress("?"))
 	screen := func() string { return m.render() }
-	if !strings.Contains(screen(), "more lines (j)") || strings.Contains(screen(), "the chosen action") {
+	if !strings.Contains(screen(), "more lines (j)") || strings.Contains(screen(), "-term negates.") {
 		t.Fatalf("help at 80x24 should scroll:\n%s", screen())
 	}
 	for range 40 {
 		m.Update(keyPress("j"))
 	}
 	s := screen()
-	if !strings.Contains(s, "end of help") || !strings.Contains(s, "the chosen action.") || m.mode() != modeHelp {
+	if !strings.Contains(s, "end of help") || !strings.Contains(s, "-term negates.") || m.mode() != modeHelp {
 		t.Fatalf("after scrolling down:\n%s", s)
 	}
 	if n := len(strings.Split(s, "\n")); n != 24 {

@@ -394,7 +394,7 @@ func TestHelpScrollClampedInUpdate(t *testing.T) {
 		t.Fatalf("scroll %d after 100 j, want the end %d", h.scroll, end)
 	}
 	m.Update(keyPress("k"))
-	if s := m.render(); h.scroll != end-1 || !strings.Contains(s, "↓ 1 more lines (j)") {
+	if s := m.render(); h.scroll != end-1 || !strings.Contains(s, "↓ 1 more line (j)") {
 		t.Fatalf("k past the end: scroll %d, want %d\n%s", h.scroll, end-1, s)
 	}
 	m.Update(teaSize(200, 80))

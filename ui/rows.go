@@ -37,20 +37,23 @@ type column struct {
 	priority  int
 	right     bool // right-aligned (numbers, ages)
 	leftTrunc bool // keep the end when truncating (image tags end in the label)
+	// keepAge keeps the cell's last word, an age, when truncating: "exit
+	// 137 oom… 3m" still says when.
+	keepAge bool
 }
 
 var columns = [numCols]column{
 	colID_:     {title: "ID", min: 14, max: 14, priority: 1},
-	colName:    {title: "NAME", min: 12, max: 24, priority: 8},
+	colName:    {title: "NAME", min: 11, max: 24, priority: 8},
 	colGroup:   {title: "GROUP", min: 10, max: 16, priority: 3},
 	colRegion:  {title: "REGION", min: 6, max: 6, priority: 6},
-	colState:   {title: "STATE", min: 10, max: 10, priority: 0},
+	colState:   {title: "STATE", min: 11, max: 11, priority: 0},
 	colStep:    {title: "STEP", min: 14, max: 22, priority: 2},
 	colAge:     {title: "AGE", min: 5, max: 5, priority: 4, right: true},
 	colImage:   {title: "IMAGE", min: 16, max: 22, priority: 5, leftTrunc: true},
 	colRelease: {title: "REL", min: 4, max: 4, priority: 9},
 	colChecks:  {title: "CHECKS", min: 8, max: 8, priority: 7},
-	colEvent:   {title: "LAST EVENT", min: 12, max: 28, priority: 10},
+	colEvent:   {title: "LAST EVENT", min: 17, max: 28, priority: 10, keepAge: true},
 }
 
 // gutterWidth is the cursor, mark and changed markers left of every row.
@@ -109,8 +112,8 @@ func layoutColumns(width int, withStep bool, keep colID) colLayout {
 }
 
 // rowCells renders one machine as plain cell texts. It is pure: the same
-// machine, clock and progress give the same cells.
-func rowCells(m *model.Machine, effState string, now time.Time, step *stepState, spinner string) [numCols]string {
+// machine, clock, progress and glyphs give the same cells.
+func rowCells(m *model.Machine, effState string, now time.Time, step *stepState, g *glyphs, spinner string) [numCols]string {
 	var c [numCols]string
 	c[colID_] = m.ID
 	c[colName] = m.Name
@@ -120,7 +123,10 @@ func rowCells(m *model.Machine, effState string, now time.Time, step *stepState,
 	if effState == model.StateStuck && m.State != "" && m.State != effState {
 		// Say what the API says; "!" marks it stuck (the group header and
 		// colour say so too), so the row never hides the real state.
-		c[colState] = m.State + "!"
+		c[colState] = m.State + g.stuck
+	}
+	if m.Cordoned {
+		c[colState] += g.cordoned
 	}
 	c[colAge] = humanAge(now.Sub(m.StateSince), m.StateSince.IsZero())
 	c[colImage] = model.LabelFromImage(m.Image) // the repo prefix repeats on every row
@@ -130,8 +136,14 @@ func rowCells(m *model.Machine, effState string, now time.Time, step *stepState,
 		c[colRelease] = "-"
 	}
 	c[colChecks] = checksText(m.Checks)
-	if !m.LastEvent.At.IsZero() {
-		c[colEvent] = m.LastEvent.Type + " " + m.LastEvent.Status + " " + humanAge(now.Sub(m.LastEvent.At), false)
+	if e := &m.LastEvent; !e.At.IsZero() {
+		// How the process ended is what an operator scans for; an exit
+		// event without it says its state like any other event.
+		what := e.Type + " " + e.Status
+		if e.Exit != nil {
+			what = e.Exit.Summary()
+		}
+		c[colEvent] = what + " " + humanAge(now.Sub(e.At), false)
 	}
 	if step != nil {
 		c[colStep] = stepText(step, spinner)
@@ -155,19 +167,13 @@ func checksText(c model.Checks) string {
 // stepText shows where a machine's step is: a spinner while it moves, a
 // verdict once it ends.
 func stepText(s *stepState, spinner string) string {
+	if sm, ok := stepMarkOf(s.phase); ok {
+		if s.phase == recovery.PhaseDone {
+			return sm.glyph + " " + opPast(s.op)
+		}
+		return sm.glyph + " " + sm.word
+	}
 	switch s.phase {
-	case recovery.PhaseDone:
-		return "✓ " + opPast(s.op)
-	case recovery.PhaseFailed:
-		return "✗ failed"
-	case recovery.PhaseSkipped:
-		return "- skipped"
-	case recovery.PhaseInterrupted:
-		return "! interrupted"
-	case recovery.PhaseHalted:
-		return "■ halted"
-	case recovery.PhaseQueued:
-		return "· queued"
 	case recovery.PhaseRetrying:
 		return fmt.Sprintf("%s retry in %s", spinner, s.retryIn.Round(time.Second))
 	case recovery.PhaseActing:
@@ -214,6 +220,30 @@ func fit(s string, w int, right, leftTrunc bool) string {
 		return pad + s
 	}
 	return s + pad
+}
+
+// fitAge fits a cell that ends in an age to w cells, cutting the words
+// before the age rather than the age: whole words while two are left
+// ("exit 137 oom… 3m"), else letters ("update repl… 3m").
+func fitAge(s string, w int) string {
+	if textWidth(s) <= w {
+		return fit(s, w, false, false)
+	}
+	i := strings.LastIndexByte(s, ' ')
+	if i <= 0 || w-(len(s)-i) < 2 {
+		return fit(s, w, false, false)
+	}
+	age, head := s[i:], s[:i]
+	room := w - len(age) - 1 // the ellipsis takes one
+	for textWidth(head) > room {
+		j := strings.LastIndexByte(head, ' ')
+		if j < 0 || !strings.Contains(head[:j], " ") {
+			head = strings.TrimRight(ansi.Truncate(head, room, ""), " ")
+			break
+		}
+		head = head[:j]
+	}
+	return fit(head+"…"+age, w, false, false)
 }
 
 // textWidth is the display width, with an ASCII fast path: almost every

@@ -33,6 +33,17 @@ func TestRowCells(t *testing.T) {
 		{"checks critical", func(m *model.Machine) { m.Checks = model.Checks{Total: 2, Passing: 1, Critical: 1} }, "started", nil, colChecks, "1/2 crit"},
 		{"no checks", func(m *model.Machine) { m.Checks = model.Checks{} }, "started", nil, colChecks, "-"},
 		{"event", nil, "started", nil, colEvent, "start started 1m"},
+		{"exit reason first", func(m *model.Machine) {
+			m.LastEvent = model.Event{Type: "exit", Status: "failed", At: now.Add(-3 * time.Minute), Exit: &model.Exit{Code: 137, OOMKilled: true}}
+		}, "failed", nil, colEvent, "exit 137 oom 3m"},
+		{"exit with restarts", func(m *model.Machine) {
+			m.LastEvent = model.Event{Type: "exit", Status: "stopped", At: now.Add(-time.Hour), Exit: &model.Exit{Code: 1, RestartCount: 3}}
+		}, "stopped", nil, colEvent, "exit 1 ×3 restarts 1h"},
+		{"exit without its request", func(m *model.Machine) {
+			m.LastEvent = model.Event{Type: "exit", Status: "failed", At: now.Add(-3 * time.Minute)}
+		}, "failed", nil, colEvent, "exit failed 3m"},
+		{"cordoned", func(m *model.Machine) { m.Cordoned = true }, "started", nil, colState, "started⊘"},
+		{"stuck and cordoned", func(m *model.Machine) { m.State, m.Cordoned = "replacing", true }, "stuck", nil, colState, "replacing!⊘"},
 		{"step acting", nil, "started", &stepState{op: recovery.OpUpdate, phase: recovery.PhaseActing}, colStep, "* updating"},
 		{"step leasing", nil, "started", &stepState{phase: recovery.PhaseLeasing}, colStep, "* leasing"},
 		{"step retry", nil, "started", &stepState{phase: recovery.PhaseRetrying, retryIn: 3 * time.Second}, colStep, "* retry in 3s"},
@@ -44,7 +55,8 @@ func TestRowCells(t *testing.T) {
 			if tt.mod != nil {
 				tt.mod(&m)
 			}
-			got := rowCells(&m, tt.eff, now, tt.step, "*")[tt.col]
+			g := newGlyphs(false)
+			got := rowCells(&m, tt.eff, now, tt.step, &g, "*")[tt.col]
 			if got != tt.want {
 				t.Errorf("cell %d = %q, want %q", tt.col, got, tt.want)
 			}
@@ -97,6 +109,28 @@ func TestFit(t *testing.T) {
 		}
 		if textWidth(got) != c.w {
 			t.Errorf("fit(%q,%d) width %d", c.s, c.w, textWidth(got))
+		}
+	}
+}
+
+// A LAST EVENT cell too long for its column loses words before the age,
+// never the age.
+func TestFitAgeKeepsTheAge(t *testing.T) {
+	for _, c := range []struct {
+		s    string
+		w    int
+		want string
+	}{
+		{"exit 137 oom 3m", 17, "exit 137 oom 3m  "},
+		{"exit 137 oom ×10 restarts 30m", 17, "exit 137 oom… 30m"},
+		{"exit 137 oom ×10 restarts 2h", 17, "exit 137 oom… 2h"},
+		{"update replacing 8m", 12, "update r… 8m"},
+		{"exit 1 ×10 restarts 37m", 17, "exit 1 ×10… 37m"},
+		{"x 1m", 3, "x …"},
+	} {
+		got := fitAge(c.s, c.w)
+		if strings.TrimRight(got, " ") != strings.TrimRight(c.want, " ") || textWidth(got) != c.w {
+			t.Errorf("fitAge(%q, %d) = %q, want %q", c.s, c.w, got, c.want)
 		}
 	}
 }

@@ -1,8 +1,6 @@
 package ui
 
 import (
-	"fmt"
-
 	"charm.land/bubbles/v2/key"
 )
 
@@ -25,12 +23,4 @@ func defaultSortKeys() SortKeys {
 func (k *KeyMap) sortNamed() []namedBinding {
 	s := &k.Sort
 	return []namedBinding{{"sort_next", &s.Next}, {"sort_prev", &s.Prev}, {"sort_invert", &s.Invert}}
-}
-
-// sortNote is the help's line on the sort and pin glyphs.
-func (h *helpPane) sortNote() string {
-	g, k := h.glyphs, &h.keys.Sort
-	return fmt.Sprintf("%s/%s after a column title: the order within each group (%s/%s column, %s inverts); ties keep ID order. "+
-		"%s marks a machine in flight that the filter would hide: it stays shown until its step ends.",
-		g.sortAsc, g.sortDesc, k.Next.Help().Key, k.Prev.Help().Key, k.Invert.Help().Key, g.pin)
 }

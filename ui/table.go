@@ -271,7 +271,7 @@ func (m *Model) renderRow(r tableRow, isCursor bool, l colLayout, width int, now
 	if m.run != nil {
 		step = m.run.stepFor(mc.ID)
 	}
-	cells := rowCells(mc, eff, now, step, m.spinnerGlyph())
+	cells := rowCells(mc, eff, now, step, &m.glyphs, m.spinnerGlyph())
 	marked := m.marks.Has(mc.ID)
 	changed := m.changed[mc.ID].After(now)
 	gutter := [3]string{" ", " ", " "}
@@ -338,7 +338,12 @@ func writeCells(b *strings.Builder, cells [numCols]string, l colLayout, style fu
 			b.WriteByte(' ')
 		}
 		first = false
-		s := fit(cells[c], l[c], columns[c].right, columns[c].leftTrunc)
+		var s string
+		if columns[c].keepAge {
+			s = fitAge(cells[c], l[c])
+		} else {
+			s = fit(cells[c], l[c], columns[c].right, columns[c].leftTrunc)
+		}
 		if style != nil {
 			s = style(c, s)
 		}
@@ -358,7 +363,7 @@ func (m *Model) groupHeaderText(r tableRow) string {
 		if ig.ReleaseVersion > 0 {
 			rel = fmt.Sprintf(" v%d", ig.ReleaseVersion)
 		}
-		return fmt.Sprintf("%s %s %s%s · %d machines", fold, strings.ToUpper(ig.Kind.String()), ig.Tag, rel, r.count) + m.pinnedText(r)
+		return fmt.Sprintf("%s %s %s%s · %s", fold, strings.ToUpper(ig.Kind.String()), ig.Tag, rel, model.Counted(int(r.count), "machine")) + m.pinnedText(r)
 	}
 	sg := &ig.States[r.state]
 	fold := m.glyphs.open
