@@ -6,6 +6,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/flyrescue/flyrescue/model"
 	"github.com/flyrescue/flyrescue/recovery"
 )
 
@@ -60,7 +61,7 @@ func (m *Model) handleNormalKey(msg tea.KeyPressMsg) tea.Cmd {
 		for _, i := range m.visible {
 			m.marks.Add(m.snap.Machines[i].ID)
 		}
-		m.status = fmt.Sprintf("marked %d visible machines (%d marked in all)", len(m.visible), m.marks.Len())
+		m.status = fmt.Sprintf("marked %s (%d marked in all)", model.Counted(len(m.visible), "visible machine"), m.marks.Len())
 	case key.Matches(msg, k.ClearMarks):
 		m.marks.Clear()
 		m.status = "marks cleared"

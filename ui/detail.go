@@ -12,6 +12,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/flyrescue/flyrescue/flyclient"
+	"github.com/flyrescue/flyrescue/model"
 )
 
 // detailPane is the machine pane: what the list cannot show (config,
@@ -135,7 +136,7 @@ func (d *detailPane) lines(width int) []string {
 		if r := cfg.Restart; r != nil {
 			kv("restart", string(r.Policy))
 		}
-		kv("services", fmt.Sprintf("%d services · %d checks · %d mounts · auto-destroy %v", len(cfg.Services), len(cfg.Checks), len(cfg.Mounts), cfg.AutoDestroy))
+		kv("services", fmt.Sprintf("%s · %s · %s · auto-destroy %v", model.Counted(len(cfg.Services), "service"), model.Counted(len(cfg.Checks), "check"), model.Counted(len(cfg.Mounts), "mount"), cfg.AutoDestroy))
 		out = append(out, "", t.Bold.Render(" Metadata"))
 		for _, k := range slices.Sorted(maps.Keys(cfg.Metadata)) {
 			out = append(out, truncate(" "+t.Muted.Render(fmt.Sprintf("%-21s", k))+" "+cfg.Metadata[k], width))

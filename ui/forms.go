@@ -248,9 +248,9 @@ func (f *form) submit() (tea.Cmd, bool) {
 func (f *form) regionView(allNote string) string {
 	r := f.regions[f.region]
 	if r.name == "" {
-		return fmt.Sprintf("‹ every region ›  (%d machines; %s)", r.count, allNote)
+		return fmt.Sprintf("‹ every region ›  (%s; %s)", model.Counted(r.count, "machine"), allNote)
 	}
-	return fmt.Sprintf("‹ %s ›  (%d machines)", r.name, r.count)
+	return fmt.Sprintf("‹ %s ›  (%s)", r.name, model.Counted(r.count, "machine"))
 }
 
 // view renders the dialog.
@@ -269,7 +269,7 @@ func (f *form) view(width, _ int) string {
 	if f.kind == formScale {
 		b.WriteString(t.DialogTitle.Render("Scale a process group") + "\n\n")
 		g := f.liveGroup(snap)
-		field(0, "group", fmt.Sprintf("‹ %s ›  (now %d machines, %d on target)", g.Name, g.Total, g.OnTarget))
+		field(0, "group", fmt.Sprintf("‹ %s ›  (now %s, %d on target)", g.Name, model.Counted(g.Total, "machine"), g.OnTarget))
 		field(1, "count", f.count.view(f.field == 1))
 		now := g.Total
 		if f.regionName() != "" {
@@ -307,7 +307,7 @@ func (f *form) view(width, _ int) string {
 		field(1, "region", f.regionView("one region first is safer"))
 		if ids, _ := f.host.marked(); len(ids) > 0 {
 			n := len(ids)
-			b.WriteString(t.Info.Render(fmt.Sprintf("applies to the %d marked machines", n)) + "\n")
+			b.WriteString(t.Info.Render("applies to the "+model.Counted(n, "marked machine")) + "\n")
 		}
 	}
 	if f.err != "" {

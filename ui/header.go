@@ -52,7 +52,7 @@ func (m *Model) headerLines(width int) []string {
 	if n := m.pinnedShown; n > 0 {
 		counts.WriteString(t.Info.Render(fmt.Sprintf("%s %d in flight shown outside the filter", m.glyphs.pin, n)) + " · ")
 	}
-	fmt.Fprintf(&counts, "%d machines · %s on target", len(s.Machines), t.Bold.Render(fmt.Sprint(s.OnTarget)))
+	fmt.Fprintf(&counts, "%s · %s on target", model.Counted(len(s.Machines), "machine"), t.Bold.Render(fmt.Sprint(s.OnTarget)))
 	for _, st := range statesByUrgency(s.States) {
 		counts.WriteString(" · ")
 		counts.WriteString(t.State(st).Render(fmt.Sprintf("%s %d", st, s.States[st])))
@@ -78,7 +78,7 @@ func (m *Model) headerLines(width int) []string {
 	barW := max(10, min(40, width-nameW-52))
 	for i, g := range s.Groups {
 		if i == maxGroupBars {
-			out = append(out, t.Muted.Render(fmt.Sprintf("  … %d more groups (g cycles the group filter)", len(s.Groups)-maxGroupBars)))
+			out = append(out, t.Muted.Render(moreText("  … ", len(s.Groups)-maxGroupBars, "group")+fmt.Sprintf(" (%s cycles the group filter)", m.keys.GroupCycle.Help().Key)))
 			break
 		}
 		line := fmt.Sprintf(" %s %s %s", fit(g.Name, nameW, false, false), m.bar(g.OnTarget, g.Total, barW),

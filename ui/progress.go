@@ -9,6 +9,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 
+	"github.com/flyrescue/flyrescue/model"
 	"github.com/flyrescue/flyrescue/recovery"
 )
 
@@ -85,7 +86,7 @@ func (m *Model) startRun(plan *recovery.Plan) tea.Cmd {
 	rs := m.newRun(plan, cancel)
 	rs.run = m.opts.Engine.Start(ctx, plan)
 	m.run = rs
-	m.status = fmt.Sprintf("%s %s started on %d machines", plan.Kind, recovery.DisplayID(plan.ID), len(plan.Steps))
+	m.status = fmt.Sprintf("%s %s started on %s", plan.Kind, recovery.DisplayID(plan.ID), model.Counted(len(plan.Steps), "machine"))
 	return tea.Batch(waitEvents(rs.run, rs.id), spinTick())
 }
 
@@ -199,12 +200,9 @@ func (m *Model) finishRun(msg runDoneMsg) tea.Cmd {
 			m.status += fmt.Sprintf(" · %d found done, now journaled", r.Reconciled)
 		}
 		if r.Halted > 0 {
-			groups := "groups"
-			if len(r.Halts) == 1 {
-				groups = "group"
-			}
-			m.status = fmt.Sprintf("%s %s HALTED %d %s (%d machines untouched): %d ok, %d failed in %s; R resumes it when you decide to",
-				rs.kind, recovery.DisplayID(rs.actionID), len(r.Halts), groups, r.Halted, r.OK, r.Failed, r.Elapsed.Round(time.Second))
+			m.status = fmt.Sprintf("%s %s HALTED %s (%s untouched): %d ok, %d failed in %s; %s resumes it when you decide to",
+				rs.kind, recovery.DisplayID(rs.actionID), model.Counted(len(r.Halts), "group"), model.Counted(r.Halted, "machine"),
+				r.OK, r.Failed, r.Elapsed.Round(time.Second), m.keys.Action(recovery.KindResume).Help().Key)
 		}
 	}
 	if m.quitting {
@@ -266,7 +264,7 @@ func (m *Model) progressLines(width, maxFailures int) []string {
 		out = append(out, truncate(t.Bad.Render(" ✗ ")+fmt.Sprintf("%s %s: %s", f.op, f.machineID, f.reason), width))
 	}
 	if n := len(m.failures) - len(shown); n > 0 {
-		out = append(out, t.Muted.Render(fmt.Sprintf("   … %d more failures (J for the journal, c clears)", n)))
+		out = append(out, t.Muted.Render(moreText("   … ", n, "failure")+fmt.Sprintf(" (%s for the journal, %s clears)", m.keys.Journal.Help().Key, m.keys.Dismiss.Help().Key)))
 	}
 	return out
 }
