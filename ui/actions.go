@@ -73,6 +73,9 @@ func (m *Model) handleNormalKey(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.Refresh):
 		return m.pollNow()
 	case key.Matches(msg, k.Dismiss):
+		if a := m.shownUnfinished(); a != nil {
+			m.notice.dismissed = a.Action.ID
+		}
 		m.failures = nil
 		if m.run != nil && m.run.done {
 			m.run = nil

@@ -85,6 +85,8 @@ type Model struct {
 	// journal is the journal pane, kept while closed: a finished action
 	// reloads it, and it reopens where the operator left it.
 	journal *journalPane
+	// notice names the journal's interrupted action in the header.
+	notice unfinishedNotice
 
 	status    string
 	pollFails int // polls failed in a row: the poll interval backs off

@@ -39,18 +39,26 @@ type harnessOpts struct {
 	ctx context.Context
 	// now is the dashboard's clock (Options.Now); nil: time.Now.
 	now func() time.Time
+	// reopen is a harness whose simulator and journal the new dashboard
+	// takes over, as an operator restarting flyrescue would; nil: new ones.
+	reopen *harness
 }
 
 func newHarness(t *testing.T, o harnessOpts) *harness {
 	t.Helper()
-	srv, err := flysim.Start(flysim.Options{App: "demo-app", Scenario: o.scenario, Machines: o.machines, Seed: 7, Speed: 200, NoRateLimit: true,
-		Autoscaler: o.autoscaler, AutoscalerEvery: 10 * time.Second})
-	if err != nil {
-		t.Fatal(err)
+	var h *harness
+	if o.reopen != nil {
+		h = &harness{t: t, srv: o.reopen.srv, client: o.reopen.client, journal: o.reopen.journal, msgs: make(chan tea.Msg, 4096)}
+	} else {
+		srv, err := flysim.Start(flysim.Options{App: "demo-app", Scenario: o.scenario, Machines: o.machines, Seed: 7, Speed: 200, NoRateLimit: true,
+			Autoscaler: o.autoscaler, AutoscalerEvery: 10 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(srv.Close)
+		h = &harness{t: t, srv: srv, client: newSimClient(t, srv), msgs: make(chan tea.Msg, 4096)}
 	}
-	t.Cleanup(srv.Close)
-	client := newSimClient(t, srv)
-	h := &harness{t: t, srv: srv, client: client, msgs: make(chan tea.Msg, 4096)}
+	client := h.client
 	opts := Options{App: "demo-app", API: client, NoColor: true, ReadOnly: o.readOnly, Context: o.ctx, Now: o.now}
 	if o.keys != nil {
 		km := DefaultKeyMap()
@@ -60,13 +68,15 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 		opts.KeyMap = &km
 	}
 	if !o.readOnly {
-		j, err := recovery.OpenJournal(t.TempDir(), "demo-app")
-		if err != nil {
-			t.Fatal(err)
+		if h.journal == nil {
+			j, err := recovery.OpenJournal(t.TempDir(), "demo-app")
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = j.Close() })
+			h.journal = j
 		}
-		t.Cleanup(func() { _ = j.Close() })
-		h.journal = j
-		opts.Engine = recovery.NewEngine(client, j, recovery.Options{App: "demo-app", BackoffBase: 20 * time.Millisecond, BackoffMax: 200 * time.Millisecond, Retries: 2, WaitTimeout: 1500 * time.Millisecond})
+		opts.Engine = recovery.NewEngine(client, h.journal, recovery.Options{App: "demo-app", BackoffBase: 20 * time.Millisecond, BackoffMax: 200 * time.Millisecond, Retries: 2, WaitTimeout: 1500 * time.Millisecond})
 	}
 	h.m = New(opts)
 	// Tests poll faster than the 1 s floor an operator gets.

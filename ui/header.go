@@ -39,6 +39,9 @@ func (m *Model) headerLines(width int) []string {
 		out = append(out, truncate(t.Bad.Render(fmt.Sprintf(" ✗ poll failed %s ago, next in %s (%s now): %v",
 			humanAge(m.now().Sub(m.pollErrAt), false), m.pollInterval().Round(time.Second), m.keys.Refresh.Help().Key, m.pollErr)), width))
 	}
+	if l := m.unfinishedLine(width); l != "" {
+		out = append(out, l)
+	}
 	if m.snap == nil {
 		return append(out, t.Muted.Render("loading machines…"), "")
 	}
@@ -99,6 +102,9 @@ func (m *Model) headerHeight() int {
 		h += min(len(m.snap.Groups), maxGroupBars+1)
 	}
 	if m.pollErr != nil {
+		h++
+	}
+	if m.shownUnfinished() != nil {
 		h++
 	}
 	return h

@@ -79,7 +79,7 @@ func DefaultKeyMap() KeyMap {
 		Journal: b([]string{"J"}, "J", "journal"),
 		Help:    b([]string{"?"}, "?", "help"),
 		Refresh: b([]string{"ctrl+r"}, "ctrl+r", "poll now"),
-		Dismiss: b([]string{"c"}, "c", "clear finished/failures"),
+		Dismiss: b([]string{"c"}, "c", "clear finished/failures/notice"),
 		Quit:    b([]string{"q", "ctrl+c"}, "q", "quit"),
 		Logs:    b([]string{"l"}, "l", "machine logs"),
 		Sort:    defaultSortKeys(),

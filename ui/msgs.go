@@ -21,8 +21,14 @@ type pollResultMsg struct {
 	// leases found on machines not on target, when this poll looked
 	// (every leasesEvery polls); nil when it did not.
 	leases map[string]model.Lease
-	err    error
-	took   time.Duration
+	// journalRead: the journal was read, and unfinished is its newest
+	// action if that one is unfinished (see unfinishedOf); runSeq is the
+	// last run started when the poll began.
+	journalRead bool
+	unfinished  *recovery.ActionLog
+	runSeq      int
+	err         error
+	took        time.Duration
 }
 
 // pollTickMsg asks for the next poll of generation gen.

@@ -26,6 +26,10 @@ func (m *Model) pollCmd() tea.Cmd {
 		leaseIDs = m.snap.LeaseCandidates()
 	}
 	var journal *recovery.Journal
+	// While an action runs its own record is the journal's newest and
+	// unfinished: only a poll begun and ended outside any run may say what
+	// is (see applyPoll).
+	readUnfinished, runSeq := !m.running(), m.runSeq
 	if m.opts.Engine != nil {
 		journal = m.opts.Engine.Journal()
 	}
@@ -51,19 +55,26 @@ func (m *Model) pollCmd() tea.Cmd {
 			leases = flyclient.ProbeLeases(ctx, api, opts.App, leaseIDs)
 			facts.Leases = leases
 		}
+		var journalRead bool
+		var unfinished *recovery.ActionLog
 		if journal != nil {
 			// The journal says what was done (rollbacks, the baseline,
-			// machines we touched); a journal that cannot be read is
-			// shown by the journal pane, and the incident goes without it.
+			// machines we touched) and what was left half done; a journal
+			// that cannot be read is shown by the journal pane, and the
+			// incident goes without it.
 			if hist, jerr := journal.HistoryCached(); jerr == nil {
 				jf := recovery.IncidentFacts(hist, opts.App)
 				facts.Baseline, facts.RegionBaseline, facts.BaselineAt = jf.Baseline, jf.RegionBaseline, jf.BaselineAt
 				facts.Rollbacks, facts.Touched = jf.Rollbacks, jf.Touched
+				if readUnfinished {
+					journalRead, unfinished = true, unfinishedOf(hist, opts.App)
+				}
 			}
 		}
 		snap := buildSnapshotFacts(opts, machines, releases, facts)
 		inc := model.BuildIncident(snap, facts, snap.At)
-		return pollResultMsg{gen: gen, snap: snap, inc: &inc, releases: fresh, leases: leases, took: time.Since(start)}
+		return pollResultMsg{gen: gen, snap: snap, inc: &inc, releases: fresh, leases: leases,
+			journalRead: journalRead, unfinished: unfinished, runSeq: runSeq, took: time.Since(start)}
 	}
 }
 
@@ -147,6 +158,9 @@ func (m *Model) applyPoll(msg pollResultMsg) {
 	}
 	if msg.releases != nil {
 		m.releases = msg.releases
+	}
+	if msg.journalRead && !m.running() && msg.runSeq == m.runSeq {
+		m.notice.action = msg.unfinished
 	}
 	m.lastPoll = m.now()
 	m.pollTook = msg.took

@@ -86,6 +86,10 @@ func (m *Model) startRun(plan *recovery.Plan) tea.Cmd {
 	rs := m.newRun(plan, cancel)
 	rs.run = m.opts.Engine.Start(ctx, plan)
 	m.run = rs
+	// This action is now the journal's newest: whatever the header said
+	// was interrupted is resumed or left behind, and the first poll after
+	// the run reads the journal again.
+	m.notice.action = nil
 	m.status = fmt.Sprintf("%s %s started on %s", plan.Kind, recovery.DisplayID(plan.ID), model.Counted(len(plan.Steps), "machine"))
 	return tea.Batch(waitEvents(rs.run, rs.id), spinTick())
 }

@@ -49,7 +49,11 @@ func (m *Model) act(v recovery.VerbSpec) tea.Cmd {
 			return f.open(m)
 		}
 	case recovery.PlansJournal:
-		return m.requestPlan(planRequest{kind: v.Kind})
+		req := planRequest{kind: v.Kind}
+		if v.Kind == recovery.KindResume {
+			req.actionID = m.resumeTarget() // the action the header names
+		}
+		return m.requestPlan(req)
 	case recovery.PlansAdvice:
 		return m.applyAdvice()
 	}
