@@ -178,7 +178,7 @@ func (m *Model) banner() string {
 		} else {
 			line += t.Muted.Render(" · press ") + t.Key.Render(m.keys.Action(recovery.KindApplyAdvice).Help().Key) + t.Muted.Render(" to ")
 		}
-		line += t.Bold.Render(a.Title())
+		line += t.Bold.Render(a.Title()) + t.Muted.Render(adviceRest(c.Advice, &m.incident))
 	}
 	summary := c.Summary
 	// The summary often opens with the case's own words; say them once.
@@ -192,6 +192,40 @@ func (m *Model) banner() string {
 		line += t.Muted.Render(" · left: " + strings.Join(m.incident.Left, "; "))
 	}
 	return line
+}
+
+// adviceRest says what the banner's step leaves for later, so its count
+// agrees with the header's: the machines it leaves out for someone else's
+// lease, and the steps of the same kind that follow (the runbook destroys
+// failed/stuck machines one group at a time): " (1 more is leased by
+// deploy-bot; then 11 more in worker, worker_autoscale)".
+func adviceRest(advice []model.Advice, inc *model.Incident) string {
+	first := advice[0]
+	var parts []string
+	if h := first.HeldText(inc); h != "" {
+		parts = append(parts, h)
+	}
+	more := 0
+	var groups []string
+	for _, a := range advice[1:] {
+		if a.Action == first.Action && len(a.Machines) > 0 {
+			more += len(a.Machines)
+			if a.Group != "" {
+				groups = append(groups, a.Group)
+			}
+		}
+	}
+	if more > 0 {
+		then := fmt.Sprintf("then %d more", more)
+		if len(groups) > 0 {
+			then += " in " + strings.Join(groups, ", ")
+		}
+		parts = append(parts, then)
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return " (" + strings.Join(parts, "; ") + ")"
 }
 
 // statesByUrgency lists the states present, most urgent first.
