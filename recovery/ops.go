@@ -130,7 +130,7 @@ func viewOf(m *flyclient.Machine) machineView {
 var opRegistry = []*OpSpec{
 	{
 		Op: OpUpdate, Progressive: "updating", Past: "updated", TakesDown: true, ChangesImage: true, imageChange: updateChangesImage, settleFirst: true,
-		Flyctl: flyctlUpdate,
+		Flyctl:     flyctlUpdate,
 		WaitStates: []string{model.StateStarted}, waitFor: updateWaitStates,
 		Verifies: "a new instance runs the step's image, in the state it planned (started: every health check passing)",
 		Inverse:  OpUpdate,
@@ -141,7 +141,7 @@ var opRegistry = []*OpSpec{
 	},
 	{
 		Op: OpRestart, Progressive: "restarting", Past: "restarted", ToState: model.StateStarted, TakesDown: true, settleFirst: true,
-		Flyctl: flyctlVerb("restart", skipChecksFlag),
+		Flyctl:     flyctlVerb("restart", skipChecksFlag),
 		WaitStates: []string{model.StateStarted}, Verifies: "started and every health check passing",
 		NoInverse: "a restart cannot be undone", planNote: "a restart cannot be undone",
 		skip: func(machineView) string { return "" },
@@ -155,7 +155,7 @@ var opRegistry = []*OpSpec{
 	},
 	{
 		Op: OpStart, Progressive: "starting", Past: "started", ToState: model.StateStarted, settleFirst: true,
-		Flyctl: flyctlVerb("start", nil),
+		Flyctl:     flyctlVerb("start", nil),
 		WaitStates: []string{model.StateStarted}, Verifies: "started and every health check passing",
 		Inverse: OpStop,
 		skip: func(v machineView) string {
@@ -171,7 +171,7 @@ var opRegistry = []*OpSpec{
 	},
 	{
 		Op: OpStop, Progressive: "stopping", Past: "stopped", ToState: model.StateStopped, TakesDown: true, LeavesDown: true, settleFirst: true,
-		Flyctl: flyctlVerb("stop", nil),
+		Flyctl:     flyctlVerb("stop", nil),
 		WaitStates: []string{model.StateStopped, model.StateSuspended}, Verifies: "stopped (or suspended)",
 		Inverse: OpStart,
 		skip: func(v machineView) string {
@@ -212,7 +212,7 @@ var opRegistry = []*OpSpec{
 	},
 	{
 		Op: OpCordon, Progressive: "cordoning", Past: "cordoned", TakesDown: true, LeavesDown: true,
-		Flyctl: flyctlVerb("cordon", nil),
+		Flyctl:   flyctlVerb("cordon", nil),
 		NoWait:   "Fly Proxy stops routing to the machine when the API answers; its state does not change",
 		Verifies: "the machine reads cordoned",
 		Inverse:  OpUncordon,
@@ -229,7 +229,7 @@ var opRegistry = []*OpSpec{
 	},
 	{
 		Op: OpUncordon, Progressive: "uncordoning", Past: "uncordoned",
-		Flyctl: flyctlVerb("uncordon", nil),
+		Flyctl:   flyctlVerb("uncordon", nil),
 		NoWait:   "Fly Proxy routes to the machine again when the API answers; its state does not change",
 		Verifies: "the machine reads not cordoned",
 		Inverse:  OpCordon,
@@ -249,7 +249,7 @@ var opRegistry = []*OpSpec{
 	},
 	{
 		Op: OpDestroy, Progressive: "destroying", Past: "destroyed", ToState: model.StateDestroyed, TakesDown: true, LeavesDown: true,
-		Flyctl: flyctlVerb("destroy", destroyFlags),
+		Flyctl:       flyctlVerb("destroy", destroyFlags),
 		reachesDying: true, goneIsDone: true,
 		WaitStates: []string{model.StateDestroyed}, Verifies: "destroyed, or gone from the API",
 		Inverse:  OpLaunch,
@@ -273,7 +273,7 @@ var opRegistry = []*OpSpec{
 	},
 	{
 		Op: OpLaunch, Progressive: "launching", Past: "launched", ToState: model.StateStarted, ChangesImage: true,
-		Flyctl: flyctlLaunch,
+		Flyctl:     flyctlLaunch,
 		WaitStates: []string{model.StateStarted}, Verifies: "started and every health check passing",
 		Inverse: OpDestroy,
 		attempt: func(e *Engine, ctx, graceCtx context.Context, st *stepState, run *Run) error {
@@ -286,7 +286,7 @@ var opRegistry = []*OpSpec{
 	},
 	{
 		Op: OpClearLease, Progressive: "clearing lease", Past: "lease cleared",
-		Flyctl: flyctlVerb("leases clear", nil),
+		Flyctl:    flyctlVerb("leases clear", nil),
 		NoWait:    "a lease is gone when the API answers",
 		Verifies:  "the lease the plan saw is no longer there",
 		NoInverse: "a cleared lease cannot be given back to its holder",
