@@ -36,6 +36,10 @@ type KeyMap struct {
 
 	// panes and the rest
 	Journal, Help, Refresh, Dismiss, Quit key.Binding
+	// Copy puts machine IDs on the clipboard; Handoff shows dashboard URLs
+	// and a plan's flyctl commands (handoff.go). Neither changes anything,
+	// so read-only keeps them.
+	Copy, Handoff key.Binding
 
 	// Each pane's own keys.
 	DetailPane  DetailKeys
@@ -43,6 +47,7 @@ type KeyMap struct {
 	HelpPane    HelpKeys
 	FormPane    FormKeys
 	PlanPane    PlanKeys
+	HandoffPane HandoffKeys
 }
 
 // DefaultKeyMap returns the bindings. No destructive action sits on a
@@ -76,12 +81,15 @@ func DefaultKeyMap() KeyMap {
 		Refresh: b([]string{"ctrl+r"}, "ctrl+r", "poll now"),
 		Dismiss: b([]string{"c"}, "c", "clear finished/failures"),
 		Quit:    b([]string{"q", "ctrl+c"}, "q", "quit"),
+		Copy:    b([]string{"i"}, "i", "copy machine IDs (OSC 52)"),
+		Handoff: b([]string{"o"}, "o", "dashboard URLs, flyctl commands"),
 
 		DetailPane:  defaultDetailKeys(),
 		JournalPane: defaultJournalKeys(),
 		HelpPane:    defaultHelpKeys(),
 		FormPane:    defaultFormKeys(),
 		PlanPane:    defaultPlanKeys(),
+		HandoffPane: defaultHandoffKeys(),
 	}
 	k.follow()
 	return k
