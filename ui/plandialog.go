@@ -163,8 +163,10 @@ func (d *planPane) body(inner int) []string {
 		sel = fmt.Sprintf("%d machines by ID", len(req.ids))
 	}
 	row("app", p.App+"   selection: "+sel)
-	row("groups", countParts(groups)...)
-	row("regions", countParts(regions)...)
+	if len(p.Steps) > 0 {
+		row("groups", countParts(groups)...)
+		row("regions", countParts(regions)...)
+	}
 	if changesImages(p.Steps) {
 		if len(from) > 0 {
 			row("from", countParts(from)...)
