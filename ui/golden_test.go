@@ -135,6 +135,7 @@ func (m *Model) receivePlanForTest(kind recovery.Kind, edit ...func(*recovery.Pl
 	}
 	m.planSeq++
 	m.planning = true
+	m.status = planningPrefix + string(kind) + "…"
 	m.receivePlan(planMsg{seq: m.planSeq, req: planRequest{kind: kind, ids: ids, hidden: hidden, image: m.snap.Target.Image}, plan: p})
 }
 
