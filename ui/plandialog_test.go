@@ -87,7 +87,6 @@ func TestPlanDialogFitsEverySize(t *testing.T) {
 					p.Notes = append(p.Notes, fmt.Sprintf("note %d of the plan, long enough that a narrow dialog has to wrap it onto a second line", i+1))
 				}
 			})
-			lines := 0
 			for range 40 {
 				s := ansi.Strip(m.View().Content)
 				checkScreen(t, s, w, h)
@@ -103,7 +102,6 @@ func TestPlanDialogFitsEverySize(t *testing.T) {
 					t.Fatalf("the dialog hides notes without saying so:\n%s", s)
 				}
 				m.Update(keyPress("j"))
-				lines++
 			}
 			if s := ansi.Strip(m.View().Content); !strings.Contains(s, "note 12 of the plan") {
 				t.Fatalf("scrolling never reached the last note:\n%s", s)
