@@ -71,6 +71,10 @@ func (m *Model) handleNormalKey(msg tea.KeyPressMsg) tea.Cmd {
 		return m.journal.load()
 	case key.Matches(msg, k.Refresh):
 		return m.pollNow()
+	case key.Matches(msg, k.Copy):
+		return m.copyTargets()
+	case key.Matches(msg, k.Handoff):
+		return m.openHandoff(nil, nil)
 	case key.Matches(msg, k.Dismiss):
 		m.failures = nil
 		if m.run != nil && m.run.done {
