@@ -69,6 +69,10 @@ type OpSpec struct {
 	// says why there is none.
 	Inverse   Op
 	NoInverse string
+	// Flyctl is the flyctl command that does what one step of this op
+	// does, for an operator handing the step on (flyctl.go); args are the
+	// plan's Args.
+	Flyctl func(app string, s Step, args map[string]string) string
 
 	// skip says why planning leaves a machine out ("" = the op acts on
 	// it); nil for ops that are not planned machine by machine.
@@ -126,6 +130,7 @@ func viewOf(m *flyclient.Machine) machineView {
 var opRegistry = []*OpSpec{
 	{
 		Op: OpUpdate, Progressive: "updating", Past: "updated", TakesDown: true, ChangesImage: true, imageChange: updateChangesImage, settleFirst: true,
+		Flyctl:     flyctlUpdate,
 		WaitStates: []string{model.StateStarted}, waitFor: updateWaitStates,
 		Verifies: "a new instance runs the step's image, in the state it planned (started: every health check passing)",
 		Inverse:  OpUpdate,
@@ -136,6 +141,7 @@ var opRegistry = []*OpSpec{
 	},
 	{
 		Op: OpRestart, Progressive: "restarting", Past: "restarted", ToState: model.StateStarted, TakesDown: true, settleFirst: true,
+		Flyctl:     flyctlVerb("restart", skipChecksFlag),
 		WaitStates: []string{model.StateStarted}, Verifies: "started and every health check passing",
 		NoInverse: "a restart cannot be undone", planNote: "a restart cannot be undone",
 		skip: func(machineView) string { return "" },
@@ -149,6 +155,7 @@ var opRegistry = []*OpSpec{
 	},
 	{
 		Op: OpStart, Progressive: "starting", Past: "started", ToState: model.StateStarted, settleFirst: true,
+		Flyctl:     flyctlVerb("start", nil),
 		WaitStates: []string{model.StateStarted}, Verifies: "started and every health check passing",
 		Inverse: OpStop,
 		skip: func(v machineView) string {
@@ -164,6 +171,7 @@ var opRegistry = []*OpSpec{
 	},
 	{
 		Op: OpStop, Progressive: "stopping", Past: "stopped", ToState: model.StateStopped, TakesDown: true, LeavesDown: true, settleFirst: true,
+		Flyctl:     flyctlVerb("stop", nil),
 		WaitStates: []string{model.StateStopped, model.StateSuspended}, Verifies: "stopped (or suspended)",
 		Inverse: OpStart,
 		skip: func(v machineView) string {
@@ -179,6 +187,7 @@ var opRegistry = []*OpSpec{
 	},
 	{
 		Op: OpSuspend, Progressive: "suspending", Past: "suspended", ToState: model.StateSuspended, TakesDown: true, LeavesDown: true, settleFirst: true,
+		Flyctl: flyctlVerb("suspend", nil),
 		// Stopped too, so a machine flyd stops instead of suspending is
 		// reported at once, not after the whole wait.
 		WaitStates: []string{model.StateSuspended, model.StateStopped},
@@ -203,6 +212,7 @@ var opRegistry = []*OpSpec{
 	},
 	{
 		Op: OpCordon, Progressive: "cordoning", Past: "cordoned", TakesDown: true, LeavesDown: true,
+		Flyctl:   flyctlVerb("cordon", nil),
 		NoWait:   "Fly Proxy stops routing to the machine when the API answers; its state does not change",
 		Verifies: "the machine reads cordoned",
 		Inverse:  OpUncordon,
@@ -219,6 +229,7 @@ var opRegistry = []*OpSpec{
 	},
 	{
 		Op: OpUncordon, Progressive: "uncordoning", Past: "uncordoned",
+		Flyctl:   flyctlVerb("uncordon", nil),
 		NoWait:   "Fly Proxy routes to the machine again when the API answers; its state does not change",
 		Verifies: "the machine reads not cordoned",
 		Inverse:  OpCordon,
@@ -238,6 +249,7 @@ var opRegistry = []*OpSpec{
 	},
 	{
 		Op: OpDestroy, Progressive: "destroying", Past: "destroyed", ToState: model.StateDestroyed, TakesDown: true, LeavesDown: true,
+		Flyctl:       flyctlVerb("destroy", destroyFlags),
 		reachesDying: true, goneIsDone: true,
 		WaitStates: []string{model.StateDestroyed}, Verifies: "destroyed, or gone from the API",
 		Inverse:  OpLaunch,
@@ -261,6 +273,7 @@ var opRegistry = []*OpSpec{
 	},
 	{
 		Op: OpLaunch, Progressive: "launching", Past: "launched", ToState: model.StateStarted, ChangesImage: true,
+		Flyctl:     flyctlLaunch,
 		WaitStates: []string{model.StateStarted}, Verifies: "started and every health check passing",
 		Inverse: OpDestroy,
 		attempt: func(e *Engine, ctx, graceCtx context.Context, st *stepState, run *Run) error {
@@ -273,6 +286,7 @@ var opRegistry = []*OpSpec{
 	},
 	{
 		Op: OpClearLease, Progressive: "clearing lease", Past: "lease cleared",
+		Flyctl:    flyctlVerb("leases clear", nil),
 		NoWait:    "a lease is gone when the API answers",
 		Verifies:  "the lease the plan saw is no longer there",
 		NoInverse: "a cleared lease cannot be given back to its holder",

@@ -5,15 +5,16 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/flyrescue/flyrescue/flyclient"
 	"github.com/flyrescue/flyrescue/model"
 )
 
 // nonActionKeys are the dashboard's keys that are not verbs (ui/keys.go, ui/sortkeys.go
-// DefaultKeyMap: moving, selecting, panes), and y, which confirms a plan. A
+// DefaultKeyMap: moving, selecting, panes, copy and hand-off), and y, which confirms a plan. A
 // verb's key must be none of them.
 var nonActionKeys = []string{
 	"up", "k", "down", "j", "pgup", "ctrl+b", "pgdown", "ctrl+f", "home", "end", "G", "tab", "enter",
-	"/", "g", "esc", "space", "a", "A", "J", "?", "ctrl+r", "c", "q", "ctrl+c", "y", "l", "<", ">", "I",
+	"/", "g", "esc", "space", "a", "A", "J", "?", "ctrl+r", "c", "q", "ctrl+c", "y", "l", "<", ">", "I", "i", "o",
 }
 
 // TestVerbRegistry walks the verbs: each has a key that clashes with no
@@ -128,6 +129,23 @@ func TestOpRegistry(t *testing.T) {
 		}
 		if o.LeavesDown && !o.TakesDown {
 			t.Errorf("%s: leaves machines down without taking a budget slot to do it", name)
+		}
+		// Every op can be handed on as a flyctl command (flyctl_test.go
+		// checks each command's flags against flyctl's).
+		if o.Flyctl == nil {
+			t.Errorf("%s: has no flyctl form", name)
+			continue
+		}
+		s := Step{MachineID: "3d8d9e1f2b7689", Op: o.Op, Region: "iad", ToImage: "registry.fly.io/app:v2", Config: &flyclient.MachineConfig{Image: "registry.fly.io/app:v2"}}
+		if o.Op != OpLaunch && o.Op != OpUpdate {
+			s.Config = nil
+		}
+		cmd := o.Flyctl("my-app", s, map[string]string{})
+		if !strings.HasPrefix(cmd, "fly machine ") || !strings.HasSuffix(cmd, " -a my-app") {
+			t.Errorf("%s: flyctl form %q is not a fly machine command for the app", name, cmd)
+		}
+		if o.Op != OpLaunch && !strings.Contains(cmd, " "+s.MachineID) {
+			t.Errorf("%s: flyctl form %q does not name the machine", name, cmd)
 		}
 	}
 	// An update keeps a stopped machine stopped, and waits for that.

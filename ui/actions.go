@@ -72,6 +72,10 @@ func (m *Model) handleNormalKey(msg tea.KeyPressMsg) tea.Cmd {
 		return m.journal.load()
 	case key.Matches(msg, k.Refresh):
 		return m.pollNow()
+	case key.Matches(msg, k.Copy):
+		return m.copyTargets()
+	case key.Matches(msg, k.Handoff):
+		return m.openHandoff(nil, nil)
 	case key.Matches(msg, k.Dismiss):
 		if a := m.shownUnfinished(); a != nil {
 			m.notice.dismissed = a.Action.ID

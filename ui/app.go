@@ -211,6 +211,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 // else the table.
 func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	switch {
+	case m.tooSmall():
+		return m.tooSmallKey(msg)
 	case m.focus != nil:
 		return m.updatePane(msg)
 	case m.typingFilter:
@@ -233,10 +235,13 @@ func (m *Model) View() tea.View {
 }
 
 func (m *Model) render() string {
+	if m.tooSmall() {
+		return m.tooSmallScreen()
+	}
 	w := m.width
 	var b strings.Builder
 	head := m.headerLines(w)
-	if m.paneFullScreen() {
+	if m.compactHeader() {
 		// Panes take the screen; the first header line keeps the context
 		// (app, data age) in view.
 		head = head[:1]
@@ -253,7 +258,7 @@ func (m *Model) render() string {
 	case m.focus.fullScreen():
 		b.WriteString(fill(m.focus.view(w, body), body))
 	default:
-		b.WriteString(place(w, body, m.focus.view(w, body)))
+		b.WriteString(place(w, body, m.fitDialog(m.focus.view(w, body), body)))
 	}
 	if len(foot) == 0 {
 		return strings.TrimSuffix(b.String(), "\n")
@@ -268,7 +273,7 @@ func (m *Model) paneFullScreen() bool { return m.focus != nil && m.focus.fullScr
 // bodySize is the size render gives the focused pane.
 func (m *Model) bodySize() (width, height int) {
 	head := m.headerHeight()
-	if m.paneFullScreen() {
+	if m.compactHeader() {
 		head = 1
 	}
 	return m.width, m.height - head - len(m.footerLines(m.width))

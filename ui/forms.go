@@ -254,7 +254,7 @@ func (f *form) regionView(allNote string) string {
 }
 
 // view renders the dialog.
-func (f *form) view(width, _ int) string {
+func (f *form) view(width, height int) string {
 	t := f.theme
 	snap, inc := f.host.fleet()
 	var b strings.Builder
@@ -286,9 +286,13 @@ func (f *form) view(width, _ int) string {
 	} else {
 		b.WriteString(t.DialogTitle.Render("Roll back to a release") + "\n")
 		b.WriteString(t.Muted.Render("redeploys that release's image; config, secrets and migrations are not undone") + "\n\n")
+		// A window of releases around the chosen one, as many as the
+		// height leaves room for (the rest of the form takes 12 lines).
+		n := max(3, min(10, height-12))
+		first := max(0, min(f.release-n+1, len(f.releases)-n))
 		for i, r := range f.releases {
-			if i == 10 {
-				break
+			if i < first || i >= first+n {
+				continue
 			}
 			cur := "  "
 			if i == f.release {

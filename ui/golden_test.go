@@ -66,7 +66,7 @@ func checkGolden(t *testing.T, name string, m *Model) {
 }
 
 func TestGoldenScreens(t *testing.T) {
-	for _, size := range [][2]int{{120, 40}, {80, 24}} {
+	for _, size := range [][2]int{{120, 40}, {80, 24}, {60, 15}} {
 		w, h := size[0], size[1]
 		suffix := fmt.Sprintf("%dx%d", w, h)
 		t.Run("table_"+suffix, func(t *testing.T) {
@@ -121,8 +121,8 @@ func TestGoldenScreens(t *testing.T) {
 }
 
 // receivePlanForTest opens the confirm dialog on a plan built from the
-// marks, as the engine would plan an update.
-func (m *Model) receivePlanForTest(kind recovery.Kind) {
+// marks, as the engine would plan an update, changed by edit.
+func (m *Model) receivePlanForTest(kind recovery.Kind, edit ...func(*recovery.Plan)) {
 	ids, hidden := m.targets()
 	p := &recovery.Plan{ID: "20261123T031500-abc123", Kind: kind, App: m.opts.App, Selection: "machines " + strings.Join(ids, ","),
 		Limits: recovery.Limits{MaxUnavailable: 0.33, GroupBudget: map[string]int{"web": 70, "worker": 50, "worker_autoscale": 50}, Concurrency: 32, Retries: 5, WaitTimeout: 5 * time.Minute}}
@@ -130,8 +130,12 @@ func (m *Model) receivePlanForTest(kind recovery.Kind) {
 		mc, _ := m.snap.Machine(id)
 		p.Steps = append(p.Steps, recovery.Step{Seq: i + 1, MachineID: id, Op: recovery.OpUpdate, Group: mc.Group, Region: mc.Region, FromImage: mc.Image, ToImage: m.snap.Target.Image})
 	}
+	for _, e := range edit {
+		e(p)
+	}
 	m.planSeq++
 	m.planning = true
+	m.status = planningPrefix + string(kind) + "…"
 	m.receivePlan(planMsg{seq: m.planSeq, req: planRequest{kind: kind, ids: ids, hidden: hidden, image: m.snap.Target.Image}, plan: p})
 }
 

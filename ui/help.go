@@ -68,22 +68,27 @@ func (h *helpPane) view(width, height int) string {
 }
 
 // lines is the whole help at a width, freshly built: line 0 is left blank
-// for the title. The table's keys come first, then each pane's (one
-// wrapped line per pane, so the whole help still fits 120x40), then notes.
+// for the title. The table's keys come first, then the notes (what every
+// action has in common), then each pane's keys, one wrapped line per pane:
+// the panes say their own keys at the bottom of the screen, so they are
+// what may scroll below the fold.
 func (h *helpPane) lines(width int) []string {
 	t := h.theme
 	out := []string{"", ""}
 	titles, groups := h.keys.fullHelp()
 	out = append(out, h.grid(titles, groups, width)...)
-	out = append(out, h.paneLines(width)...)
 	for _, l := range h.legend(max(20, width-2)) {
 		out = append(out, " "+t.Muted.Render(l))
 	}
-	notes := append([]string{},
+	k := &h.keys
+	notes := []string{
 		"Actions apply to the marked machines, else to the row under the cursor (a group header = its group).",
-		"Every action shows its plan first: y runs it, any other key cancels. Nothing mutates without y.",
+		fmt.Sprintf("Every action shows its plan first: only %s runs it (%s: its flyctl commands); other keys cancel. Nothing mutates without %s.",
+			k.PlanPane.Confirm.Help().Key, k.PlanPane.Handoff.Help().Key, k.PlanPane.Confirm.Help().Key),
 		"Filter: state:failed group:worker_autoscale region:iad image:old checks:critical stuck, free text; -term negates.",
-	)
+		fmt.Sprintf("Plan dialog: %s toggles --force on %s. Journal (%s): %s undoes, %s resumes the chosen action.",
+			k.PlanPane.Force.Help().Key, forceTargets(), k.Journal.Help().Key, k.JournalPane.Undo.Help().Key, k.JournalPane.Resume.Help().Key),
+	}
 	if h.opts.ReadOnly {
 		notes = append(notes, t.Warn.Render("Read-only ("+h.opts.ReadOnlyWhy+"): every mutating action is disabled."))
 	}
@@ -95,7 +100,7 @@ func (h *helpPane) lines(width int) []string {
 			out = append(out, " "+t.Muted.Render(l))
 		}
 	}
-	return out
+	return append(append(out, ""), h.paneLines(width)...)
 }
 
 // grid lays key groups out as titled columns: all side by side when they
@@ -194,4 +199,13 @@ func (h *helpPane) paneLines(width int) []string {
 		out = append(out, line)
 	}
 	return append(out, "")
+}
+
+// forceTargets names the verbs whose plan can be forced: "a destroy".
+func forceTargets() string {
+	var names []string
+	for _, v := range forceVerbs() {
+		names = append(names, "a "+string(v.Kind))
+	}
+	return strings.Join(names, " or ")
 }

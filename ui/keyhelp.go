@@ -101,7 +101,7 @@ func (k *KeyMap) sections() []keySection {
 			{"mark", &k.Mark}, {"mark_all", &k.MarkAll}, {"clear_marks", &k.ClearMarks}}},
 		{"Act on the selection", onSelection},
 		{"Recover", others},
-		{"Panes", []namedBinding{{"journal", &k.Journal}, {"logs", &k.Logs}, {"dismiss", &k.Dismiss}, {"refresh", &k.Refresh},
+		{"Panes", []namedBinding{{"journal", &k.Journal}, {"logs", &k.Logs}, {"handoff", &k.Handoff}, {"copy", &k.Copy}, {"dismiss", &k.Dismiss}, {"refresh", &k.Refresh},
 			{"help", &k.Help}, {"quit", &k.Quit}}},
 		{"Sort (within each group)", k.sortNamed()},
 	}

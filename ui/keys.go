@@ -40,6 +40,10 @@ type KeyMap struct {
 
 	// Sort orders the rows within each group (sortkeys.go).
 	Sort SortKeys
+	// Copy puts machine IDs on the clipboard; Handoff shows dashboard URLs
+	// and a plan's flyctl commands (handoff.go). Neither changes anything,
+	// so read-only keeps them.
+	Copy, Handoff key.Binding
 
 	// Each pane's own keys.
 	DetailPane  DetailKeys
@@ -48,6 +52,7 @@ type KeyMap struct {
 	FormPane    FormKeys
 	PlanPane    PlanKeys
 	LogsPane    LogsKeys
+	HandoffPane HandoffKeys
 }
 
 // DefaultKeyMap returns the bindings. No destructive action sits on a
@@ -83,6 +88,8 @@ func DefaultKeyMap() KeyMap {
 		Quit:    b([]string{"q", "ctrl+c"}, "q", "quit"),
 		Logs:    b([]string{"l"}, "l", "machine logs"),
 		Sort:    defaultSortKeys(),
+		Copy:    b([]string{"i"}, "i", "copy machine IDs (OSC 52)"),
+		Handoff: b([]string{"o"}, "o", "dashboard URLs, flyctl commands"),
 
 		DetailPane:  defaultDetailKeys(),
 		JournalPane: defaultJournalKeys(),
@@ -90,6 +97,7 @@ func DefaultKeyMap() KeyMap {
 		FormPane:    defaultFormKeys(),
 		PlanPane:    defaultPlanKeys(),
 		LogsPane:    defaultLogsKeys(),
+		HandoffPane: defaultHandoffKeys(),
 	}
 	k.follow()
 	return k

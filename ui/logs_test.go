@@ -106,7 +106,7 @@ func TestLogsPanePauseSearchScroll(t *testing.T) {
 	p := h.openLogs()
 	// A short screen, so that the lines read fill it and new ones would
 	// have to scroll in.
-	h.dispatch(tea.WindowSizeMsg{Width: 120, Height: 14})
+	h.dispatch(tea.WindowSizeMsg{Width: 120, Height: 15})
 	if _, height := h.m.bodySize(); len(p.lines) <= logRows(height) {
 		t.Fatalf("%d lines fit in %d rows", len(p.lines), logRows(height))
 	}
@@ -289,6 +289,7 @@ func TestLogsKeysRebound(t *testing.T) {
 	if h.m.focus != nil {
 		t.Fatal("V did not close the logs")
 	}
+	h.dispatch(tea.WindowSizeMsg{Width: 160, Height: 60}) // the panes' keys follow the notes
 	h.press("?")
 	s := h.screen()
 	for _, want := range []string{"V       machine logs", "s pause / follow", "/ search the lines"} {

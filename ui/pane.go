@@ -80,6 +80,10 @@ type host interface {
 	requestPlan(planRequest) tea.Cmd
 	runPlan(*recovery.Plan) tea.Cmd
 	cancelAndQuit() tea.Cmd
+	// open gives a pane the keys (a pane returning to the one it was
+	// opened from); openHandoff opens the hand-off pane over a plan.
+	open(pane)
+	openHandoff(back pane, p *pendingPlan) tea.Cmd
 }
 
 // open gives p the keys. Opening a pane ends typing in the filter, as the

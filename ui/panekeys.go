@@ -46,8 +46,10 @@ type HelpKeys struct{ Down, Up, PageDown, PageUp PaneKey }
 // release list and, with Left and Right, through a picker's choices.
 type FormKeys struct{ Cancel, NextField, PrevField, Submit, Up, Down, Left, Right PaneKey }
 
-// PlanKeys are the plan dialog's keys; any other key cancels.
-type PlanKeys struct{ Confirm, Force PaneKey }
+// PlanKeys are the plan dialog's keys; any other key cancels. Handoff shows
+// the plan's flyctl commands; Down and Up scroll a plan taller than the
+// screen.
+type PlanKeys struct{ Confirm, Force, Handoff, Down, Up PaneKey }
 
 // The defaults keep what each pane did before it had keys of its own: the
 // detail and the forms their fixed keys, the journal and the help the
@@ -100,6 +102,9 @@ func defaultPlanKeys() PlanKeys {
 	k := PlanKeys{
 		Confirm: paneKey(confirmKey, "run the plan", confirmKey),
 		Force:   paneKey("f", forceHelp(), "f"),
+		Handoff: paneKey("o", "flyctl commands for this plan").following("handoff"),
+		Down:    paneKey("↓", "scroll a long plan").following("down"),
+		Up:      paneKey("↑", "scroll back").following("up"),
 	}
 	k.Confirm.fixed = true
 	return k
@@ -130,7 +135,7 @@ func (g paneGroup) bindings() []key.Binding {
 // paneGroups lists every pane's keys: Rebind, the duplicate check, the
 // settings names and the help screen all read this one list.
 func (k *KeyMap) paneGroups() []paneGroup {
-	d, j, h, f, p := &k.DetailPane, &k.JournalPane, &k.HelpPane, &k.FormPane, &k.PlanPane
+	d, j, h, f, p, o := &k.DetailPane, &k.JournalPane, &k.HelpPane, &k.FormPane, &k.PlanPane, &k.HandoffPane
 	group := func(pane, title string, keys ...any) paneGroup {
 		g := paneGroup{pane: pane, title: title}
 		for i := 0; i < len(keys); i += 2 {
@@ -145,8 +150,9 @@ func (k *KeyMap) paneGroups() []paneGroup {
 		group("help", "Help", "down", &h.Down, "up", &h.Up, "page_down", &h.PageDown, "page_up", &h.PageUp),
 		group("form", "Scale, rollback", "cancel", &f.Cancel, "next_field", &f.NextField, "prev_field", &f.PrevField,
 			"submit", &f.Submit, "up", &f.Up, "down", &f.Down, "left", &f.Left, "right", &f.Right),
-		group("plan", "Plan dialog", "confirm", &p.Confirm, "force", &p.Force),
+		group("plan", "Plan dialog", "confirm", &p.Confirm, "force", &p.Force, "handoff", &p.Handoff, "down", &p.Down, "up", &p.Up),
 		k.logsGroup(group),
+		group("handoff", "Hand-off", "close", &o.Close, "down", &o.Down, "up", &o.Up, "copy", &o.Copy),
 	}
 }
 

@@ -204,7 +204,8 @@ func TestHelpListsPaneKeys(t *testing.T) {
 	}
 	m.Update(keyPress("?"))
 	s := ansi.Strip(m.render())
-	panes := []pane{newDetailPane(m.shared, ""), m.journal, newHelpPane(m.shared), newForm(m.shared, m, formScale), newPlanPane(m.shared, m, nil), newQuitPane(m.shared, m, nil)}
+	panes := []pane{newDetailPane(m.shared, ""), m.journal, newHelpPane(m.shared), newForm(m.shared, m, formScale), newPlanPane(m.shared, m, nil), newQuitPane(m.shared, m, nil),
+		&handoffPane{paneBase: paneBase{m.shared, "handoff", true}}}
 	for _, p := range panes {
 		for _, b := range p.keyHelp() {
 			if want := b.Help().Key + " " + b.Help().Desc; !strings.Contains(s, want) {

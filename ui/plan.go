@@ -32,6 +32,9 @@ type planRequest struct {
 	fromAdvice bool
 }
 
+// planningPrefix begins the status line while a plan is being made.
+const planningPrefix = "planning "
+
 // pendingPlan is a plan waiting for y.
 type pendingPlan struct {
 	req  planRequest
@@ -44,7 +47,7 @@ func (m *Model) requestPlan(req planRequest) tea.Cmd {
 	m.planSeq++
 	seq := m.planSeq
 	m.planning = true
-	m.status = "planning " + string(req.kind) + "…"
+	m.status = planningPrefix + string(req.kind) + "…"
 	eng, api, app, base := m.opts.Engine, m.opts.API, m.opts.App, m.baseCtx()
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(base, planTimeout)
@@ -151,7 +154,11 @@ func (m *Model) receivePlan(msg planMsg) {
 		m.status = fmt.Sprintf("%s: nothing to do; skipped %d: %s", msg.req.kind, len(msg.plan.Skipped), skipReasons(msg.plan.Skipped))
 	default:
 		m.open(newPlanPane(m.shared, m, &pendingPlan{req: msg.req, plan: msg.plan}))
-		m.status = ""
+		if strings.HasPrefix(m.status, planningPrefix) {
+			// Only our own line goes: a poll that arrived meanwhile may
+			// have said it dropped marks on machines now gone.
+			m.status = ""
+		}
 	}
 }
 

@@ -73,8 +73,8 @@ func TestResumeDialogCancelWritesNothing(t *testing.T) {
 	if h.m.mode() != modeConfirm {
 		t.Fatalf("no plan: %s", h.m.status)
 	}
-	if s := h.screen(); !strings.Contains(s, "stop 1 machine?") || !strings.Contains(s, "1 interrupted steps of") ||
-		!strings.Contains(s, "y records them in the journal") {
+	if s := h.screen(); !strings.Contains(s, "stop 1 machine?") || !strings.Contains(s, "1 interrupted step of") ||
+		!strings.Contains(s, "y records it in the journal") || !strings.Contains(s, "Resume stop ") {
 		t.Fatalf("resume dialog:\n%s", s)
 	}
 	h.press("n")

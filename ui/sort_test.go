@@ -156,7 +156,7 @@ func TestRebindSortKeys(t *testing.T) {
 		t.Errorf("binding sort_invert to update's key: %v", err)
 	}
 	m := fixedModel(t, 200, 120, 40)
-	if err := m.keys.Rebind(map[string]string{"sort_next": "}", "sort_invert": "i"}); err != nil {
+	if err := m.keys.Rebind(map[string]string{"sort_next": "}", "sort_invert": "e"}); err != nil {
 		t.Fatal(err)
 	}
 	m.Update(keyPress(">"))
@@ -164,16 +164,16 @@ func TestRebindSortKeys(t *testing.T) {
 		t.Error("> still sorts after sort_next moved to }")
 	}
 	m.Update(keyPress("}"))
-	m.Update(keyPress("i"))
+	m.Update(keyPress("e"))
 	if m.sort.by != model.SortByName || !m.sort.desc {
-		t.Errorf("} then i: sorted by %s desc %v, want name descending", m.sort.by, m.sort.desc)
+		t.Errorf("} then e: sorted by %s desc %v, want name descending", m.sort.by, m.sort.desc)
 	}
-	if s := ansi.Strip(m.render()); !strings.Contains(s, "sorted by name v (descending) · }/< column, i inverts") {
+	if s := ansi.Strip(m.render()); !strings.Contains(s, "sorted by name v (descending) · }/< column, e inverts") {
 		t.Errorf("the status does not name the rebound keys:\n%s", s)
 	}
 	m.Update(keyPress("?"))
 	s := ansi.Strip(m.render())
-	for _, want := range []string{"}       sort by next column", "<       sort by previous column", "i       invert sort order"} {
+	for _, want := range []string{"}       sort by next column", "<       sort by previous column", "e       invert sort order"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("the help lacks %q:\n%s", want, s)
 		}

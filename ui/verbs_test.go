@@ -124,7 +124,13 @@ func TestVerbKeysSuspendAndUndo(t *testing.T) {
 	ids := h.markStarted(2)
 	h.planRun("Z", "Suspend 2 machines?", 2)
 	h.simStates("suspended", ids)
-	h.planRun("U", "Undo: act on 2 machines?", 2)
+	// The undo says what it undoes: the suspend, by its ID, and when.
+	if s := h.openPlan("U", "Undo suspend "); !strings.Contains(s, "ago): start 2 machines?") {
+		t.Errorf("the undo dialog does not say what it undoes:\n%s", s)
+	}
+	if r := h.confirmRun(); r.OK != 2 {
+		t.Fatalf("undo: %+v", r)
+	}
 	h.simStates("started", ids)
 }
 
