@@ -63,12 +63,14 @@ func (m *Model) headerLines(width int) []string {
 	// Others acting come first after the counts: they change what any
 	// action will meet.
 	for _, o := range m.incident.Others {
-		who := o.Holder
-		if who == "" {
-			who = string(o.Kind)
+		// "lease: deploy-bot (3)"; with no holder to name, the kind alone
+		// ("unexplained (500)", not "unexplained: unexplained").
+		text := fmt.Sprintf("%s (%d)", o.Kind, len(o.Machines))
+		if o.Holder != "" {
+			text = fmt.Sprintf("%s: %s (%d)", o.Kind, o.Holder, len(o.Machines))
 		}
 		counts.WriteString(" · ")
-		counts.WriteString(t.Warn.Render(fmt.Sprintf("%s: %s (%d)", o.Kind, who, len(o.Machines))))
+		counts.WriteString(t.Warn.Render(text))
 	}
 	out = append(out, truncate(counts.String(), width))
 
