@@ -57,11 +57,19 @@ keys Enter Down Down Space Space
 shot filter-marks
 PAUSE=1.5 keys u
 shot plan
+# The plan handed on: each step as the flyctl command that does it.
+PAUSE=0.5 keys o
+shot handoff
+keys Escape
 PAUSE=2 keys y
 shot progress
 keys Escape Home Down Down
 PAUSE=1.2 keys Enter
 shot detail
+# The same machine's logs: what it printed before it failed.
+keys Escape
+PAUSE=2.5 keys l
+shot logs
 keys Escape ?
 shot help
 keys Escape
