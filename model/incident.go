@@ -91,6 +91,10 @@ const (
 	OtherUnexplained OtherKind = "unexplained" // machines changed between polls that no record or mark explains
 )
 
+// ReleaseCommandGroup is the process group flyctl gives the short-lived
+// machine that runs a deploy's release command.
+const ReleaseCommandGroup = "fly_app_release_command"
+
 // Other is someone else acting on the app.
 type Other struct {
 	Kind     OtherKind
@@ -347,6 +351,9 @@ func (inc *Incident) findOthers(s *Snapshot, facts IncidentFacts, now time.Time)
 func unexplained(prev, next *Snapshot, facts IncidentFacts, deploy *Release) []Other {
 	d := Diff(prev, next)
 	explained := func(id string, before, after *Machine) bool {
+		if (before != nil && before.Group == ReleaseCommandGroup) || (after != nil && after.Group == ReleaseCommandGroup) {
+			return true // a deploy's release command: flyctl made it and it destroys itself
+		}
 		if t, ok := facts.Touched[id]; ok && !t.At.Before(prev.At.Add(-time.Minute)) {
 			return true
 		}

@@ -281,3 +281,20 @@ func TestIncidentUnexplainedChangesBetweenPolls(t *testing.T) {
 		t.Fatalf("a clone carrying a copied mark was explained: %+v", inc.Others)
 	}
 }
+
+// A deploy's release command runs on a short-lived machine flyctl creates
+// and destroys: the header must not call it an unexplained change.
+func TestReleaseCommandMachineIsExplained(t *testing.T) {
+	before := []Machine{mach("a", "worker", imgV62)}
+	prev := NewSnapshot("app", before, testReleases, ChooseTarget("", testReleases, before), Options{Now: testNow.Add(-2 * time.Second)})
+	after := append(slices.Clone(before), mach("rc", ReleaseCommandGroup, imgV62), mach("x", "worker", imgV61))
+	_, inc, _ := judge(after, testReleases, IncidentFacts{Previous: prev})
+	for _, o := range inc.Others {
+		if o.Kind == OtherUnexplained && slices.Contains(o.Machines, "rc") {
+			t.Fatalf("the release command machine is unexplained: %+v", o)
+		}
+	}
+	if len(inc.Others) != 1 || !slices.Equal(inc.Others[0].Machines, []string{"x"}) {
+		t.Fatalf("want only x unexplained: %+v", inc.Others)
+	}
+}

@@ -56,7 +56,7 @@ type GroupStats struct {
 	Name     string
 	Total    int // machines in the group, not counting destroyed ones
 	OnTarget int
-	Ready    int // on target, started and checks passing (or no checks)
+	Ready    int // on target, started, not cordoned, checks passing (or no checks)
 	States   map[string]int
 }
 
@@ -281,7 +281,9 @@ func NewSnapshot(app string, machines []Machine, releases []Release, target Targ
 		}
 		if r.onTarget {
 			g.OnTarget++
-			if m.State == StateStarted && (checkStatus == ChecksPassing || checkStatus == ChecksNone) {
+			// A cordoned machine gets no traffic: started and healthy, but
+			// not ready to serve.
+			if m.State == StateStarted && !m.Cordoned && (checkStatus == ChecksPassing || checkStatus == ChecksNone) {
 				g.Ready++
 			}
 		}

@@ -104,3 +104,15 @@ func TestStateOrder(t *testing.T) {
 		}
 	}
 }
+
+// A cordoned machine gets no traffic: started and healthy on the target,
+// it still is not ready.
+func TestCordonedMachineIsNotReady(t *testing.T) {
+	cordoned := func(m *Machine) { m.Cordoned = true }
+	s := snap([]Machine{mach("a", "web", imgV62), mach("b", "web", imgV62, cordoned)}, testReleases)
+	for _, g := range s.Groups {
+		if g.Name == "web" && (g.OnTarget != 2 || g.Ready != 1) {
+			t.Fatalf("web: %d on target, %d ready; want 2 and 1", g.OnTarget, g.Ready)
+		}
+	}
+}
