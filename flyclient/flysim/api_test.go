@@ -298,3 +298,33 @@ func BenchmarkNew5000(b *testing.B) {
 		}
 	}
 }
+
+// Creates have room for a runbook's scale-back: flyctl's `scale count`
+// launches 5 at a time and never retries a 429 on a launch, so a dozen new
+// machines in a burst must pass; a runaway loop is still limited.
+func TestCreateLimitLetsAScaleBackThrough(t *testing.T) {
+	e := newEnv(t, Options{Scenario: "healthy", Machines: 5})
+	m, err := e.flaps.Get(ctx(t), e.app, e.sim.Machines()[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	launch := func() error {
+		_, err := e.flaps.Launch(ctx(t), e.app, fly.LaunchMachineInput{Config: m.Config, Region: m.Region})
+		return err
+	}
+	for i := range 15 {
+		if err := launch(); err != nil {
+			t.Fatalf("launch %d of a scale-back: %v", i+1, err)
+		}
+	}
+	limited := false
+	for range 30 {
+		if status(launch()) == 429 {
+			limited = true
+			break
+		}
+	}
+	if !limited {
+		t.Fatal("45 launches in a burst were never limited")
+	}
+}
