@@ -81,7 +81,7 @@ func (f *actionFlags) add(cmd *cobra.Command, selects bool) {
 	fl.DurationVar(&f.leaseTTL, "lease-ttl", recovery.DefaultLeaseTTL, "TTL of the leases we take (refreshed while held)")
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "Print every step of the plan")
 	fl.BoolVar(&f.readOnly, "read-only", false, "Plan and print, never act (the settings file can make this the default, per app)")
-	fl.BoolVar(&f.jsonOut, "json", false, "Stream the run as JSON Lines on stdout (one object per event, with the progress figures, then the result); the plan and messages go to stderr")
+	fl.BoolVar(&f.jsonOut, "json", false, "Stream the run as JSON Lines on stdout (one object per event, with the progress figures, then the result); with --dry-run, the plan as one JSON object; messages go to stderr")
 	_ = fl.MarkHidden("lease-ttl")
 	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &exitError{exitUsage, fmt.Errorf("%v (see `flyrescue %s --help`)", err, c.Name())}
@@ -172,6 +172,12 @@ func runAction(cmd *cobra.Command, f *actionFlags, plan planFunc) error {
 		return planExit(err)
 	}
 	printPlan(out, p, f.verbose || f.dryRun)
+	if style == progressJSON && (f.dryRun || f.readOnly) {
+		// Nothing will stream: the plan itself is what a script reads.
+		if err := writePlanJSON(stdout, p); err != nil {
+			return err
+		}
+	}
 	if len(p.Steps) == 0 && len(p.Reconciled) == 0 {
 		return nothingToRun(out, p)
 	}
