@@ -91,16 +91,18 @@ func TestAutoscalerClonesFirstMachine(t *testing.T) {
 // never destroys a clone someone holds a lease on: with every clone leased
 // as soon as it appears, it stops at the top and destroys nothing.
 func TestAutoscalerRefillsAndRespectsLeases(t *testing.T) {
-	e := newEnv(t, Options{Scenario: "healthy", Machines: 40, Speed: 100, NoRateLimit: true, Autoscaler: true,
+	// Turns 1 s of real time apart: the leases below are taken within
+	// milliseconds, and a loaded CI machine must not stretch that to a turn.
+	e := newEnv(t, Options{Scenario: "healthy", Machines: 40, Speed: 20, NoRateLimit: true, Autoscaler: true,
 		AutoscalerEvery: 20 * time.Second})
 	start := groupVia(t, e, AutoscaleGroup)
 	victim := start[len(start)-1].ID
 	if err := e.flaps.Destroy(ctx(t), e.app, fly.RemoveMachineInput{ID: victim, Kill: true}, ""); err != nil {
 		t.Fatal(err)
 	}
-	// Turns are 200 ms real apart; polling every 5 ms leases each clone long
-	// before the autoscaler could pick it.
-	waitFor(t, func() bool {
+	// Polling every 5 ms leases each clone long before the autoscaler's
+	// next turn could pick it.
+	waitForWithin(t, 15*time.Second, func() bool {
 		for _, v := range e.sim.Machines() {
 			if v.ChangedBy == ActorAutoscaler && v.LeaseOwner == "" {
 				if err := e.sim.HoldLease(v.ID, "alice@example.com", time.Minute); err != nil {
@@ -110,7 +112,7 @@ func TestAutoscalerRefillsAndRespectsLeases(t *testing.T) {
 		}
 		return e.sim.Stats().ActorChanges[AutoscalerCreated] == 4
 	})
-	time.Sleep(time.Second) // five more turns
+	time.Sleep(3 * time.Second) // three more turns
 	st := e.sim.Stats()
 	if st.ActorChanges[AutoscalerCreated] != 4 || st.ActorChanges[AutoscalerDestroyed] != 0 {
 		t.Fatalf("actor changes %v: want 4 created (1 refill + 3), none destroyed under alice's leases", st.ActorChanges)
