@@ -64,7 +64,7 @@ func printPlan(w io.Writer, p *recovery.Plan, every bool) {
 			}
 		}
 		if len(fine) > 0 {
-			fmt.Fprintf(w, "  %s %s nothing (e.g. %s: %s)\n", model.Counted(len(fine), "machine"), agree(len(fine), "needs", "need"), fine[0].MachineID, flyclient.PrintableLine(fine[0].Reason))
+			fmt.Fprintf(w, "  %s %s nothing (e.g. %s: %s)\n", model.Counted(len(fine), "machine"), model.Agree(len(fine), "needs", "need"), fine[0].MachineID, flyclient.PrintableLine(fine[0].Reason))
 		}
 		for _, s := range held {
 			fmt.Fprintf(w, "  left out  %s: %s\n", s.MachineID, flyclient.PrintableLine(s.Reason))

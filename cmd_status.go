@@ -277,7 +277,7 @@ func printStatus(w io.Writer, s *model.Snapshot, inc *model.Incident, c model.Cl
 	}
 	fmt.Fprintln(w)
 	for _, ig := range s.ImageGroups {
-		fmt.Fprintf(w, "%-6s %-48s %5d %s\n", ig.Kind, ig.Tag, ig.Count, agree(ig.Count, "machine", "machines"))
+		fmt.Fprintf(w, "%-6s %-48s %5d %s\n", ig.Kind, ig.Tag, ig.Count, model.Agree(ig.Count, "machine", "machines"))
 	}
 	if len(s.Stuck) > 0 {
 		// The same words and counts as the dashboard: the states above

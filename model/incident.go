@@ -438,7 +438,7 @@ func (inc *Incident) left(s *Snapshot, facts IncidentFacts) []string {
 		name := groupName(g.Name)
 		for _, p := range []Phase{PhaseStuck, PhaseInFlight, PhaseFailing, PhaseOld} {
 			if n := g.Phases[p]; n > 0 {
-				out = append(out, fmt.Sprintf("%s: %d %s %s", name, n, plural(n, "machine", "machines"), phaseWords(p)))
+				out = append(out, fmt.Sprintf("%s: %s %s", name, Counted(n, "machine"), phaseWords(p)))
 			}
 		}
 		if g.Live < g.Baseline {
@@ -447,7 +447,7 @@ func (inc *Incident) left(s *Snapshot, facts IncidentFacts) []string {
 	}
 	for _, o := range inc.Others {
 		if o.Kind == OtherLease {
-			out = append(out, fmt.Sprintf("%d %s leased by %s: wait, or if the holder is gone `flyrescue clear-lease`", len(o.Machines), plural(len(o.Machines), "machine", "machines"), o.Holder))
+			out = append(out, fmt.Sprintf("%s leased by %s: wait, or if the holder is gone `flyrescue clear-lease`", Counted(len(o.Machines), "machine"), o.Holder))
 		}
 	}
 	if facts.ActionRunning {
@@ -468,13 +468,6 @@ func phaseWords(p Phase) string {
 		return "on an old image"
 	}
 	return p.String()
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
 }
 
 func releaseVersionName(r *Release) string {

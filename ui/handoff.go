@@ -8,6 +8,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/flyrescue/flyrescue/model"
 	"github.com/flyrescue/flyrescue/recovery"
 )
 
@@ -186,6 +187,4 @@ func (h *handoffPane) view(width, height int) string {
 }
 
 // counted is "1 machine ID", "3 machine IDs".
-func counted(n int, word string) string {
-	return fmt.Sprintf("%d %s%s", n, word, plural(n))
-}
+func counted(n int, word string) string { return model.Counted(n, word) }

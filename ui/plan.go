@@ -223,10 +223,3 @@ func countList(counts map[string]int) string {
 	}
 	return strings.Join(parts, " · ")
 }
-
-func plural(n int) string {
-	if n == 1 {
-		return ""
-	}
-	return "s"
-}
