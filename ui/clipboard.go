@@ -4,6 +4,8 @@ import (
 	"strings"
 
 	tea "charm.land/bubbletea/v2"
+
+	"github.com/flyrescue/flyrescue/model"
 )
 
 // The copy key puts machine IDs on the clipboard through the terminal (OSC
@@ -22,6 +24,6 @@ func (m *Model) copyTargets() tea.Cmd {
 		m.status = "nothing to copy: move to a machine or mark some with " + m.keys.Mark.Help().Key
 		return nil
 	}
-	m.status = "copied " + counted(len(ids), "machine ID")
+	m.status = "copied " + model.Counted(len(ids), "machine ID")
 	return copyToClipboard(strings.Join(ids, "\n"))
 }

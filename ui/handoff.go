@@ -76,13 +76,13 @@ func (m *Model) openHandoff(back pane, pending *pendingPlan) tea.Cmd {
 // line says it: the commands of a plan, else the URLs.
 func (h *handoffPane) copyText() (text, what string) {
 	if len(h.cmds) > 0 {
-		return strings.Join(h.cmds, "\n"), counted(len(h.cmds), "flyctl command")
+		return strings.Join(h.cmds, "\n"), model.Counted(len(h.cmds), "flyctl command")
 	}
 	urls := make([]string, len(h.ids))
 	for i, id := range h.ids {
 		urls[i] = recovery.DashboardURL(h.opts.App, id)
 	}
-	return strings.Join(urls, "\n"), counted(len(urls), "dashboard URL")
+	return strings.Join(urls, "\n"), model.Counted(len(urls), "dashboard URL")
 }
 
 func (h *handoffPane) update(msg tea.Msg, width, height int) (tea.Cmd, bool) {
@@ -185,6 +185,3 @@ func (h *handoffPane) view(width, height int) string {
 	}
 	return strings.Join(append(lines, truncate(t.Muted.Render(foot), width)), "\n")
 }
-
-// counted is "1 machine ID", "3 machine IDs".
-func counted(n int, word string) string { return model.Counted(n, word) }

@@ -175,10 +175,10 @@ func (d *planPane) body(inner int) []string {
 	}
 	if done := foundDoneCount(p); done > 0 {
 		them := map[bool]string{true: "it", false: "them"}[done == 1]
-		row("done", fmt.Sprintf("%s of %s found done; %s records %s in the journal", counted(done, "interrupted step"), recovery.DisplayID(p.Resumes), d.keys.PlanPane.Confirm.Help().Key, them))
+		row("done", fmt.Sprintf("%s of %s found done; %s records %s in the journal", model.Counted(done, "interrupted step"), recovery.DisplayID(p.Resumes), d.keys.PlanPane.Confirm.Help().Key, them))
 	}
 	if len(p.Skipped) > 0 {
-		row("skipped", fmt.Sprintf("%s need%s nothing (%s)", counted(len(p.Skipped), "machine"), pluralVerb(len(p.Skipped)), skipReasons(p.Skipped)))
+		row("skipped", fmt.Sprintf("%s %s nothing (%s)", model.Counted(len(p.Skipped), "machine"), model.Agree(len(p.Skipped), "needs", "need"), skipReasons(p.Skipped)))
 	}
 	limits, perGroup := budgetParts(p.Limits)
 	row("budget", limits...)
@@ -261,7 +261,7 @@ func budgetParts(l recovery.Limits) (limits, groups []string) {
 	if l.MaxUnavailable >= 1 {
 		s = fmt.Sprintf("≤%.0f unavailable per group", l.MaxUnavailable)
 	}
-	limits = []string{s, fmt.Sprintf("%d at once", l.Concurrency), retries(l.Retries), "wait " + shortDuration(l.WaitTimeout)}
+	limits = []string{s, fmt.Sprintf("%d at once", l.Concurrency), model.Counted(l.Retries, "retry"), "wait " + shortDuration(l.WaitTimeout)}
 	if len(l.GroupBudget) > 0 {
 		groups = countParts(l.GroupBudget)
 		groups[0] = "down at most: " + groups[0]
@@ -279,20 +279,4 @@ func shortDuration(d time.Duration) string {
 		s = strings.TrimSuffix(s, "0m")
 	}
 	return s
-}
-
-func retries(n int) string {
-	if n == 1 {
-		return "1 retry"
-	}
-	return fmt.Sprintf("%d retries", n)
-}
-
-// pluralVerb is a present-tense verb's ending for n subjects ("1 machine
-// needs", "2 machines need").
-func pluralVerb(n int) string {
-	if n == 1 {
-		return "s"
-	}
-	return ""
 }

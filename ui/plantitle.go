@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/flyrescue/flyrescue/model"
 	"github.com/flyrescue/flyrescue/recovery"
 )
 
@@ -25,9 +26,9 @@ func planHeading(p *recovery.Plan, req planRequest, now time.Time) string {
 		if group == "" {
 			group, count = req.group, fmt.Sprint(req.count)
 		}
-		return fmt.Sprintf("Scale %s to %s (%s)?", group, count, counted(len(p.Steps), "step"))
+		return fmt.Sprintf("Scale %s to %s (%s)?", group, count, model.Counted(len(p.Steps), "step"))
 	}
-	return fmt.Sprintf("%s %s?", planTitle(p, req.force), counted(len(p.Steps), "machine"))
+	return fmt.Sprintf("%s %s?", planTitle(p, req.force), model.Counted(len(p.Steps), "machine"))
 }
 
 // actionRef names a journaled action as the dialogs do: its kind, its short
@@ -69,11 +70,11 @@ func stepsSummary(steps []recovery.Step) string {
 	for i, op := range ops {
 		switch op {
 		case recovery.OpLaunch:
-			parts[i] = "launch " + counted(n[op], "new machine")
+			parts[i] = "launch " + model.Counted(n[op], "new machine")
 		case recovery.OpClearLease:
-			parts[i] = "clear the leases of " + counted(n[op], "machine")
+			parts[i] = "clear the leases of " + model.Counted(n[op], "machine")
 		default:
-			parts[i] = string(op) + " " + counted(n[op], "machine")
+			parts[i] = string(op) + " " + model.Counted(n[op], "machine")
 		}
 	}
 	if len(parts) == 1 {
